@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+// tokbench — compare image tokenizers under an information budget.
+// Modules (one job each, data flows one way):
+//   CBLAS/CPNG/CZlib (system shims) → Kernels → Layers → Tokenizers
+//   Datasets → Tokenizers → Evaluation (uses Coding) → Store → Reports → Harness → tokbench (CLI)
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "tokbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tokbench", targets: ["tokbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Datasets", dependencies: ["CPNG", "CZlib"], swiftSettings: optimize),
+        .target(name: "Tokenizers", dependencies: ["Datasets"], swiftSettings: optimize),
+        .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "CPNG"], swiftSettings: optimize),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Reports", dependencies: ["Store", "Evaluation", "Datasets"]),
+        .target(name: "Harness", dependencies: ["Datasets", "Tokenizers", "Evaluation", "Store", "Reports"]),
+        .executableTarget(name: "tokbench", dependencies: [
+            "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

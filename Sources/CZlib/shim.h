@@ -1,0 +1,2 @@
+// zlib (Debian: zlib1g-dev), for gzip-compressed IDX files and npz archives.
+#include <zlib.h>

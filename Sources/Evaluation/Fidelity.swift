@@ -1,0 +1,51 @@
+import Foundation
+import Datasets
+
+/// Reconstruction fidelity of 8-bit images.
+/// PSNR convention: per image 10·log10(255² / MSE) over its C·H·W bytes, then the mean over images.
+/// An image reconstructed bit-exactly has MSE = 0; it counts at the PSNR of one byte off by one,
+/// 10·log10(255²·C·H·W), the largest finite PSNR at that size — so a mean stays finite and
+/// comparable. When every image is exact the set is lossless and PSNR is +∞ (flagged `lossless`).
+public struct Fidelity: Equatable, Sendable {
+    public var psnr: Double           // mean per-image PSNR, dB (+∞ when lossless)
+    public var psnrOfMeanMSE: Double  // 10·log10(255² / mean MSE), dB
+    public var mse: Double            // mean squared error per byte
+    public var exactFraction: Double  // images reconstructed bit-exactly
+    public var maxAbsError: Int       // largest |x − x̂| over all bytes
+    public var lossless: Bool { exactFraction == 1 }
+}
+
+/// Per-image PSNR in dB, +∞ for identical images. original, reconstruction: one image's bytes.
+public func psnr<A: Collection, B: Collection>(_ original: A, _ reconstruction: B) -> Double
+where A.Element == UInt8, B.Element == UInt8 {
+    let mse = meanSquaredError(original, reconstruction)
+    return mse == 0 ? .infinity : 10 * log10(255.0 * 255.0 / mse)
+}
+
+public func meanSquaredError<A: Collection, B: Collection>(_ a: A, _ b: B) -> Double
+where A.Element == UInt8, B.Element == UInt8 {
+    precondition(a.count == b.count && a.count > 0)
+    var sum = 0
+    for (x, y) in zip(a, b) { let d = Int(x) - Int(y); sum += d * d }
+    return Double(sum) / Double(a.count)
+}
+
+/// original, reconstruction: [B, C, H, W]
+public func fidelity(original: ImageBatch, reconstruction: ImageBatch) -> Fidelity {
+    precondition(original.count == reconstruction.count && original.bytesPerImage == reconstruction.bytesPerImage)
+    let n = original.bytesPerImage
+    let cap = 10 * log10(255.0 * 255.0 * Double(n))
+    var psnrSum = 0.0, mseSum = 0.0, exact = 0, maxErr = 0
+    for i in 0..<original.count {
+        let a = original.pixels[(i * n)..<((i + 1) * n)], b = reconstruction.pixels[(i * n)..<((i + 1) * n)]
+        let mse = meanSquaredError(a, b)
+        for (x, y) in zip(a, b) { maxErr = max(maxErr, abs(Int(x) - Int(y))) }
+        mseSum += mse
+        if mse == 0 { exact += 1; psnrSum += cap } else { psnrSum += 10 * log10(255.0 * 255.0 / mse) }
+    }
+    let count = Double(original.count)
+    let meanMSE = mseSum / count
+    return Fidelity(psnr: exact == original.count ? .infinity : psnrSum / count,
+                    psnrOfMeanMSE: meanMSE == 0 ? .infinity : 10 * log10(255.0 * 255.0 / meanMSE),
+                    mse: meanMSE, exactFraction: Double(exact) / count, maxAbsError: maxErr)
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Datasets
+import Tokenizers
+import Evaluation
+import Store
+
+/// Runs every run of an experiment and records each in the store:
+/// dataset → tokenizer.train → encode/decode eval → evaluator → store.
+public final class ExperimentRunner {
+    let store: ResultStore
+    let say: (String) -> Void
+    var datasets: [DatasetSpec: Dataset] = [:]
+
+    public init(store: ResultStore, say: @escaping (String) -> Void) {
+        self.store = store; self.say = say
+    }
+
+    /// Returns the ids of the runs recorded. A run that fails is recorded as `failed` with its
+    /// reason and the sweep goes on.
+    @discardableResult
+    public func run(_ experiment: Experiment) throws -> [Int64] {
+        try store.markInterruptedRuns()
+        try store.recordDefinitions(Evaluator.definitions)
+        let experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
+        var ids: [Int64] = []
+        for (i, planned) in experiment.runs.enumerated() {
+            say("[\(i + 1)/\(experiment.runs.count)] \(planned.key)")
+            ids.append(try runOne(planned, of: experiment, experimentID: experimentID))
+        }
+        return ids
+    }
+
+    func dataset(_ spec: DatasetSpec) throws -> Dataset {
+        if let d = datasets[spec] { return d }
+        let start = Date()
+        let d = try Dataset.load(spec)
+        say(String(format: "  loaded %@: %d train, %d eval images %@ (%.1fs)", spec.kind.rawValue, d.train.count, d.eval.count,
+                   "\(d.eval.height)x\(d.eval.width)x\(d.eval.channels)", Date().timeIntervalSince(start)))
+        datasets[spec] = d
+        return d
+    }
+
+    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64) throws -> Int64 {
+        var spec = experiment.dataset
+        spec.seed = planned.seed
+        var plan = experiment.training
+        plan.seed = planned.seed
+        let config = RunConfig(experiment: experiment.name, dataset: spec, training: plan, tokenizer: planned.tokenizer)
+        let runID = try store.beginRun(
+            NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
+                   dataset: spec.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current),
+            params: config.params)
+        do {
+            let data = try dataset(spec)
+            let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
+            try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")])
+            let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape)
+            let trainStart = Date()
+            var pending: [StepMetrics] = []
+            try tokenizer.train(on: data, plan: plan) { m in
+                pending.append(m)
+                if pending.count >= 50 { flush(&pending, runID) }
+            }
+            flush(&pending, runID)
+            let trainSeconds = Date().timeIntervalSince(trainStart)
+            let report = Evaluator.evaluate(tokenizer, on: data.eval)
+            var results = report.values
+            results.append(("train_seconds", trainSeconds))
+            try store.finishRun(runID: runID, results: results)
+            say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
+                       runID, formatPSNR(report.value("psnr")!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
+                       report.value("capacity_bpb")!))
+        } catch {
+            try store.failRun(runID: runID, reason: String(describing: error))
+            say("  run \(runID) failed: \(error)")
+        }
+        return runID
+    }
+
+    func flush(_ pending: inout [StepMetrics], _ runID: Int64) {
+        for m in pending { try? store.recordMetrics(runID: runID, step: m.step, m.values) }
+        pending.removeAll()
+    }
+}
+
+public func formatPSNR(_ v: Double) -> String { v.isInfinite ? "∞ (lossless)" : String(format: "%.2f", v) }
+
+/// Everything needed to rerun one run, as stored in `run.config_json` and `param`.
+struct RunConfig: Encodable {
+    var experiment: String
+    var dataset: DatasetSpec
+    var training: TrainingPlan
+    var tokenizer: TokenizerConfig
+
+    var json: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    var params: [(key: String, value: String)] {
+        var p: [(key: String, value: String)] = [
+            ("dataset.kind", dataset.kind.rawValue), ("dataset.path", dataset.path),
+            ("dataset.resolution", String(dataset.resolution)), ("dataset.channels", String(dataset.channels)),
+            ("dataset.eval_images", String(dataset.evalImages)), ("dataset.seed", String(dataset.seed)),
+            ("training.steps", String(training.steps)), ("training.batch", String(training.batch)),
+            ("training.lr", String(training.learningRate)), ("training.eval_every", String(training.evalEvery)),
+            ("tokenizer.kind", tokenizer.kind),
+        ]
+        for k in tokenizer.values.keys.sorted() { p.append(("tokenizer.\(k)", tokenizer.values[k]!.description)) }
+        return p
+    }
+}
+
+extension TokenizerConfig: Encodable {
+    enum CodingKeys: String, CodingKey { case kind, values }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(values, forKey: .values)
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// The token stream of a batch. A token is a tuple of `wordsPerToken` words, each < `wordRange`:
+/// VQ/FSQ/LFQ have one word per token (V = wordRange); residual VQ one per stage; raw patches one
+/// per patch value (V = wordRange^(p·p·C), e.g. 2^384 for 4×4×3 at 8 bits — far past UInt64, so
+/// the words themselves are the token). Tokens lie on a gridRows × gridCols grid, row-major.
+/// words: [B, L, S] with L = gridRows·gridCols, S = wordsPerToken
+public struct Tokens: Equatable, Sendable {
+    public var count: Int          // B
+    public var gridRows: Int
+    public var gridCols: Int
+    public var wordsPerToken: Int  // S
+    public var wordRange: Int      // each word is in 0..<wordRange
+    public var words: [UInt32]
+
+    public init(count: Int, gridRows: Int, gridCols: Int, wordsPerToken: Int, wordRange: Int, words: [UInt32]) {
+        precondition(words.count == count * gridRows * gridCols * wordsPerToken, "words do not match [B, L, S]")
+        self.count = count; self.gridRows = gridRows; self.gridCols = gridCols
+        self.wordsPerToken = wordsPerToken; self.wordRange = wordRange; self.words = words
+    }
+
+    /// L, tokens per image.
+    public var length: Int { gridRows * gridCols }
+    /// log2 V of one token.
+    public var log2VocabularySize: Double { Double(wordsPerToken) * log2(Double(wordRange)) }
+}

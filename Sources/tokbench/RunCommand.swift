@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Store
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Validate experiment files, then run and record every run they declare.")
+
+    @Argument(help: "Experiment files (TOML).")
+    var files: [String]
+
+    @Option(name: .customLong("set"), help: "Override a key, e.g. --set training.steps=200 or --set tokenizer.0.bits=4.")
+    var overrides: [String] = []
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        try reportingErrors {
+            let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
+            let db = try ResultStore(path: store.db)
+            let runner = ExperimentRunner(store: db, say: { print($0); fflush(stdout) })
+            for e in experiments {
+                print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
+                let ids = try runner.run(e)
+                print("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(store.db)")
+            }
+        }
+    }
+}
