@@ -19,6 +19,7 @@ public struct NewRun: Sendable {
 public struct QueryResult: Sendable {
     public var columns: [String]
     public var rows: [[QueryValue]]
+    public init(columns: [String], rows: [[QueryValue]]) { self.columns = columns; self.rows = rows }
 }
 
 public enum QueryValue: Sendable, Equatable, CustomStringConvertible {

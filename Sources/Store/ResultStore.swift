@@ -7,9 +7,12 @@ public final class ResultStore: @unchecked Sendable {
     let db: any DatabaseWriter
     public let path: String
 
-    /// Opens (creating if needed) the database file and applies pending migrations.
-    public init(path: String) throws {
+    /// Opens (creating if needed, unless `mustExist`) the database file and applies pending migrations.
+    public init(path: String, mustExist: Bool = false) throws {
         self.path = path
+        if mustExist && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError("\(path): no results database here (run an experiment first, or pass --db)")
+        }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
@@ -148,6 +151,11 @@ public final class ResultStore: @unchecked Sendable {
     public func summary(experiment: String? = nil) throws -> QueryResult {
         if let e = experiment { return try query("SELECT * FROM summary WHERE experiment = ? ORDER BY run_id", arguments: [e]) }
         return try query("SELECT * FROM summary ORDER BY run_id")
+    }
+
+    /// "wal" for a file database.
+    public func journalMode() throws -> String {
+        try db.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// integrity_check's verdict ("ok" when sound).

@@ -20,10 +20,7 @@ struct QueryCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        try reportingErrors {
-            let result = try ResultStore(path: store.db).query(sql)
-            print(render(result, format), terminator: "")
-        }
+        print(render(try ResultStore(path: store.db, mustExist: true).query(sql), format), terminator: "")
     }
 }
 
@@ -41,10 +38,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let result = try ResultStore(path: store.db).summary(experiment: experiment)
-            print(render(result, csv ? .csv : json ? .json : .table), terminator: "")
-        }
+        print(render(try ResultStore(path: store.db, mustExist: true).summary(experiment: experiment), csv ? .csv : json ? .json : .table), terminator: "")
     }
 }
 

@@ -16,15 +16,12 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        try reportingErrors {
-            let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
-            let db = try ResultStore(path: store.db)
-            let runner = ExperimentRunner(store: db, say: { print($0); fflush(stdout) })
-            for e in experiments {
-                print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
-                let ids = try runner.run(e)
-                print("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(store.db)")
-            }
+        let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
+        let runner = ExperimentRunner(store: try ResultStore(path: store.db), say: { print($0); fflush(stdout) })
+        for e in experiments {
+            print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
+            let ids = try runner.run(e)
+            print("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(store.db)")
         }
     }
 }

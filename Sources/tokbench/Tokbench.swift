@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 
-@main
 struct Tokbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokbench",
@@ -15,10 +14,24 @@ struct StoreOptions: ParsableArguments {
     var db: String = "results/tokbench.sqlite"
 }
 
-/// Runs `body`; any error becomes one line on stderr and exit code 1 (never a trace).
-func reportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as ExitCode { throw e } catch {
-        FileHandle.standardError.write(Data("tokbench: error: \(error)\n".utf8))
-        throw ExitCode(1)
+/// Entry point: help goes to stdout; any error becomes one line on stderr and a non-zero exit
+/// (never a trace, never a usage dump).
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Tokbench.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = Tokbench.exitCode(for: error)
+            if code == .success {
+                print(Tokbench.fullMessage(for: error))
+            } else {
+                let message = Tokbench.message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }.joined(separator: " ")
+                if !message.isEmpty { FileHandle.standardError.write(Data("tokbench: error: \(message)\n".utf8)) }
+            }
+            exit(code.rawValue)
+        }
     }
 }
