@@ -16,6 +16,7 @@ public enum Evaluator {
     public static let definitions: [(key: String, text: String)] = [
         ("psnr", "mean over eval images of per-image 10*log10(255^2/MSE) on 8-bit reconstructions (round+clamp); an exact image counts at 10*log10(255^2*C*H*W) (one byte off by one); +inf only when every image is exact (lossless=1)"),
         ("psnr_of_mean_mse", "10*log10(255^2/mean MSE) over the eval set"),
+        ("ssim", "mean over eval images of SSIM (Gaussian 11x11, sigma 1.5, K1=0.01, K2=0.03, L=255, valid window positions, mean over channels)"),
         ("capacity_bpb", "L*log2(V)/(H*W*C) bits per raw byte"),
         ("usage", "fraction of the V codes used at least once on the eval set (single-word tokens, V <= 2^24)"),
         ("perplexity", "2^(entropy of eval code frequencies)"),
@@ -47,6 +48,7 @@ public enum Evaluator {
         var values: [(key: String, value: Double)] = [
             ("psnr", fid.psnr),
             ("psnr_of_mean_mse", fid.psnrOfMeanMSE),
+            ("ssim", SSIM.mean(original: eval, reconstruction: reconstruction)),
             ("mse", fid.mse),
             ("exact_fraction", fid.exactFraction),
             ("lossless", fid.lossless ? 1 : 0),
