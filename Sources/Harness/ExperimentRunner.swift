@@ -8,11 +8,13 @@ import Store
 /// dataset → tokenizer.train → encode/decode eval → evaluator → store.
 public final class ExperimentRunner {
     let store: ResultStore
+    let artifactDir: String?
     let say: (String) -> Void
     var datasets: [DatasetSpec: Dataset] = [:]
 
-    public init(store: ResultStore, say: @escaping (String) -> Void) {
-        self.store = store; self.say = say
+    /// artifactDir: where per-run files (reconstruction strips, checkpoints) go; nil keeps none.
+    public init(store: ResultStore, artifactDir: String? = nil, say: @escaping (String) -> Void) {
+        self.store = store; self.artifactDir = artifactDir; self.say = say
     }
 
     /// Returns the ids of the runs recorded. A run that fails is recorded as `failed` with its
@@ -66,7 +68,7 @@ public final class ExperimentRunner {
             let report = Evaluator.evaluate(tokenizer, on: data.eval)
             var results = report.values
             results.append(("train_seconds", trainSeconds))
-            try store.finishRun(runID: runID, results: results)
+            try store.finishRun(runID: runID, results: results, artifacts: try saveStrips(runID, data.eval, report.reconstruction))
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
                        runID, formatPSNR(report.value("psnr")!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
                        report.value("capacity_bpb")!))
@@ -75,6 +77,20 @@ public final class ExperimentRunner {
             say("  run \(runID) failed: \(error)")
         }
         return runID
+    }
+
+    /// The first eval images and their reconstructions as two PNG strips (for report grids).
+    func saveStrips(_ runID: Int64, _ eval: ImageBatch, _ recon: ImageBatch) throws -> [(kind: String, path: String)] {
+        guard let dir = artifactDir else { return [] }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let n = min(8, eval.count)
+        var out: [(kind: String, path: String)] = []
+        for (kind, batch) in [("originals", eval), ("recon", recon)] {
+            let path = (dir as NSString).appendingPathComponent("run-\(runID)-\(kind).png")
+            try Data(encodePNG(horizontalStrip(batch, count: n))).write(to: URL(fileURLWithPath: path), options: .atomic)
+            out.append((kind, path))
+        }
+        return out
     }
 
     func flush(_ pending: inout [StepMetrics], _ runID: Int64) {
@@ -119,4 +135,13 @@ extension TokenizerConfig: Encodable {
         try c.encode(kind, forKey: .kind)
         try c.encode(values, forKey: .values)
     }
+}
+
+/// The first `count` images of a batch side by side: [count, C, H, W] → [1, C, H, count·W].
+func horizontalStrip(_ b: ImageBatch, count: Int) -> ImageBatch {
+    var out = ImageBatch(count: 1, channels: b.channels, height: b.height, width: count * b.width)
+    for i in 0..<count { for c in 0..<b.channels { for y in 0..<b.height { for x in 0..<b.width {
+        out.pixels[(c * b.height + y) * out.width + i * b.width + x] = b.pixels[((i * b.channels + c) * b.height + y) * b.width + x]
+    } } } }
+    return out
 }

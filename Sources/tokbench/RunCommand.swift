@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
-        let runner = ExperimentRunner(store: try ResultStore(path: store.db), say: { print($0); fflush(stdout) })
+        let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, say: { print($0); fflush(stdout) })
         for e in experiments {
             print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
             let ids = try runner.run(e)

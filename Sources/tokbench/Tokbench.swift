@@ -5,13 +5,16 @@ struct Tokbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokbench",
         abstract: "Compare image tokenizers under an information budget.",
-        subcommands: [RunCommand.self, RunsCommand.self, QueryCommand.self, BudgetCommand.self])
+        subcommands: [RunCommand.self, RunsCommand.self, QueryCommand.self, ReportCommand.self, ExportCommand.self, BudgetCommand.self])
 }
 
 /// Options shared by every command that touches the results database.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Results database (SQLite).")
     var db: String = "results/tokbench.sqlite"
+
+    /// Per-run files live beside the database: reconstruction strips, checkpoints.
+    var artifactDir: String { ((db as NSString).deletingLastPathComponent as NSString).appendingPathComponent("artifacts") }
 }
 
 /// Entry point: help goes to stdout; any error becomes one line on stderr and a non-zero exit

@@ -1,0 +1,39 @@
+import Foundation
+import Store
+
+/// CompressAI's results JSON: {"name", "description", "results": {"psnr-rgb": [...], "bpp": [...]}},
+/// one file per tokenizer family and rate kind, points sorted by bpp.
+/// bpp = bits per pixel = C × bits per byte. "rate" files use the real token-stream rate (what
+/// CompressAI's codecs report); "capacity" files use L·log2V. Lossless points (PSNR = ∞) have no
+/// place on a PSNR axis and are left out (the description says how many).
+public enum CompressAIExport {
+    public static func write(_ data: ReportData, to dir: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var files: [String] = []
+        for kind in Figures.orderedKinds(data.runs) {
+            let runs = data.runs.filter { $0.kind == kind }
+            for (rateKey, suffix) in [("token_rate_bpb", "rate"), ("capacity_bpb", "capacity")] {
+                var pts: [(bpp: Double, psnr: Double)] = []
+                var lossless = 0
+                for r in runs {
+                    guard let bpb = r.results[rateKey], let p = r.results["psnr"] else { continue }
+                    let channels = Double(r.params["dataset.channels"] ?? "3") ?? 3
+                    if p.isInfinite { lossless += 1; continue }
+                    pts.append((bpb * channels, p))
+                }
+                guard !pts.isEmpty else { continue }
+                pts.sort { $0.bpp < $1.bpp }
+                let name = "tokbench-\(kind)-\(suffix)"
+                let obj: [String: Any] = [
+                    "name": name,
+                    "description": "tokbench \(kind) tokenizers, bpp from \(rateKey) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted",
+                    "results": ["psnr-rgb": pts.map(\.psnr), "bpp": pts.map(\.bpp)],
+                ]
+                let path = (dir as NSString).appendingPathComponent(name + ".json")
+                try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path), options: .atomic)
+                files.append(path)
+            }
+        }
+        return files
+    }
+}
