@@ -20,8 +20,9 @@ let package = Package(
     targets: [
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("turbojpeg")]),
 
-        .target(name: "Datasets", dependencies: ["CPNG", "CZlib"], swiftSettings: optimize),
+        .target(name: "Datasets", dependencies: ["CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["Datasets"], swiftSettings: optimize),
         .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "CPNG"], swiftSettings: optimize),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,0 +1,60 @@
+import CJPEG
+
+/// Decodes a JPEG file (baseline or progressive; gray, YCbCr, RGB, CMYK or YCCK) to a
+/// one-image batch: grayscale JPEGs → 1 channel, everything else → RGB, 3 channels.
+/// A truncated or corrupt file is a DatasetError naming it. Output: [1, C, H, W].
+public func readJPEG(path: String) throws -> ImageBatch {
+    try decodeJPEG(try readFileBytes(path), path: path)
+}
+
+public func decodeJPEG(_ bytes: [UInt8], path: String) throws -> ImageBatch {
+    let (w, h, c) = try jpegHeader(bytes, path: path)
+    var err = [CChar](repeating: 0, count: 256)
+    var rc: Int32 = 0
+    let pixels = [UInt8](unsafeUninitializedCapacity: c * h * w) { out, initialized in
+        rc = bytes.withUnsafeBufferPointer { buf in
+            tb_jpeg_decode(buf.baseAddress, buf.count, out.baseAddress, out.count, &err, err.count)
+        }
+        if rc != 0 { out.initialize(repeating: 0) }  // never hand back uninitialized memory
+        initialized = out.count
+    }
+    guard rc == 0 else { throw DatasetError(path, "JPEG: " + cMessage(err)) }
+    return ImageBatch(count: 1, channels: c, height: h, width: w, pixels: pixels)  // [1, C, H, W]
+}
+
+/// Width, height and output channels (1 gray, 3 otherwise) from the JPEG header, without decoding.
+public func jpegHeader(_ bytes: [UInt8], path: String) throws -> (width: Int, height: Int, channels: Int) {
+    var w: Int32 = 0, h: Int32 = 0, c: Int32 = 0
+    var err = [CChar](repeating: 0, count: 256)
+    let rc = bytes.withUnsafeBufferPointer { buf in tb_jpeg_header(buf.baseAddress, buf.count, &w, &h, &c, &err, err.count) }
+    guard rc == 0 else { throw DatasetError(path, "JPEG: " + cMessage(err)) }
+    return (Int(w), Int(h), Int(c))
+}
+
+/// A NUL-terminated C message buffer as a one-line Swift string.
+func cMessage(_ err: [CChar]) -> String {
+    String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Decodes a PNG or JPEG file, chosen by its first bytes (not its name). Output: [1, C, H, W].
+public func readImage(path: String) throws -> ImageBatch {
+    let bytes = try readFileBytes(path)
+    switch ImageFormat(sniffing: bytes) {
+    case .png: return try decodePNG(bytes, path: path)
+    case .jpeg: return try decodeJPEG(bytes, path: path)
+    case nil:
+        let head = bytes.prefix(4).map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
+        throw DatasetError(path, head.isEmpty ? "empty file, expected PNG or JPEG" : "not a PNG or JPEG file (starts with \(head.joined(separator: " ")))")
+    }
+}
+
+/// Image container formats recognised by their magic bytes.
+public enum ImageFormat: String, Sendable {
+    case png, jpeg
+
+    public init?(sniffing bytes: [UInt8]) {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
+        else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { self = .jpeg }
+        else { return nil }
+    }
+}

@@ -1,0 +1,312 @@
+import CZlib
+import Foundation
+
+// NumPy .npz archives (np.savez: stored entries; np.savez_compressed: deflate entries), as
+// used by Downsampled ImageNet (`Imagenet64_train_npz/train_data_batch_*.npz`, key `data`:
+// N × 12288 uint8, channel-planar). A minimal zip reader (stored + raw deflate, zip64 sizes,
+// CRC-checked) and a .npy parser (versions 1–3, uint8 only).
+
+/// Downsampled ImageNet: key `data`, shape [N, 3·r·r] uint8, channel-planar, so it maps
+/// directly to images: [N, 3, r, r].
+public func readImageNetNPZ(path: String, resolution: Int = 64) throws -> ImageBatch {
+    precondition(resolution > 0)
+    let (shape, bytes) = try readNPZArray(path: path, key: "data")
+    let per = 3 * resolution * resolution
+    guard shape.count == 2, shape[1] == per else {
+        throw DatasetError(path, "array 'data' has shape \(pyShape(shape)), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
+    }
+    return ImageBatch(count: shape[0], channels: 3, height: resolution, width: resolution, pixels: bytes)  // [N, 3, r, r]
+}
+
+/// One uint8 array of an .npz archive, by key (the entry name without `.npy`), in C order.
+/// bytes: product(shape) values.
+public func readNPZArray(path: String, key: String) throws -> (shape: [Int], bytes: [UInt8]) {
+    let file = try mappedFile(path)
+    return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+        let entries = try zipEntries(buf, path: path)
+        guard let entry = entries.first(where: { npzKey($0.name) == key }) else {
+            let keys = entries.map { npzKey($0.name) }
+            throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
+        }
+        var data = try zipEntryData(buf, entry, path: path)
+        let header = try parseNPYHeader(data, path: path, name: entry.name)
+        guard header.isUInt8 else {
+            throw DatasetError(path, "array '\(key)' has dtype '\(header.descr)', expected uint8 ('|u1')")
+        }
+        let count = try header.elementCount(path: path, name: entry.name)
+        guard data.count - header.dataOffset == count else {
+            throw DatasetError(path, "array '\(key)' shape \(pyShape(header.shape)) needs \(count) bytes, entry holds \(data.count - header.dataOffset)")
+        }
+        data.removeSubrange(0..<header.dataOffset)  // in place: no second copy of a large array
+        return (header.shape, data)
+    }
+}
+
+/// The keys of an .npz archive, in archive order.
+public func npzKeys(path: String) throws -> [String] {
+    let file = try mappedFile(path)
+    return try file.withUnsafeBytes { try zipEntries($0, path: path).map { npzKey($0.name) } }
+}
+
+func npzKey(_ name: String) -> String { name.hasSuffix(".npy") ? String(name.dropLast(4)) : name }
+func pyShape(_ s: [Int]) -> String { s.count == 1 ? "(\(s[0]),)" : "(" + s.map(String.init).joined(separator: ", ") + ")" }
+
+/// The file's bytes, memory-mapped where the platform allows (npz files can be > 1 GB).
+func mappedFile(_ path: String) throws -> Data {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, "no such file") }
+    if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
+    do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+        throw DatasetError(path, "cannot read file")
+    }
+}
+
+// MARK: - zip
+
+struct ZipEntry {
+    var name: String
+    var method: Int            // 0 stored, 8 deflate
+    var flags: Int
+    var crc32: UInt32
+    var compressedSize: Int
+    var uncompressedSize: Int
+    var localHeaderOffset: Int
+}
+
+private extension UnsafeRawBufferPointer {
+    func le16(_ o: Int) -> Int { Int(self[o]) | Int(self[o + 1]) << 8 }
+    func le32(_ o: Int) -> Int { le16(o) | le16(o + 2) << 16 }
+    func le64(_ o: Int) -> Int { le32(o) | le32(o + 4) << 32 }
+}
+
+/// The central directory of a zip archive held in `buf`.
+func zipEntries(_ buf: UnsafeRawBufferPointer, path: String) throws -> [ZipEntry] {
+    let n = buf.count
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt npz (zip): \(m)") }
+    // End of central directory: 22 bytes + a comment of up to 65535 bytes, at the very end.
+    guard n >= 22 else { throw DatasetError(path, "not an npz (zip) file: only \(n) bytes") }
+    var eocd = -1
+    var i = n - 22
+    while i >= max(0, n - 22 - 65535) {
+        if buf.le32(i) == 0x0605_4b50 { eocd = i; break }
+        i -= 1
+    }
+    guard eocd >= 0 else {
+        let isZip = n >= 4 && buf.le32(0) == 0x0403_4b50
+        throw DatasetError(path, isZip ? "corrupt npz (zip): end of central directory missing (truncated file?)" : "not an npz (zip) file")
+    }
+    var count = buf.le16(eocd + 10), cdSize = buf.le32(eocd + 12), cdOffset = buf.le32(eocd + 16)
+    if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF {
+        // zip64: the locator sits just before the classic record and points at the zip64 record.
+        let loc = eocd - 20
+        guard loc >= 0, buf.le32(loc) == 0x0706_4b50 else { throw bad("zip64 locator missing") }
+        let z = buf.le64(loc + 8)
+        guard z >= 0, z <= n - 56, buf.le32(z) == 0x0606_4b50 else { throw bad("zip64 end record missing") }
+        count = buf.le64(z + 32); cdSize = buf.le64(z + 40); cdOffset = buf.le64(z + 48)
+    }
+    guard cdOffset >= 0, cdSize >= 0, cdOffset <= n, cdSize <= n - cdOffset else { throw bad("central directory outside the file") }
+    var entries: [ZipEntry] = []
+    var o = cdOffset
+    for _ in 0..<count {
+        guard o + 46 <= n, buf.le32(o) == 0x0201_4b50 else { throw bad("bad central directory entry") }
+        let nameLen = buf.le16(o + 28), extraLen = buf.le16(o + 30), commentLen = buf.le16(o + 32)
+        guard o + 46 + nameLen + extraLen + commentLen <= n else { throw bad("central directory entry past the end") }
+        var e = ZipEntry(name: String(decoding: UnsafeRawBufferPointer(rebasing: buf[(o + 46)..<(o + 46 + nameLen)]), as: UTF8.self),
+                         method: buf.le16(o + 10), flags: buf.le16(o + 8), crc32: UInt32(buf.le32(o + 16)),
+                         compressedSize: buf.le32(o + 20), uncompressedSize: buf.le32(o + 24), localHeaderOffset: buf.le32(o + 42))
+        // zip64 extra field (id 1): 8-byte values for exactly the fields that read 0xFFFFFFFF.
+        var x = o + 46 + nameLen
+        let xEnd = x + extraLen
+        while x + 4 <= xEnd {
+            let id = buf.le16(x), len = buf.le16(x + 2)
+            if id == 1 {
+                var f = x + 4
+                if e.uncompressedSize == 0xFFFF_FFFF, f + 8 <= x + 4 + len { e.uncompressedSize = buf.le64(f); f += 8 }
+                if e.compressedSize == 0xFFFF_FFFF, f + 8 <= x + 4 + len { e.compressedSize = buf.le64(f); f += 8 }
+                if e.localHeaderOffset == 0xFFFF_FFFF, f + 8 <= x + 4 + len { e.localHeaderOffset = buf.le64(f) }
+            }
+            x += 4 + len
+        }
+        entries.append(e)
+        o += 46 + nameLen + extraLen + commentLen
+    }
+    return entries
+}
+
+/// The uncompressed bytes of one entry, CRC-checked.
+func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String) throws -> [UInt8] {
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt npz (zip) entry '\(e.name)': \(m)") }
+    let n = buf.count, lh = e.localHeaderOffset
+    guard lh >= 0, lh <= n - 30, buf.le32(lh) == 0x0403_4b50 else { throw bad("bad local header") }
+    let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)
+    guard start <= n, e.compressedSize >= 0, e.uncompressedSize >= 0, e.compressedSize <= n - start else { throw bad("data past the end of the file (truncated?)") }
+    guard e.flags & 1 == 0 else { throw DatasetError(path, "npz entry '\(e.name)' is encrypted") }
+    let src = UnsafeRawBufferPointer(rebasing: buf[start..<(start + e.compressedSize)])
+    var out: [UInt8]
+    switch e.method {
+    case 0:
+        guard e.compressedSize == e.uncompressedSize else { throw bad("stored entry with different sizes") }
+        out = [UInt8](src)
+    case 8:
+        // Deflate expands at most ~1032:1; a larger declared size is a damaged header, not a reason to allocate.
+        guard e.uncompressedSize <= e.compressedSize * 1032 + 1024 else {
+            throw bad("declared size \(e.uncompressedSize) impossible for \(e.compressedSize) compressed bytes")
+        }
+        out = try inflateRaw(src, size: e.uncompressedSize) { bad($0) }
+    default:
+        throw DatasetError(path, "npz entry '\(e.name)' uses zip compression method \(e.method); only stored (0) and deflate (8) are supported")
+    }
+    let crc = out.withUnsafeBufferPointer { b -> UInt32 in
+        var c: uLong = 0, off = 0
+        while off < b.count {
+            let len = min(b.count - off, 1 << 30)
+            c = crc32(c, b.baseAddress! + off, uInt(len)); off += len
+        }
+        return UInt32(truncatingIfNeeded: c)
+    }
+    guard crc == e.crc32 else { throw bad("CRC mismatch") }
+    return out
+}
+
+/// Raw deflate (no zlib/gzip header: windowBits -15) into exactly `size` bytes.
+private func inflateRaw(_ src: UnsafeRawBufferPointer, size: Int, fail: (String) -> DatasetError) throws -> [UInt8] {
+    var stream = z_stream()
+    guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw fail("zlib init failed") }
+    defer { inflateEnd(&stream) }
+    var out = [UInt8](repeating: 0, count: size)
+    var spare: UInt8 = 0  // 1-byte sink once `out` is full: anything written there is excess data
+    var inPos = 0, outPos = 0
+    try out.withUnsafeMutableBufferPointer { dst in
+        while true {
+            let inLen = min(src.count - inPos, 1 << 30)
+            stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) + inPos })
+            stream.avail_in = uInt(inLen)
+            let full = outPos == size
+            let outLen = full ? 1 : min(size - outPos, 1 << 30)
+            let status: Int32 = withUnsafeMutablePointer(to: &spare) { sp in
+                stream.next_out = full ? sp : dst.baseAddress! + outPos
+                stream.avail_out = uInt(outLen)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            let consumed = inLen - Int(stream.avail_in), produced = outLen - Int(stream.avail_out)
+            inPos += consumed
+            if full && produced > 0 { throw fail("inflates past its declared size \(size)") }
+            if !full { outPos += produced }
+            if status == Z_STREAM_END { break }
+            guard status == Z_OK || status == Z_BUF_ERROR else { throw fail("bad deflate data (\(stream.msg.map { String(cString: $0) } ?? String(cString: zError(status))))") }
+            if consumed == 0 && produced == 0 { throw fail("deflate data ends early (truncated?)") }
+        }
+    }
+    guard outPos == size else { throw fail("inflates to \(outPos) bytes, zip says \(size)") }
+    return out
+}
+
+// MARK: - npy
+
+struct NPYHeader {
+    var descr: String
+    var fortranOrder: Bool
+    var shape: [Int]
+    var dataOffset: Int   // bytes before the array data
+
+    var isUInt8: Bool { ["|u1", "<u1", ">u1", "=u1", "u1", "|B", "B"].contains(descr) }
+
+    func elementCount(path: String, name: String) throws -> Int {
+        var c = 1
+        for d in shape {
+            let (m, o) = c.multipliedReportingOverflow(by: d)
+            guard d >= 0, !o else { throw DatasetError(path, "npy '\(name)': bad shape \(pyShape(shape))") }
+            c = m
+        }
+        if fortranOrder && shape.filter({ $0 > 1 }).count > 1 {
+            throw DatasetError(path, "npy '\(name)': fortran_order True is not supported for shape \(pyShape(shape))")
+        }
+        return c
+    }
+}
+
+/// Parses the .npy preamble: magic "\x93NUMPY", version 1 (2-byte header length) or 2/3
+/// (4-byte), then a Python dict literal {'descr': …, 'fortran_order': …, 'shape': (…)}.
+func parseNPYHeader(_ b: [UInt8], path: String, name: String) throws -> NPYHeader {
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "bad .npy header in '\(name)': \(m)") }
+    guard b.count >= 10, b.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) else { throw bad("missing \\x93NUMPY magic") }
+    let major = Int(b[6])
+    let lenBytes: Int
+    switch major {
+    case 1: lenBytes = 2
+    case 2, 3: lenBytes = 4
+    default: throw bad("unsupported format version \(major).\(b[7])")
+    }
+    guard b.count >= 8 + lenBytes else { throw bad("truncated") }
+    var hlen = 0
+    for k in 0..<lenBytes { hlen |= Int(b[8 + k]) << (8 * k) }
+    let start = 8 + lenBytes
+    guard start + hlen <= b.count else { throw bad("header length \(hlen) past the end") }
+    let text = Array(b[start..<(start + hlen)])
+    var parser = PyLiteralParser(text, fail: bad)
+    var dict = try parser.parseDict()
+    guard case .str(let descr)? = dict.removeValue(forKey: "descr") else { throw bad("no 'descr' string") }
+    guard case .bool(let fortran)? = dict.removeValue(forKey: "fortran_order") else { throw bad("no 'fortran_order' bool") }
+    guard case .ints(let shape)? = dict.removeValue(forKey: "shape") else { throw bad("no 'shape' tuple") }
+    return NPYHeader(descr: descr, fortranOrder: fortran, shape: shape, dataOffset: start + hlen)
+}
+
+/// Just enough of Python's literal syntax for .npy headers: a dict of str keys whose values are
+/// strings, True/False, or tuples of ints.
+private struct PyLiteralParser {
+    enum Value { case str(String), bool(Bool), ints([Int]) }
+    let s: [UInt8]
+    var i = 0
+    let fail: (String) -> DatasetError
+    init(_ s: [UInt8], fail: @escaping (String) -> DatasetError) { self.s = s; self.fail = fail }
+
+    mutating func ws() { while i < s.count, s[i] == 0x20 || s[i] == 0x0A || s[i] == 0x09 || s[i] == 0x0D { i += 1 } }
+    mutating func eat(_ c: Character) -> Bool { ws(); if i < s.count, s[i] == c.asciiValue! { i += 1; return true }; return false }
+    mutating func expect(_ c: Character) throws { if !eat(c) { throw fail("expected '\(c)' at offset \(i)") } }
+
+    mutating func parseDict() throws -> [String: Value] {
+        try expect("{")
+        var d: [String: Value] = [:]
+        while !eat("}") {
+            let key = try string()
+            try expect(":")
+            d[key] = try value()
+            if !eat(",") { try expect("}"); break }
+        }
+        return d
+    }
+    mutating func string() throws -> String {
+        ws()
+        guard i < s.count, s[i] == 0x27 || s[i] == 0x22 else { throw fail("expected a string at offset \(i)") }
+        let q = s[i]; i += 1
+        let a = i
+        while i < s.count, s[i] != q { i += 1 }
+        guard i < s.count else { throw fail("unterminated string") }
+        defer { i += 1 }
+        return String(decoding: s[a..<i], as: UTF8.self)
+    }
+    mutating func word(_ w: String) -> Bool {
+        let u = Array(w.utf8)
+        if i + u.count <= s.count, Array(s[i..<(i + u.count)]) == u { i += u.count; return true }
+        return false
+    }
+    mutating func value() throws -> Value {
+        ws()
+        guard i < s.count else { throw fail("value missing") }
+        if s[i] == 0x27 || s[i] == 0x22 { return .str(try string()) }
+        if word("True") { return .bool(true) }
+        if word("False") { return .bool(false) }
+        try expect("(")
+        var xs: [Int] = []
+        while !eat(")") {
+            ws()
+            let a = i
+            while i < s.count, s[i] >= 0x30, s[i] <= 0x39 { i += 1 }
+            guard i > a, let v = Int(String(decoding: s[a..<i], as: UTF8.self)) else { throw fail("expected an integer at offset \(a)") }
+            if i < s.count, s[i] == 0x4C { i += 1 }  // Python 2 long suffix
+            xs.append(v)
+            if !eat(",") { try expect(")"); break }
+        }
+        return .ints(xs)
+    }
+}
