@@ -22,19 +22,25 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("turbojpeg")]),
 
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimize),
         .target(name: "Datasets", dependencies: ["CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
-        .target(name: "Tokenizers", dependencies: ["Datasets"], swiftSettings: optimize),
+        .target(name: "Tokenizers", dependencies: ["Layers", "Kernels", "Datasets"], swiftSettings: optimize),
         .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "CPNG"], swiftSettings: optimize),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Store", "Evaluation", "Datasets"]),
         .target(name: "Harness", dependencies: ["Datasets", "Tokenizers", "Evaluation", "Store", "Reports"]),
         .executableTarget(name: "tokbench", dependencies: [
-            "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers",
+            "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers", "Layers", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "Layers", "Kernels"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers"]),

@@ -17,7 +17,10 @@ public struct Dataset: Sendable {
         try spec.checkAvailable()
         switch spec.kind {
         case .fashionMNIST: return try loadFashionMNIST(spec)
-        case .pngFolder: return try loadPNGFolder(spec)
+        case .imageFolder: return try loadImageFolder(spec)
+        case .photos: return try loadPhotos(spec)
+        case .cifar10: return try loadCIFAR10(spec)
+        case .imagenet64: return try loadImageNet64(spec)
         }
     }
 
@@ -45,21 +48,61 @@ public struct Dataset: Sendable {
                        splitDescription: "train: \(trainNote); eval: \(spec.evalImages) of the official t10k images chosen by seed \(spec.seed)")
     }
 
-    /// A folder of PNG files: files are permuted by the seed; the first `eval_images` are eval,
-    /// the rest train. Each is center-cropped to a square and area-resized.
-    static func loadPNGFolder(_ spec: DatasetSpec) throws -> Dataset {
-        let files = try listImageFiles(spec.path)
+    /// A folder of PNG/JPEG files: files are permuted by the seed; the first `eval_images` are
+    /// eval, the rest train. Each is center-cropped to a square and area-resized.
+    static func loadImageFolder(_ spec: DatasetSpec) throws -> Dataset {
+        let files = try listImageFiles(spec.path, extensions: pngAndJPEGExtensions)
         let order = seededPermutation(files.count, seed: spec.seed)
-        var images: [ImageBatch] = []
-        for i in order {
-            let img = try readPNG(path: files[i])
-            images.append(conform(img, side: spec.resolution, channels: spec.channels))
+        var trainFiles = order[spec.evalImages...].map { files[$0] }
+        if let cap = spec.trainImages { trainFiles = Array(trainFiles.prefix(cap)) }
+        let evalFiles = order[..<spec.evalImages].map { files[$0] }
+        return Dataset(spec: spec, train: try readImageFiles(trainFiles, side: spec.resolution, channels: spec.channels),
+                       eval: try readImageFiles(evalFiles, side: spec.resolution, channels: spec.channels),
+                       splitDescription: "\(files.count) PNG/JPEG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainFiles.count) train; center crop + area resize to \(spec.resolution)")
+    }
+
+    /// The Debian photographs cut into tiles, split by source photo (never by tile).
+    static func loadPhotos(_ spec: DatasetSpec) throws -> Dataset {
+        let split = try PhotoSet.load(cacheDir: spec.path, tile: spec.resolution, evalPhotos: spec.evalPhotos, seed: spec.seed)
+        var train = split.train, eval = split.eval
+        if let cap = spec.trainImages, cap < train.count { train = train.subset(Array(seededPermutation(train.count, seed: spec.seed &+ 1).prefix(cap)).sorted()) }
+        if spec.evalImages < eval.count { eval = eval.subset(Array(seededPermutation(eval.count, seed: spec.seed &+ 2).prefix(spec.evalImages)).sorted()) }
+        if spec.channels == 1 { train = convertChannels(train, to: 1); eval = convertChannels(eval, to: 1) }
+        return Dataset(spec: spec, train: train, eval: eval,
+                       splitDescription: "photos split by source photo with seed \(spec.seed): eval photos \(split.evalSources.map(PhotoSet.displayName).joined(separator: ", ")) (\(eval.count) tiles), \(split.trainSources.count) train photos (\(train.count) tiles); tiles \(spec.resolution)x\(spec.resolution)")
+    }
+
+    /// CIFAR-10: train = data_batch_1…5; eval = `eval_images` of test_batch chosen by the seed.
+    static func loadCIFAR10(_ spec: DatasetSpec) throws -> Dataset {
+        var train = ImageBatch.concatenate(try spec.cifarFiles.train.map { try readCIFAR10Batch(path: $0).images })
+        var test = try readCIFAR10Batch(path: spec.cifarFiles.test).images
+        guard spec.evalImages <= test.count else { throw DatasetError(spec.cifarFiles.test, "eval_images = \(spec.evalImages) but it has \(test.count) images") }
+        test = test.subset(Array(seededPermutation(test.count, seed: spec.seed).prefix(spec.evalImages)).sorted())
+        if let cap = spec.trainImages, cap < train.count { train = train.subset(Array(seededPermutation(train.count, seed: spec.seed &+ 1).prefix(cap)).sorted()) }
+        if spec.resolution != 32 || spec.channels != 3 {
+            train = conform(train, side: spec.resolution, channels: spec.channels); test = conform(test, side: spec.resolution, channels: spec.channels)
         }
-        var trainPart = Array(images[spec.evalImages...])
-        if let cap = spec.trainImages { trainPart = Array(trainPart.prefix(cap)) }
-        return Dataset(spec: spec, train: ImageBatch.concatenate(trainPart),
-                       eval: ImageBatch.concatenate(Array(images[..<spec.evalImages])),
-                       splitDescription: "\(files.count) PNG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainPart.count) train; center crop + area resize to \(spec.resolution)")
+        return Dataset(spec: spec, train: train, eval: test,
+                       splitDescription: "CIFAR-10: train = data_batch_1-5 (\(train.count)); eval = \(spec.evalImages) of test_batch chosen by seed \(spec.seed)")
+    }
+
+    /// Downsampled ImageNet npz: train = train_data_batch_* (capped by `train_images`, taken in
+    /// file order), eval = `eval_images` of val_data.npz chosen by the seed.
+    static func loadImageNet64(_ spec: DatasetSpec) throws -> Dataset {
+        let files = try spec.imagenetFiles()
+        var parts: [ImageBatch] = [], have = 0
+        for f in files.train where have < (spec.trainImages ?? .max) {
+            let b = try readImageNetNPZ(path: f, resolution: spec.resolution)
+            parts.append(b); have += b.count
+        }
+        var train = ImageBatch.concatenate(parts)
+        if let cap = spec.trainImages, cap < train.count { train = train.slice(0..<cap) }
+        var eval = try readImageNetNPZ(path: files.eval, resolution: spec.resolution)
+        guard spec.evalImages <= eval.count else { throw DatasetError(files.eval, "eval_images = \(spec.evalImages) but it has \(eval.count) images") }
+        eval = eval.subset(Array(seededPermutation(eval.count, seed: spec.seed).prefix(spec.evalImages)).sorted())
+        if spec.channels == 1 { train = convertChannels(train, to: 1); eval = convertChannels(eval, to: 1) }
+        return Dataset(spec: spec, train: train, eval: eval,
+                       splitDescription: "ImageNet \(spec.resolution)x\(spec.resolution) npz: train = first \(train.count) of \(files.train.count) train batches; eval = \(spec.evalImages) of val_data chosen by seed \(spec.seed)")
     }
 }
 

@@ -3,70 +3,84 @@ import Foundation
 /// What an experiment asks for: which data, at what size, how it is split.
 public struct DatasetSpec: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, CaseIterable, Sendable {
-        case fashionMNIST = "fashion-mnist"
-        case pngFolder = "png-folder"
+        case fashionMNIST = "fashion-mnist"     // IDX files of the Debian package
+        case imageFolder = "image-folder"       // a folder of PNG/JPEG files (CelebA-HQ, FFHQ, Kodak, …)
+        case photos = "photos"                  // tiles of the photographs Debian ships, split by photo
+        case cifar10 = "cifar10"                // cifar-10-batches-bin
+        case imagenet64 = "imagenet64-npz"      // downsampled ImageNet npz files
     }
     public var kind: Kind
     public var path: String            // folder holding the files (default per kind)
-    public var resolution: Int         // output side (images are square)
-    public var channels: Int           // 1 or 3 (folder datasets convert to this)
-    public var evalImages: Int         // size of the eval split
+    public var resolution: Int         // output side (images are square); the tile size for photos
+    public var channels: Int           // 1 or 3
+    public var evalImages: Int         // size of the eval split (photos: a cap on eval tiles)
     public var trainImages: Int?       // cap on the train split (nil: all)
+    public var evalPhotos: Int         // photos: photos held out for eval
     public var seed: UInt64            // drives the split
 
     public static let defaultFashionMNISTPath = "/usr/share/datasets/fashion-mnist"
+    public static let defaultPhotosCache = "results/cache"
 
     public init(kind: Kind, path: String? = nil, resolution: Int? = nil, channels: Int? = nil,
-                evalImages: Int = 1000, trainImages: Int? = nil, seed: UInt64 = 0) {
+                evalImages: Int = 1000, trainImages: Int? = nil, evalPhotos: Int = 4, seed: UInt64 = 0) {
         self.kind = kind
         switch kind {
-        case .fashionMNIST:
-            self.path = path ?? Self.defaultFashionMNISTPath
-            self.resolution = resolution ?? 28
-            self.channels = channels ?? 1
-        case .pngFolder:
-            self.path = path ?? ""
-            self.resolution = resolution ?? 64
-            self.channels = channels ?? 3
+        case .fashionMNIST: self.path = path ?? Self.defaultFashionMNISTPath; self.resolution = resolution ?? 28; self.channels = channels ?? 1
+        case .imageFolder: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
+        case .photos: self.path = path ?? Self.defaultPhotosCache; self.resolution = resolution ?? 64; self.channels = channels ?? 3
+        case .cifar10: self.path = path ?? ""; self.resolution = resolution ?? 32; self.channels = channels ?? 3
+        case .imagenet64: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
         }
-        self.evalImages = evalImages; self.trainImages = trainImages; self.seed = seed
+        self.evalImages = evalImages; self.trainImages = trainImages; self.evalPhotos = evalPhotos; self.seed = seed
     }
 
-    /// The files this spec reads; each must exist before any run starts.
-    public func requiredFiles() -> [String] {
-        switch kind {
-        case .fashionMNIST:
-            return ["train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"].map { (path as NSString).appendingPathComponent($0) }
-        case .pngFolder:
-            return [path]
-        }
+    var fashionFiles: (train: String, test: String) {
+        ((path as NSString).appendingPathComponent("train-images-idx3-ubyte.gz"), (path as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"))
     }
 
     /// Checks that the data is there, without loading it. Errors name the path.
     public func checkAvailable() throws {
-        for f in requiredFiles() where !FileManager.default.fileExists(atPath: f) {
-            let hint = kind == .fashionMNIST && path == Self.defaultFashionMNISTPath ? " (apt-get install dataset-fashion-mnist)" : ""
-            throw DatasetError(f, "not found\(hint)")
-        }
-        if kind == .pngFolder {
-            let files = try listImageFiles(path)
-            if files.count < evalImages + 1 {
-                throw DatasetError(path, "has \(files.count) PNG files, need at least eval_images + 1 = \(evalImages + 1)")
+        let fm = FileManager.default
+        switch kind {
+        case .fashionMNIST:
+            for f in [fashionFiles.train, fashionFiles.test] where !fm.fileExists(atPath: f) {
+                let hint = path == Self.defaultFashionMNISTPath ? " (apt-get install dataset-fashion-mnist)" : ""
+                throw DatasetError(f, "not found\(hint)")
             }
+        case .imageFolder:
+            let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
+            if files.count < evalImages + 1 {
+                throw DatasetError(path, "has \(files.count) PNG/JPEG files, need at least eval_images + 1 = \(evalImages + 1)")
+            }
+        case .photos:
+            let n = PhotoSet.sourceFiles().count
+            guard n > evalPhotos else {
+                throw DatasetError(PhotoSet.mateNatureFolder, "found \(n) photos, need more than eval_photos = \(evalPhotos) (apt-get install \(PhotoSet.aptPackages.joined(separator: " ")))")
+            }
+        case .cifar10:
+            for f in cifarFiles.train + [cifarFiles.test] where !fm.fileExists(atPath: f) { throw DatasetError(f, "not found (CIFAR-10 binary version)") }
+        case .imagenet64:
+            let f = try imagenetFiles()
+            guard !f.train.isEmpty else { throw DatasetError(path, "no train_data_batch_*.npz files") }
         }
     }
-}
 
-/// PNG files under a folder, recursively, in a stable (sorted) order.
-public func listImageFiles(_ folder: String) throws -> [String] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw DatasetError(folder, "not a folder")
+    var cifarFiles: (train: [String], test: String) {
+        ((1...5).map { (path as NSString).appendingPathComponent("data_batch_\($0).bin") }, (path as NSString).appendingPathComponent("test_batch.bin"))
     }
-    guard let e = FileManager.default.enumerator(atPath: folder) else { throw DatasetError(folder, "cannot list folder") }
-    var out: [String] = []
-    while let rel = e.nextObject() as? String {
-        if rel.lowercased().hasSuffix(".png") { out.append((folder as NSString).appendingPathComponent(rel)) }
+
+    /// Train batches (train_data_batch_*.npz under `path`) and the validation file (val_data.npz
+    /// under `path` or a sibling Imagenet64_val_npz folder).
+    func imagenetFiles() throws -> (train: [String], eval: String) {
+        let fm = FileManager.default
+        guard let all = fm.enumerator(atPath: path)?.allObjects as? [String] else { throw DatasetError(path, "not a folder") }
+        let train = all.filter { ($0 as NSString).lastPathComponent.hasPrefix("train_data_batch_") && $0.hasSuffix(".npz") }
+            .map { (path as NSString).appendingPathComponent($0) }.sorted()
+        let candidates = all.filter { ($0 as NSString).lastPathComponent == "val_data.npz" }.map { (path as NSString).appendingPathComponent($0) }
+            + [((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Imagenet64_val_npz/val_data.npz")]
+        guard let eval = candidates.first(where: { fm.fileExists(atPath: $0) }) else {
+            throw DatasetError(path, "no val_data.npz here or in ../Imagenet64_val_npz")
+        }
+        return (train, eval)
     }
-    return out.sorted()
 }

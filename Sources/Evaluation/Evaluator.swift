@@ -22,7 +22,7 @@ public enum Evaluator {
         ("perplexity", "2^(entropy of eval code frequencies)"),
     ]
 
-    public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256) -> EvaluationReport {
+    public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, withSSIM: Bool = true) -> EvaluationReport {
         let start = Date()
         var recon: [ImageBatch] = []
         var tokenParts: [Tokens] = []
@@ -48,7 +48,6 @@ public enum Evaluator {
         var values: [(key: String, value: Double)] = [
             ("psnr", fid.psnr),
             ("psnr_of_mean_mse", fid.psnrOfMeanMSE),
-            ("ssim", SSIM.mean(original: eval, reconstruction: reconstruction)),
             ("mse", fid.mse),
             ("exact_fraction", fid.exactFraction),
             ("lossless", fid.lossless ? 1 : 0),
@@ -60,6 +59,7 @@ public enum Evaluator {
             ("eval_images", Double(eval.count)),
             ("eval_seconds", seconds),
         ]
+        if withSSIM { values.append(("ssim", SSIM.mean(original: eval, reconstruction: reconstruction))) }
         if log2V <= 53 { values.append(("codebook_size", pow(2, log2V).rounded())) }
         if let u = stats.usage { values.append(("usage", u)) }
         if let p = stats.perplexity { values.append(("perplexity", p)) }

@@ -140,7 +140,7 @@ struct ExperimentReader {
     }
 
     func readDataset(_ t: TOMLTable, seed: UInt64) throws -> DatasetSpec {
-        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images"], prefix: "dataset.")
+        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images", "eval_photos"], prefix: "dataset.")
         guard let kn = t["kind"] else { throw err(nil, "dataset.kind", "missing (one of \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let ks = try string(kn, "dataset.kind")
         guard let kind = DatasetSpec.Kind(rawValue: ks) else {
@@ -154,13 +154,16 @@ struct ExperimentReader {
             }
             path = value
         }
-        if kind == .pngFolder && path == nil { throw err(nil, "dataset.path", "a png-folder dataset needs a path") }
+        if [.imageFolder, .cifar10, .imagenet64].contains(kind) && path == nil { throw err(kind == .imageFolder ? nil : kn, "dataset.path", "a \(kind.rawValue) dataset needs a path") }
         let res = try t["resolution"].map { try int($0, "dataset.resolution", min: 1, max: 4096) }
         let ch = try t["channels"].map { try int($0, "dataset.channels", min: 1, max: 3) }
         if let c = ch, c == 2 { throw err(t["channels"], "dataset.channels", "must be 1 (gray) or 3 (RGB)") }
         let evalN = try t["eval_images"].map { try int($0, "dataset.eval_images", min: 1) } ?? 1000
         let trainN = try t["train_images"].map { try int($0, "dataset.train_images", min: 1) }
-        let spec = DatasetSpec(kind: kind, path: path, resolution: res, channels: ch, evalImages: evalN, trainImages: trainN, seed: seed)
+        if t["eval_photos"] != nil && kind != .photos { throw err(t["eval_photos"], "dataset.eval_photos", "only for kind = \"photos\"") }
+        let evalPhotos = try t["eval_photos"].map { try int($0, "dataset.eval_photos", min: 1) } ?? 4
+        if kind == .photos, let r = res, ![64, 128].contains(r) { throw err(t["resolution"], "dataset.resolution", "photos come as 64 or 128 pixel tiles, got \(r)") }
+        let spec = DatasetSpec(kind: kind, path: path, resolution: res, channels: ch, evalImages: evalN, trainImages: trainN, evalPhotos: evalPhotos, seed: seed)
         do { try spec.checkAvailable() } catch let e as DatasetError {
             throw err(t["path"] ?? t["kind"], "dataset.path", e.description)
         }

@@ -56,19 +56,36 @@ public final class ExperimentRunner {
             let data = try dataset(spec)
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
             try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")])
-            let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape)
+            let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
             let trainStart = Date()
             var pending: [StepMetrics] = []
-            try tokenizer.train(on: data, plan: plan) { m in
-                pending.append(m)
-                if pending.count >= 50 { flush(&pending, runID) }
-            }
+            let probe = data.eval.slice(0..<min(500, data.eval.count))   // eval subset for training curves
+            let line = ProgressLine(enabled: tokenizer.isLearned)
+            let hooks = TrainingHooks(
+                log: { m in
+                    pending.append(m)
+                    if pending.count >= 20 { self.flush(&pending, runID) }
+                },
+                evaluate: { _ in
+                    let r = Evaluator.evaluate(tokenizer, on: probe, withSSIM: false)
+                    return [("eval_psnr", r.value("psnr")!)] + (r.value("usage").map { [("eval_usage", $0)] } ?? [])
+                },
+                progress: { line.update($0) })
+            try tokenizer.train(on: data, plan: plan, hooks: hooks)
             flush(&pending, runID)
+            line.finish()
             let trainSeconds = Date().timeIntervalSince(trainStart)
             let report = Evaluator.evaluate(tokenizer, on: data.eval)
             var results = report.values
             results.append(("train_seconds", trainSeconds))
-            try store.finishRun(runID: runID, results: results, artifacts: try saveStrips(runID, data.eval, report.reconstruction))
+            var artifacts = try saveStrips(runID, data.eval, report.reconstruction)
+            if let dir = artifactDir {
+                let path = (dir as NSString).appendingPathComponent("run-\(runID).safetensors")
+                if try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current]) {
+                    artifacts.append(("checkpoint", path))
+                }
+            }
+            try store.finishRun(runID: runID, results: results, artifacts: artifacts)
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
                        runID, formatPSNR(report.value("psnr")!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
                        report.value("capacity_bpb")!))
@@ -134,6 +151,34 @@ extension TokenizerConfig: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(values, forKey: .values)
+    }
+}
+
+/// A training progress line: rewritten in place on a terminal, plain periodic lines otherwise.
+final class ProgressLine {
+    let enabled: Bool
+    let tty = isatty(STDOUT_FILENO) != 0
+    var lastPlain = -1
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: TrainingProgress) {
+        guard enabled else { return }
+        var s = String(format: "  step %d/%d  loss %.5f", p.step, p.steps, p.loss)
+        for m in p.latest { s += String(format: "  %@ %.4g", m.key, m.value) }
+        s += String(format: "  %.0f img/s  ETA %@", p.imagesPerSecond, Self.duration(p.secondsLeft))
+        if tty {
+            print("\r" + s + "\u{1B}[K", terminator: ""); fflush(stdout)
+        } else {
+            let decile = p.step * 10 / max(p.steps, 1)
+            if decile != lastPlain { lastPlain = decile; print(s); fflush(stdout) }
+        }
+    }
+
+    func finish() { if enabled && tty { print("") } }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, t % 3600 / 60) : String(format: "%dm%02ds", t / 60, t % 60)
     }
 }
 

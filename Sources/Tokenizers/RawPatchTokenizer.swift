@@ -20,7 +20,7 @@ public final class RawPatchTokenizer: Tokenizer {
     public var tokensPerImage: Int { (shape.height / patch) * (shape.width / patch) }
     public var log2VocabularySize: Double { Double(patch * patch * shape.channels * bits) }
 
-    public func train(on dataset: Dataset, plan: TrainingPlan, log: (StepMetrics) -> Void) throws {}
+    public func train(on dataset: Dataset, plan: TrainingPlan, hooks: TrainingHooks) throws {}
 
     // images: [B, C, H, W] → words: [B, L, p·p·C], word order within a token (c, dy, dx)
     public func encode(_ images: ImageBatch) -> Tokens {
@@ -66,4 +66,22 @@ public final class RawPatchTokenizer: Tokenizer {
         }
         return out
     }
+}
+
+extension RawPatchTokenizer {
+    public static let entry = TokenizerEntry(
+        kind: "raw-patch",
+        summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
+        keys: [
+            ConfigKey("patch", .int, default: .int(4), "patch side p in pixels", check: ConfigKey.intIn(1...256)),
+            ConfigKey("bits", .int, default: .int(8), "bits kept per value k (1…8); decode to bin centres", check: ConfigKey.intIn(1...8)),
+        ],
+        validate: { config, shape in
+            let p = config.int("patch")
+            guard shape.height % p == 0, shape.width % p == 0 else {
+                throw ConfigError(key: "patch", "patch \(p) does not divide the resolution \(shape.height)x\(shape.width)")
+            }
+        },
+        make: { config, shape, _ in RawPatchTokenizer(patch: config.int("patch"), bits: config.int("bits"), shape: shape) }
+    )
 }

@@ -25,7 +25,7 @@ final class ExperimentTests: XCTestCase {
         seed = 0
         \(extra)
         [dataset]
-        \(dataset ?? "kind = \"png-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 2")
+        \(dataset ?? "kind = \"image-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 2")
         \(tokenizers)
         """
     }
@@ -64,7 +64,7 @@ final class ExperimentTests: XCTestCase {
         assertError(text("[[tokenizer]]\nkind = \"vq-magic\"\n"), line: 10, key: "tokenizer[0].kind", "unknown tokenizer")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", extra: "colour = 1"), line: 3, key: "colour", "unknown key")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"fashion-mnist\"\npath = \"/nope\""), line: 6, key: "dataset.path", "/nope/train-images-idx3-ubyte.gz: not found")
-        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"png-folder\"\npath = \"\(folder)\"\neval_images = 6"), line: 6, key: "dataset.path", "need at least eval_images + 1")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\neval_images = 6"), line: 6, key: "dataset.path", "need at least eval_images + 1")
         assertError(text(""), line: nil, key: "tokenizer", "declare at least one")
         assertError("name = \"t\"\n[dataset\n", line: 2, key: nil, "expected ]")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[training]\nsteps = -1\n"), line: 12, key: "training.steps", "must be ≥ 0")

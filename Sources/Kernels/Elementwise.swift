@@ -1,0 +1,56 @@
+// Elementwise helpers over flat buffers (parallel for large counts).
+
+let elementwiseGrain = 1 << 15
+
+/// y[i] += x[i]
+public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    parallelRanges(count, minimumPerTask: elementwiseGrain) { lo, hi in
+        for i in lo..<hi { y[i] += x[i] }
+    }
+}
+
+/// out[i] = a[i] + b[i]
+public func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    parallelRanges(count, minimumPerTask: elementwiseGrain) { lo, hi in
+        for i in lo..<hi { out[i] = a[i] + b[i] }
+    }
+}
+
+/// x[i] *= s
+public func scaleInPlace(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int) {
+    parallelRanges(count, minimumPerTask: elementwiseGrain) { lo, hi in
+        for i in lo..<hi { x[i] *= s }
+    }
+}
+
+/// Σ x[i]² accumulated in Double (chunked partial sums, deterministic for a fixed worker count).
+public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var total = 0.0
+    var i = 0
+    while i < count {
+        let end = min(count, i + 4096)
+        var part: Float = 0
+        for j in i..<end { part += x[j] * x[j] }
+        total += Double(part)
+        i = end
+    }
+    return total
+}
+
+/// rows: [R, N] row-major; out[r] += Σ_n rows[r, n] (bias gradients).
+public func accumulateRowSums(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, into out: UnsafeMutablePointer<Float>) {
+    parallelFor(R, minimumPerTask: max(1, 16384 / max(1, N))) { r in
+        let row = rows + r * N
+        var acc: Float = 0
+        for n in 0..<N { acc += row[n] }
+        out[r] += acc
+    }
+}
+
+/// rows: [R, N]; rows[r, n] += v[r] (bias add).
+public func addRowBias(_ rows: UnsafeMutablePointer<Float>, rows R: Int, columns N: Int, bias: UnsafePointer<Float>) {
+    parallelFor(R, minimumPerTask: max(1, 16384 / max(1, N))) { r in
+        let row = rows + r * N, v = bias[r]
+        for n in 0..<N { row[n] += v }
+    }
+}

@@ -1,0 +1,62 @@
+// Threading: OpenBLAS threads for GEMMs plus DispatchQueue.concurrentPerform for im2col,
+// col2im and elementwise loops. The two never run at the same time (BLAS calls are not nested
+// inside parallelFor bodies), so `workers` threads are busy at once.
+import Dispatch
+import CBLAS
+
+public enum Threading {
+    /// Number of concurrentPerform workers used by `parallelFor` (1 = serial).
+    nonisolated(unsafe) public static var workers: Int = max(1, System.processorCount)
+
+    /// When true, `sgemm` splits large products over the `workers` GCD threads itself and OpenBLAS runs
+    /// single-threaded; when false, OpenBLAS's own thread pool parallelises each call.
+    nonisolated(unsafe) public private(set) static var splitsGEMM = false
+
+    /// Sets the parallelFor worker count and the GEMM threading: `splitGEMM` true → OpenBLAS 1 thread and
+    /// sgemm splits over workers; false → OpenBLAS uses `threads` threads.
+    public static func configure(threads: Int, splitGEMM: Bool = false) {
+        workers = max(1, threads)
+        splitsGEMM = splitGEMM && workers > 1
+        openblas_set_num_threads(Int32(splitsGEMM ? 1 : workers))
+    }
+
+    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+}
+
+enum System {
+    static var processorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+/// Runs `body(i)` for i in 0..<n, split into contiguous chunks over `Threading.workers` threads.
+/// Stays serial when n < `minimumPerTask` · 2 or only one worker is configured.
+@inline(__always)
+public func parallelFor(_ n: Int, minimumPerTask: Int = 1, _ body: (Int) -> Void) {
+    parallelRanges(n, minimumPerTask: minimumPerTask) { lo, hi in
+        for i in lo..<hi { body(i) }
+    }
+}
+
+/// Runs `body(lo, hi)` over disjoint chunks covering 0..<n; the chunk form lets inner loops vectorise.
+public func parallelRanges(_ n: Int, minimumPerTask: Int = 1, _ body: (Int, Int) -> Void) {
+    if n <= 0 { return }
+    let workers = Threading.workers
+    let maxTasks = n / max(1, minimumPerTask)
+    if workers < 2 || maxTasks < 2 { body(0, n); return }
+    let tasks = min(maxTasks, workers * 4)
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+            let lo = n * t / tasks, hi = n * (t + 1) / tasks
+            if lo < hi { body(lo, hi) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

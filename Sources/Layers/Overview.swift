@@ -1,0 +1,27 @@
+// Layers — the CPU training engine of tokbench (llm.c style: flat Float32 buffers, explicit backward).
+//
+// Conventions
+// - Model-boundary tensors are NCHW: images x: [B, C, H, W], latents z: [B, D, h, w].
+// - Inside Encoder/Decoder every activation is channel-major [C, B, H, W], so one im2col over the whole
+//   batch ([C·k·k, B·Ho·Wo]) and one sgemm per conv cover the batch with no per-layer transposes.
+//   Conv2d, ConvTranspose2d, GroupNorm and ResidualBlock take and return that layout; ReLU/SiLU/GELU and
+//   MSELoss are layout-agnostic; Linear is [N, features].
+// - forward(x) returns a layer-owned tensor (reused across steps of the same batch size: no allocation
+//   churn); backward(dy) accumulates (+=) into the ParameterSet's gradients and returns dL/dx.
+//   Call params.zeroGrads() before each step's backward.
+// - Parameters: one ParameterSet per model = one flat `values` buffer + one flat `grads` buffer,
+//   entries (PyTorch state_dict name, shape, offset). Build every module on the same set, then finalize().
+//   Init is PyTorch's default (U(±1/√fan_in) for conv/linear weights and biases) from a seeded SplitMix64.
+// - GELU is the exact erf form (PyTorch's default).
+//
+// Typical tokenizer step (see Autoencoder.trainStep):
+//   params.zeroGrads()
+//   let z = encoder.forward(x)                 // [B, D, h, w]
+//   let zq = quantize(z)                       // tokenizer-specific
+//   let xhat = decoder.forward(zq)             // [B, C, H, W]
+//   let loss = mse.forward(xhat, x)
+//   var dz = decoder.backward(mse.backward())  // dL/dzq: [B, D, h, w]
+//   dz = straightThrough(dz) (+ extra terms)   // feed gradients for z
+//   encoder.backward(dz)
+//   clipGradientNorm(params.grads, maxNorm: 1) // optional
+//   adam.update(params)

@@ -1,0 +1,187 @@
+import Foundation
+import Datasets
+import Kernels
+import Layers
+
+/// A learned tokenizer: the reference backbone (DESIGN.md) around a quantizer.
+///   images [B, C, H, W] → x = pixel/255 − 0.5, channel-major [C, B, H, W]
+///   → Encoder → z [D, B, h, w] → Quantizer → words [B, L, S] (L = h·w)
+///   → dequantize → ẑ → Decoder → x̂ → round(255·(x̂ + 0.5)) clamped to 0…255.
+/// VQ-VAE, FSQ, LFQ and residual VQ differ only in the quantizer.
+public final class LatentTokenizer: Tokenizer {
+    public let kind: String
+    public let shape: ImageShape
+    public let backbone: BackboneConfig
+    public let params: ParameterSet
+    public let encoder: Encoder
+    public let quantizer: Quantizer
+    public let decoder: Decoder
+    let loss = MSELoss()
+    let optimizer: Adam
+    public let isLearned = true
+    public private(set) var stepsTrained = 0
+    let seed: UInt64
+
+    public init(kind: String, shape: ImageShape, backbone: BackboneConfig, seed: UInt64,
+                quantizer makeQuantizer: (ParameterSet) -> Quantizer) {
+        self.kind = kind; self.shape = shape; self.backbone = backbone; self.seed = seed
+        let ps = ParameterSet(seed: seed)
+        params = ps
+        encoder = Encoder(config: backbone, params: ps)          // names encoder.*
+        quantizer = makeQuantizer(ps)                               // names quantizer.*
+        decoder = Decoder(config: backbone, params: ps)          // names decoder.*
+        ps.finalize()
+        optimizer = Adam(parameterCount: ps.count, learningRate: 3e-4)
+        precondition(quantizer.latentDim == backbone.latent, "quantizer expects D = \(quantizer.latentDim), backbone gives \(backbone.latent)")
+    }
+
+    public var latentSize: (h: Int, w: Int) { backbone.latentSize(height: shape.height, width: shape.width) }
+    public var tokensPerImage: Int { latentSize.h * latentSize.w }
+    public var log2VocabularySize: Double { quantizer.log2VocabularySize }
+
+    // MARK: conversion
+
+    /// images: [B, C, H, W] UInt8 → x: [C, B, H, W] Float in [−0.5, 0.5]
+    func input(_ images: ImageBatch, indices: [Int], into x: Tensor) {
+        let C = images.channels, plane = images.height * images.width, B = indices.count
+        images.pixels.withUnsafeBufferPointer { px in
+            for (bi, i) in indices.enumerated() {
+                for c in 0..<C {
+                    let src = (i * C + c) * plane, dst = (c * B + bi) * plane
+                    for p in 0..<plane { x.data[dst + p] = Float(px[src + p]) * (1 / 255) - 0.5 }
+                }
+            }
+        }
+    }
+
+    /// x̂: [C, B, H, W] → images [B, C, H, W] UInt8 (round, clamp)
+    func output(_ x: Tensor) -> ImageBatch {
+        let C = x.shape[0], B = x.shape[1], H = x.shape[2], W = x.shape[3], plane = H * W
+        var out = ImageBatch(count: B, channels: C, height: H, width: W)
+        for b in 0..<B { for c in 0..<C {
+            let src = (c * B + b) * plane, dst = (b * C + c) * plane
+            for p in 0..<plane { out.pixels[dst + p] = UInt8(max(0, min(255, ((x.data[src + p] + 0.5) * 255).rounded()))) }
+        } }
+        return out
+    }
+
+    // MARK: Tokenizer
+
+    static let chunk = 256
+
+    public func encode(_ images: ImageBatch) -> Tokens {
+        let (h, w) = latentSize, S = quantizer.wordsPerToken
+        var words = [UInt32](); words.reserveCapacity(images.count * h * w * S)
+        var start = 0
+        while start < images.count {
+            let idx = Array(start..<min(images.count, start + Self.chunk))
+            let x = Tensor(shape: [shape.channels, idx.count, shape.height, shape.width])
+            input(images, indices: idx, into: x)
+            _ = quantizer.forward(encoder.forwardChannelMajor(x), training: false)
+            words.append(contentsOf: quantizer.lastWords)
+            start += Self.chunk
+        }
+        return Tokens(count: images.count, gridRows: h, gridCols: w, wordsPerToken: S, wordRange: quantizer.wordRange, words: words)
+    }
+
+    public func decode(_ tokens: Tokens) -> ImageBatch {
+        let (h, w) = latentSize, S = tokens.wordsPerToken, L = h * w
+        var parts: [ImageBatch] = []
+        var start = 0
+        while start < tokens.count {
+            let n = min(Self.chunk, tokens.count - start)
+            let slice = Array(tokens.words[(start * L * S)..<((start + n) * L * S)])
+            let zq = quantizer.dequantize(slice, shape: [backbone.latent, n, h, w])
+            parts.append(output(decoder.forwardChannelMajor(zq)))
+            start += n
+        }
+        return ImageBatch.concatenate(parts)
+    }
+
+    // MARK: training
+
+    public func train(on dataset: Dataset, plan: TrainingPlan, hooks: TrainingHooks) throws {
+        let train = dataset.train
+        let B = plan.batch
+        var rng = Kernels.SplitMix64(seed: plan.seed &+ 0x7472_6169_6E)
+        var order: [Int] = [], cursor = 0
+        func nextBatch() -> [Int] {
+            var out: [Int] = []
+            while out.count < B {
+                if cursor == order.count {
+                    order = Array(0..<train.count)
+                    for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+                    cursor = 0
+                }
+                out.append(order[cursor]); cursor += 1
+            }
+            return out
+        }
+        let x = Tensor(shape: [shape.channels, B, shape.height, shape.width])
+        let start = Date()
+        var window: [String: Double] = [:], windowSteps = 0
+        var latest: [(key: String, value: Double)] = []
+        for step in 1...max(plan.steps, 1) where plan.steps > 0 {
+            optimizer.learningRate = Float(plan.learningRate(at: step))
+            input(train, indices: nextBatch(), into: x)
+            params.zeroGrads()
+            let z = encoder.forwardChannelMajor(x)
+            let zq = quantizer.forward(z, training: true)
+            let xhat = decoder.forwardChannelMajor(zq)
+            let mse = Double(loss.forward(xhat, x))
+            let aux = quantizer.lastLosses
+            let total = mse + aux.filter { $0.key.hasSuffix("_loss") }.reduce(0) { $0 + $1.value }
+            guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
+            encoder.backwardChannelMajor(quantizer.backward(decoder.backwardChannelMajor(loss.backward())))
+            if let c = plan.gradClip { clipGradientNorm(params.grads, maxNorm: Float(c)) }
+            optimizer.update(params)
+            quantizer.afterStep()
+            stepsTrained = step
+
+            // Window averages of the per-step numbers, recorded every logEvery steps.
+            let usage = batchUsage(quantizer.lastWords)
+            for (k, v) in [("loss", total), ("recon_mse", mse), ("batch_usage", usage.usage), ("batch_perplexity", usage.perplexity)] + quantizer.lastLosses {
+                window[k, default: 0] += v
+            }
+            windowSteps += 1
+            if step % plan.logEvery == 0 || step == plan.steps {
+                var values = window.map { (key: $0.key, value: $0.value / Double(windowSteps)) }.sorted { $0.key < $1.key }
+                values.append(("lr", Double(optimizer.learningRate)))
+                if step % plan.evalEvery == 0 || step == plan.steps {
+                    latest = hooks.evaluate(step)
+                    values += latest
+                }
+                hooks.log(StepMetrics(step: step, values: values))
+                let elapsed = Date().timeIntervalSince(start)
+                hooks.progress(TrainingProgress(step: step, steps: plan.steps, loss: window["loss"]! / Double(windowSteps), latest: latest,
+                                                imagesPerSecond: Double(step * B) / elapsed,
+                                                secondsLeft: elapsed / Double(step) * Double(plan.steps - step)))
+                window = [:]; windowSteps = 0
+            }
+        }
+    }
+
+    /// Fraction of the word range used in a batch, and the perplexity of its word frequencies.
+    func batchUsage(_ words: [UInt32]) -> (usage: Double, perplexity: Double) {
+        var counts: [UInt32: Int] = [:]
+        for w in words { counts[w, default: 0] += 1 }
+        var h = 0.0
+        for (_, c) in counts { let p = Double(c) / Double(words.count); h -= p * log2(p) }
+        return (Double(counts.count) / Double(quantizer.wordRange), pow(2, h))
+    }
+
+    // MARK: checkpoints
+
+    /// Parameters under PyTorch-style names, quantizer buffers, and the optimizer state.
+    public func saveCheckpoint(to path: String, metadata: [String: String]) throws -> Bool {
+        var tensors = params.safeTensors()
+        for b in quantizer.buffers { tensors.append(SafeTensor(name: "buffers." + b.name, shape: b.shape, values: b.values)) }
+        let opt = optimizer.stateTensors()
+        tensors += opt.tensors
+        var meta = metadata.merging(opt.metadata) { a, _ in a }
+        meta["kind"] = kind
+        meta["steps_trained"] = String(stepsTrained)
+        try SafeTensors.write(tensors, metadata: meta, to: URL(fileURLWithPath: path))
+        return true
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Datasets
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Prepare a dataset: `data photos` cuts the Debian photographs into cached tiles.")
+
+    enum Name: String, ExpressibleByArgument { case photos }
+
+    @Argument(help: "Dataset to prepare (photos).") var name: Name
+    @Option(help: "Tile sizes, comma separated.") var tiles: String = "64,128"
+    @Option(help: "Cache folder.") var cache: String = DatasetSpec.defaultPhotosCache
+    @Option(help: "Photos held out for eval (for the printed split).") var evalPhotos: Int = 4
+    @Option(help: "Seed of the printed split.") var seed: UInt64 = 0
+
+    var tileSizes: [Int] { tiles.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !tileSizes.isEmpty, tileSizes.allSatisfy({ [64, 128].contains($0) }) else { throw ValidationError("--tiles takes 64 and/or 128") }
+        guard evalPhotos >= 1 else { throw ValidationError("--eval-photos must be at least 1") }
+    }
+
+    func run() throws {
+        let sources = PhotoSet.sourceFiles()
+        print("\(sources.count) source photos (\(PhotoSet.aptPackages.joined(separator: ", ")))")
+        for t in tileSizes {
+            let start = Date()
+            let file = try PhotoSet.prepare(cacheDir: cache, tile: t)
+            let split = try PhotoSet.load(cacheDir: cache, tile: t, evalPhotos: evalPhotos, seed: seed)
+            print(String(format: "tiles %dx%d: %d train tiles from %d photos, %d eval tiles from %d photos (seed %llu) -> %@ (%.1fs)",
+                         t, t, split.train.count, split.trainSources.count, split.eval.count, split.evalSources.count, seed, file,
+                         Date().timeIntervalSince(start)))
+        }
+    }
+}
