@@ -18,8 +18,8 @@ public enum Evaluator {
         ("psnr_of_mean_mse", "10*log10(255^2/mean MSE) over the eval set"),
         ("ssim", "mean over eval images of SSIM (Gaussian 11x11, sigma 1.5, K1=0.01, K2=0.03, L=255, valid window positions, mean over channels)"),
         ("capacity_bpb", "L*log2(V)/(H*W*C) bits per raw byte"),
-        ("usage", "fraction of the V codes used at least once on the eval set (single-word tokens, V <= 2^24)"),
-        ("perplexity", "2^(entropy of eval code frequencies)"),
+        ("usage", "fraction of the V codes used at least once on the eval set; for multi-word tokens (RVQ stages, raw-patch values) the mean over word positions of the fraction of that word's values used; only when a word has <= 2^24 values"),
+        ("perplexity", "2^(entropy of eval code frequencies), per word position and averaged"),
     ]
 
     public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, withSSIM: Bool = true) -> EvaluationReport {

@@ -2,13 +2,14 @@ import Foundation
 import Tokenizers
 
 /// How a token stream uses its vocabulary.
-/// usage = fraction of the V codes used at least once on the eval set (only for single-word
-/// tokens with V ≤ 2^24; nil otherwise); perplexity = 2^(entropy of the code frequencies);
-/// distinct = number of distinct tokens (tuples of words) seen.
+/// usage = fraction of the V codes used at least once on the eval set; perplexity = 2^(entropy of
+/// the code frequencies). For tokens of several words (residual-VQ stages, raw-patch values) both
+/// are computed per word position and averaged (usage of each stage's K codes). Only when a word
+/// has at most 2^24 values. distinct = number of distinct whole tokens seen.
 public struct TokenStatistics: Equatable, Sendable {
     public var usage: Double?
     public var perplexity: Double?
-    public var entropyBits: Double?   // order-0 entropy of a token, bits (single-word tokens)
+    public var entropyBits: Double?   // order-0 entropy of a word, bits (mean over positions)
     public var distinct: Int
 }
 
@@ -16,14 +17,19 @@ public func tokenStatistics(_ tokens: Tokens) -> TokenStatistics {
     let S = tokens.wordsPerToken
     let n = tokens.count * tokens.length
     var distinct = Set<[UInt32]>()
-    if S > 1 {
-        for t in 0..<n { distinct.insert(Array(tokens.words[(t * S)..<((t + 1) * S)])) }
-        return TokenStatistics(usage: nil, perplexity: nil, entropyBits: nil, distinct: distinct.count)
+    if S > 1 { for t in 0..<n { distinct.insert(Array(tokens.words[(t * S)..<((t + 1) * S)])) } }
+    var usage = 0.0, perplexity = 0.0, entropy = 0.0, distinctSingle = 0
+    for position in 0..<S {
+        var counts: [UInt32: Int] = [:]
+        for t in 0..<n { counts[tokens.words[t * S + position], default: 0] += 1 }
+        var h = 0.0
+        for (_, c) in counts { let p = Double(c) / Double(n); h -= p * log2(p) }
+        usage += Double(counts.count) / Double(tokens.wordRange)
+        perplexity += pow(2, h)
+        entropy += h
+        distinctSingle = counts.count
     }
-    var counts: [UInt32: Int] = [:]
-    for w in tokens.words { counts[w, default: 0] += 1 }
-    var h = 0.0
-    for (_, c) in counts { let p = Double(c) / Double(n); h -= p * log2(p) }
-    let usage: Double? = tokens.wordRange <= 1 << 24 ? Double(counts.count) / Double(tokens.wordRange) : nil
-    return TokenStatistics(usage: usage, perplexity: pow(2, h), entropyBits: h, distinct: counts.count)
+    let applies = tokens.wordRange <= 1 << 24
+    return TokenStatistics(usage: applies ? usage / Double(S) : nil, perplexity: applies ? perplexity / Double(S) : nil,
+                           entropyBits: entropy / Double(S), distinct: S > 1 ? distinct.count : distinctSingle)
 }

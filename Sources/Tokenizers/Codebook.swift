@@ -167,6 +167,12 @@ public final class Codebook {
         initialized = true
     }
 
+    /// Sets the EMA statistics (checkpoint restore, tests).
+    public func loadState(clusterSize c: [Float], embedSum s: [Float]) {
+        precondition(c.count == size && s.count == size * dimension)
+        clusterSize = c; embedSum = s
+    }
+
     /// Buffers to checkpoint.
     public var buffers: [(name: String, shape: [Int], values: [Float])] {
         [(name + ".cluster_size", [size], clusterSize), (name + ".embed_sum", [size, dimension], embedSum),

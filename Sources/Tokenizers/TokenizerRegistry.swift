@@ -14,6 +14,9 @@ public enum TokenizerRegistry {
     public static let entries: [TokenizerEntry] = [
         RawPatchTokenizer.entry,
         VQBottleneck.entry,
+        FiniteScalarQuantizer.entry,
+        LookupFreeQuantizer.entry,
+        ResidualVectorQuantizer.entry,
     ]
 
     public static func entry(_ kind: String) -> TokenizerEntry? { entries.first { $0.kind == kind } }

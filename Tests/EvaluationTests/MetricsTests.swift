@@ -55,7 +55,11 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(s.distinct, 3)
         let multi = Tokens(count: 1, gridRows: 1, gridCols: 3, wordsPerToken: 2, wordRange: 4, words: [1, 2, 1, 2, 2, 1])
         XCTAssertEqual(tokenStatistics(multi).distinct, 2)
-        XCTAssertNil(tokenStatistics(multi).usage)
+        // Per position: position 0 sees {1, 2} (2 of 4), position 1 sees {2, 1} (2 of 4) → usage 0.5;
+        // position 0 frequencies (2/3, 1/3), position 1 (2/3, 1/3): perplexity 2^H(2/3,1/3) each.
+        XCTAssertEqual(tokenStatistics(multi).usage, 0.5)
+        let h = -(2.0 / 3 * log2(2.0 / 3) + 1.0 / 3 * log2(1.0 / 3))
+        XCTAssertEqual(tokenStatistics(multi).perplexity!, pow(2, h), accuracy: 1e-12)
     }
 
     func testEvaluatorOnRawPatch() {

@@ -1,0 +1,182 @@
+import Foundation
+import Kernels
+import Layers
+
+/// Lookup-free quantization (MAGVIT-v2, Yu et al. 2023): each of d latent channels becomes one bit,
+/// q_i = +1 if u_i > 0 else −1, V = 2^d, index = Σ_i [q_i > 0]·2^i. Straight-through gradient.
+/// Losses (weights as in lucidrains' reference): commitment β·mean((u − sg q)²) and the entropy
+/// penalty  w·( mean_n H(p_n) − γ·H(mean_n p_n) ),  p_n = softmax over the 2^d codes c of
+/// 2·u_n·c / τ (= −‖u_n − c‖²/τ up to a constant): confident per-token assignments, diverse over
+/// the batch. Computed exactly over all 2^d codes, in chunks.
+public final class LookupFreeQuantizer: Quantizer {
+    public let bits: Int                  // d
+    public let latentDim: Int
+    public var commitment: Float = 0.25
+    public var entropyWeight: Float = 0.1
+    public var diversity: Float = 1.0     // γ
+    public var temperature: Float = 0.01  // τ (inverse temperature 100)
+    let projectIn: Conv2d?, projectOut: Conv2d?
+    var u: Tensor?, q: Tensor?, du: Tensor?
+    public private(set) var lastWords: [UInt32] = []
+    public private(set) var lastLosses: [(key: String, value: Double)] = []
+    var entropyGrad: [Float] = []        // dE/du of the last training forward, [d, N]
+
+    public var wordsPerToken: Int { 1 }
+    public var wordRange: Int { 1 << bits }
+
+    public init(bits: Int, latentDim: Int, params: ParameterSet) {
+        precondition(bits >= 1 && bits <= 20)
+        self.bits = bits; self.latentDim = latentDim
+        if bits != latentDim {
+            projectIn = Conv2d(latentDim, bits, kernel: 1, params: params, name: "quantizer.project_in")
+            projectOut = Conv2d(bits, latentDim, kernel: 1, params: params, name: "quantizer.project_out")
+        } else { projectIn = nil; projectOut = nil }
+    }
+
+    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+        let p = projectIn?.forward(z) ?? z
+        let shape = [bits] + Array(z.shape.dropFirst())
+        let N = shape.dropFirst().reduce(1, *)
+        let uT = reusing(u, shape: shape); u = uT; uT.copy(from: p)
+        let qT = reusing(q, shape: shape); q = qT
+        var words = [UInt32](repeating: 0, count: N)
+        for i in 0..<bits {
+            for n in 0..<N {
+                let positive = uT.data[i * N + n] > 0
+                qT.data[i * N + n] = positive ? 1 : -1
+                if positive { words[n] |= 1 << UInt32(i) }
+            }
+        }
+        lastWords = words
+        if training {
+            var s = 0.0
+            for i in 0..<(bits * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
+            let (perSample, batch, grad) = entropyTerms(uT.data, count: N)
+            entropyGrad = grad
+            lastLosses = [("commit_loss", Double(commitment) * s / Double(bits * N)),
+                          ("entropy_loss", Double(entropyWeight) * (perSample - Double(diversity) * batch)),
+                          ("sample_entropy", perSample), ("codebook_entropy", batch)]
+        }
+        return projectOut?.forward(qT) ?? qT
+    }
+
+    /// mean_n H(p_n), H(mean_n p_n), and d(mean H(p_n) − γ H(p̄))/du: [d, N].
+    /// logits l_{n,k} = (2/τ) Σ_i u_{i,n} c_{k,i}, c_{k,i} = ±1 from the bits of k.
+    ///   dH(p_n)/dl_{n,k} = −p_{n,k}(log p_{n,k} + H(p_n))
+    ///   dH(p̄)/dl_{n,k}  = −(1/N) p_{n,k}(log p̄_k − Σ_j p_{n,j} log p̄_j)
+    func entropyTerms(_ u: UnsafePointer<Float>, count N: Int) -> (Double, Double, [Float]) {
+        let K = 1 << bits, scale = 2 / temperature
+        let chunk = max(1, min(N, (1 << 22) / K))
+        var probs = [Float](repeating: 0, count: chunk * K)
+        var mean = [Double](repeating: 0, count: K)
+        var perSample = 0.0
+        func softmaxRows(_ start: Int, _ rows: Int) {
+            for r in 0..<rows {
+                let n = start + r
+                var mx = -Float.infinity
+                for k in 0..<K {
+                    var l: Float = 0
+                    for i in 0..<bits { l += (k >> i) & 1 == 1 ? u[i * N + n] : -u[i * N + n] }
+                    l *= scale
+                    probs[r * K + k] = l
+                    mx = max(mx, l)
+                }
+                var s: Float = 0
+                for k in 0..<K { let e = exp(probs[r * K + k] - mx); probs[r * K + k] = e; s += e }
+                for k in 0..<K { probs[r * K + k] /= s }
+            }
+        }
+        // Pass 1: p̄ and mean per-sample entropy.
+        var start = 0
+        while start < N {
+            let rows = min(chunk, N - start)
+            softmaxRows(start, rows)
+            for r in 0..<rows {
+                var h = 0.0
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    mean[k] += p
+                    if p > 0 { h -= p * log(p) }
+                }
+                perSample += h
+            }
+            start += rows
+        }
+        for k in 0..<K { mean[k] /= Double(N) }
+        perSample /= Double(N)
+        var batch = 0.0
+        let logMean = mean.map { $0 > 0 ? log($0) : -80.0 }
+        for k in 0..<K where mean[k] > 0 { batch -= mean[k] * logMean[k] }
+        // Pass 2: gradient.
+        var grad = [Float](repeating: 0, count: bits * N)
+        let γ = Double(diversity)
+        start = 0
+        while start < N {
+            let rows = min(chunk, N - start)
+            softmaxRows(start, rows)
+            for r in 0..<rows {
+                let n = start + r
+                var h = 0.0, cross = 0.0
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    if p > 0 { h -= p * log(p) }
+                    cross += p * logMean[k]
+                }
+                var gu = [Double](repeating: 0, count: bits)
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    guard p > 0 else { continue }
+                    let dl = (-p * (log(p) + h) + γ * p * (logMean[k] - cross)) / Double(N)
+                    for i in 0..<bits { gu[i] += (k >> i) & 1 == 1 ? dl : -dl }
+                }
+                for i in 0..<bits { grad[i * N + n] = Float(gu[i] * Double(scale)) }
+            }
+            start += rows
+        }
+        return (perSample, batch, grad)
+    }
+
+    public func backward(_ dzq: Tensor) -> Tensor {
+        guard let uT = u, let qT = q else { preconditionFailure("LFQ.backward before a training forward") }
+        let dq = projectOut?.backward(dzq) ?? dzq
+        let g = reusing(du, shape: uT.shape); du = g
+        let N = uT.count / bits
+        let c = 2 * commitment / Float(bits * N)
+        for i in 0..<(bits * N) {
+            g.data[i] = dq.data[i] + c * (uT.data[i] - qT.data[i]) + entropyWeight * entropyGrad[i]
+        }
+        return projectIn?.backward(g) ?? g
+    }
+
+    public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
+        let N = shape.dropFirst().reduce(1, *)
+        let qT = reusing(q, shape: [bits] + Array(shape.dropFirst())); q = qT
+        for n in 0..<N { for i in 0..<bits { qT.data[i * N + n] = (words[n] >> UInt32(i)) & 1 == 1 ? 1 : -1 } }
+        lastWords = words
+        return projectOut?.forward(qT) ?? qT
+    }
+}
+
+extension LookupFreeQuantizer {
+    public static let entry = TokenizerEntry(
+        kind: "lfq",
+        summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
+        keys: BackboneKeys.keys + [
+            ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...16)),
+            ConfigKey("entropy_weight", .double, default: .double(0.1), "weight of the entropy penalty", check: { v in (v.doubleValue ?? -1) >= 0 ? nil : "must be ≥ 0" }),
+            ConfigKey("diversity", .double, default: .double(1.0), "gamma: weight of the batch (codebook) entropy inside the penalty"),
+            ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: { v in (v.doubleValue ?? -1) >= 0 ? nil : "must be ≥ 0" }),
+            ConfigKey("temperature", .double, default: .double(0.01), "tau of the code distribution softmax(2 u·c / tau)", check: { v in (v.doubleValue ?? 0) > 0 ? nil : "must be > 0" }),
+        ],
+        validate: { c, shape in try BackboneKeys.validate(c, shape) },
+        make: { c, shape, seed in
+            let backbone = BackboneKeys.config(c, shape)
+            return LatentTokenizer(kind: "lfq", shape: shape, backbone: backbone, seed: seed) { ps in
+                let q = LookupFreeQuantizer(bits: c.int("bits"), latentDim: backbone.latent, params: ps)
+                q.entropyWeight = Float(c.double("entropy_weight")); q.diversity = Float(c.double("diversity"))
+                q.commitment = Float(c.double("commitment")); q.temperature = Float(c.double("temperature"))
+                return q
+            }
+        }
+    )
+}
