@@ -23,7 +23,7 @@ public func tokenStatistics(_ tokens: Tokens) -> TokenStatistics {
         var counts: [UInt32: Int] = [:]
         for t in 0..<n { counts[tokens.words[t * S + position], default: 0] += 1 }
         var h = 0.0
-        for (_, c) in counts { let p = Double(c) / Double(n); h -= p * log2(p) }
+        for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(n); h -= p * log2(p) }   // fixed order: reproducible sums
         usage += Double(counts.count) / Double(tokens.wordRange)
         perplexity += pow(2, h)
         entropy += h

@@ -19,14 +19,35 @@ public final class ExperimentRunner {
 
     /// Returns the ids of the runs recorded. A run that fails is recorded as `failed` with its
     /// reason and the sweep goes on.
+    /// With `resume`, the latest experiment of the same name is continued: finished runs are
+    /// skipped, interrupted or failed runs continue from their last checkpoint (or start over
+    /// when they have none), runs not yet started start.
     @discardableResult
-    public func run(_ experiment: Experiment) throws -> [Int64] {
+    public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
         try store.markInterruptedRuns()
         try store.recordDefinitions(Evaluator.definitions)
-        let experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
+        var previous: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
+        let experimentID: Int64
+        if resume, let last = try store.latestRuns(experiment: experiment.name) {
+            experimentID = last.experimentID; previous = last.runs
+        } else {
+            experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
+        }
         var ids: [Int64] = []
         for (i, planned) in experiment.runs.enumerated() {
-            say("[\(i + 1)/\(experiment.runs.count)] \(planned.key)")
+            let tag = "[\(i + 1)/\(experiment.runs.count)] \(planned.key)"
+            if let p = previous[planned.key] {
+                switch p.status {
+                case .finished: say(tag + ": finished as run \(p.id), skipped"); ids.append(p.id); continue
+                case .running: say(tag + ": run \(p.id) is running in another process, skipped"); continue
+                case .interrupted, .failed:
+                    say(tag + ": resuming run \(p.id)" + (p.checkpoint != nil ? " from its checkpoint" : " from the start"))
+                    try store.reopenRun(runID: p.id)
+                    ids.append(try runOne(planned, of: experiment, experimentID: experimentID, existing: (p.id, p.checkpoint)))
+                    continue
+                }
+            }
+            say(tag)
             ids.append(try runOne(planned, of: experiment, experimentID: experimentID))
         }
         return ids
@@ -42,13 +63,13 @@ public final class ExperimentRunner {
         return d
     }
 
-    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64) throws -> Int64 {
+    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
         var spec = experiment.dataset
         spec.seed = planned.seed
         var plan = experiment.training
         plan.seed = planned.seed
         let config = RunConfig(experiment: experiment.name, dataset: spec, training: plan, tokenizer: planned.tokenizer)
-        let runID = try store.beginRun(
+        let runID = try existing?.id ?? store.beginRun(
             NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
                    dataset: spec.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current),
             params: config.params)
@@ -57,6 +78,11 @@ public final class ExperimentRunner {
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
             try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")])
             let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
+            if let ckpt = existing?.checkpoint, FileManager.default.fileExists(atPath: ckpt) {
+                say("  continuing after step \(try tokenizer.loadCheckpoint(from: ckpt))")
+            }
+            let checkpointPath = artifactDir.map { ($0 as NSString).appendingPathComponent("run-\(runID).safetensors") }
+            if let dir = artifactDir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             let trainStart = Date()
             var pending: [StepMetrics] = []
             let probe = data.eval.slice(0..<min(500, data.eval.count))   // eval subset for training curves
@@ -70,7 +96,14 @@ public final class ExperimentRunner {
                     let r = Evaluator.evaluate(tokenizer, on: probe, withSSIM: false)
                     return [("eval_psnr", r.value("psnr")!)] + (r.value("usage").map { [("eval_usage", $0)] } ?? [])
                 },
-                progress: { line.update($0) })
+                progress: { line.update($0) },
+                checkpoint: { step in
+                    self.flush(&pending, runID)   // metrics up to the checkpoint are durable with it
+                    guard let path = checkpointPath else { return }
+                    if try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "step": String(step)]) {
+                        try self.store.recordArtifact(runID: runID, kind: "checkpoint", path: path)
+                    }
+                })
             try tokenizer.train(on: data, plan: plan, hooks: hooks)
             flush(&pending, runID)
             line.finish()
@@ -79,11 +112,9 @@ public final class ExperimentRunner {
             var results = report.values
             results.append(("train_seconds", trainSeconds))
             var artifacts = try saveStrips(runID, data.eval, report.reconstruction)
-            if let dir = artifactDir {
-                let path = (dir as NSString).appendingPathComponent("run-\(runID).safetensors")
-                if try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current]) {
-                    artifacts.append(("checkpoint", path))
-                }
+            if let path = checkpointPath,
+               try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current]) {
+                artifacts.append(("checkpoint", path))
             }
             try store.finishRun(runID: runID, results: results, artifacts: artifacts)
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
@@ -137,7 +168,10 @@ struct RunConfig: Encodable {
             ("dataset.resolution", String(dataset.resolution)), ("dataset.channels", String(dataset.channels)),
             ("dataset.eval_images", String(dataset.evalImages)), ("dataset.seed", String(dataset.seed)),
             ("training.steps", String(training.steps)), ("training.batch", String(training.batch)),
-            ("training.lr", String(training.learningRate)), ("training.eval_every", String(training.evalEvery)),
+            ("training.lr", String(training.learningRate)), ("training.schedule", training.schedule.rawValue),
+            ("training.warmup", String(training.warmupSteps)), ("training.grad_clip", training.gradClip.map { String($0) } ?? "off"),
+            ("training.eval_every", String(training.evalEvery)), ("training.log_every", String(training.logEvery)),
+            ("threads", String(ProcessInfo.processInfo.activeProcessorCount)),
             ("tokenizer.kind", tokenizer.kind),
         ]
         for k in tokenizer.values.keys.sorted() { p.append(("tokenizer.\(k)", tokenizer.values[k]!.description)) }

@@ -1,6 +1,16 @@
-// Conv2d (PyTorch semantics, cross-correlation) via batched im2col + one sgemm.
+// Conv2d (PyTorch semantics, cross-correlation) over the whole batch with one GEMM.
 // x: [Cin, B, H, W] → y: [Cout, B, Ho, Wo], Ho = (H + 2p − kh)/s + 1.
 // weight: [Cout, Cin, kh, kw], bias: [Cout] (PyTorch layout, so state_dicts interchange).
+//
+// Three strategies, chosen from the shape (all exact; tests cover each):
+// - pointwise (1×1, stride 1, no padding): y = W · x, no column matrix at all.
+// - im2col: col = im2col(x) [Cin·k·k, B·Ho·Wo], y = W · col. Backward: dW += dy · colᵀ,
+//   dx = col2im(Wᵀ · dy).
+// - transposed (stride 1, square odd kernel, "same" padding 2p = k − 1, Cout < Cin — e.g. the residual
+//   3×3 h→r conv): the conv is run as a transposed conv with the flipped kernel
+//   W'[ci, co, i, j] = W[co, ci, k−1−i, k−1−j]: Z = W'ᵀ · x [Cout·k·k, N], y = col2im(Z).
+//   Backward: dcol = im2col(dy) [Cout·k·k, N], dW' = x · dcolᵀ, dx = W' · dcol. Its column matrices
+//   have Cout·k·k rows instead of Cin·k·k, so much less memory traffic when Cout < Cin.
 import Kernels
 
 public final class Conv2d: Layer {
@@ -9,29 +19,37 @@ public final class Conv2d: Layer {
     public let biasOffset: Int?
     public let params: ParameterSet
     /// Skip dL/dx (e.g. the first layer on images). Weight/bias gradients are still computed.
+    /// When false, `backward` returns an empty tensor, so only set it on a network's first layer.
     public var computesInputGradient = true
 
+    enum Strategy { case pointwise, im2col, transposed }
+    let strategy: Strategy
+
     private var input: Tensor?
-    private var col: Tensor?        // [Cin·kh·kw, B·Ho·Wo]; unused for 1×1/stride 1/pad 0
+    private var col: Tensor?            // im2col: [Cin·k·k, B·Ho·Wo]; transposed: [Cout·k·k, B·H·W]
     private var output: Tensor?
     private var dInput: Tensor?
     private var geometry: ConvGeometry?
-    private var dyColumns: Tensor?      // im2col(dy) when the forward col buffer is too small
-    private var flippedWeight: Tensor?   // [Cin, Cout·k·k], for the transposed-conv input-gradient path
+    private var flippedWeight: Tensor?  // transposed: W' [Cin, Cout·k·k]
+    private var flippedGrad: Tensor?    // transposed: dW' [Cin, Cout·k·k]
     public private(set) var forwardFLOPs: Double = 0
-
-    private var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
-    private var usesFlippedInputGradient: Bool {
-        !isPointwise && stride == 1 && kernelH == kernelW && padding <= kernelH - 1 && outChannels < inChannels
-    }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, kernelW: Int? = nil, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, params: ParameterSet, name: String) {
+        let kw = kernelW ?? kernel
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && kw > 0 && stride > 0 && padding >= 0)
         self.inChannels = inChannels; self.outChannels = outChannels
-        self.kernelH = kernel; self.kernelW = kernelW ?? kernel
+        self.kernelH = kernel; self.kernelW = kw
         self.stride = stride; self.padding = padding; self.params = params
-        let fanIn = inChannels * kernel * (kernelW ?? kernel)
-        weightOffset = params.register("\(name).weight", shape: [outChannels, inChannels, kernel, kernelW ?? kernel],
+        if kernel == 1 && kw == 1 && stride == 1 && padding == 0 {
+            strategy = .pointwise
+        } else if stride == 1 && kernel == kw && 2 * padding == kernel - 1 && outChannels < inChannels {
+            strategy = .transposed
+        } else {
+            strategy = .im2col
+        }
+        let fanIn = inChannels * kernel * kw
+        weightOffset = params.register("\(name).weight", shape: [outChannels, inChannels, kernel, kw],
                                        initializer: .pytorchDefault(fanIn: fanIn))
         biasOffset = bias ? params.register("\(name).bias", shape: [outChannels], initializer: .pytorchDefault(fanIn: fanIn)) : nil
     }
@@ -49,18 +67,39 @@ public final class Conv2d: Layer {
         input = x
         let N = g.columns, K = g.rows
         let y = reusing(output, shape: [outChannels, g.batch, g.outHeight, g.outWidth]); output = y
-        let colPtr: UnsafePointer<Float>
-        if isPointwise {
-            colPtr = UnsafePointer(x.data)
-        } else {
+        let w = params.value(weightOffset)
+        switch strategy {
+        case .pointwise:
+            sgemm(m: outChannels, n: N, k: K, a: w, lda: K, b: x.data, ldb: N, c: y.data, ldc: N)
+        case .im2col:
             let c = reusing(col, shape: [K, N]); col = c
             im2col(x.data, g, into: c.data)
-            colPtr = UnsafePointer(c.data)
+            sgemm(m: outChannels, n: N, k: K, a: w, lda: K, b: c.data, ldb: N, c: y.data, ldc: N)
+        case .transposed:
+            let kk = kernelH * kernelW, rows = outChannels * kk
+            let wf = reusing(flippedWeight, shape: [inChannels, rows]); flippedWeight = wf
+            for co in 0..<outChannels {
+                for ci in 0..<inChannels {
+                    let src = w + (co * inChannels + ci) * kk, dst = wf.data + (ci * outChannels + co) * kk
+                    for i in 0..<kk { dst[kk - 1 - i] = src[i] }
+                }
+            }
+            let gt = transposedGeometry(g)
+            let z = reusing(col, shape: [rows, N]); col = z
+            // Z[Cout·k·k, N] = W'ᵀ · x[Cin, N]; y = col2im(Z) (each output gathers its k·k shifted terms)
+            sgemm(transA: true, m: rows, n: N, k: inChannels, a: wf.data, lda: rows, b: x.data, ldb: N, c: z.data, ldc: N)
+            col2im(z.data, gt, into: y.data, accumulate: false)
         }
-        sgemm(m: outChannels, n: N, k: K, a: params.value(weightOffset), lda: K, b: colPtr, ldb: N, c: y.data, ldc: N)
         if let bo = biasOffset { addRowBias(y.data, rows: outChannels, columns: N, bias: params.value(bo)) }
         forwardFLOPs = 2 * Double(outChannels) * Double(K) * Double(N)
         return y
+    }
+
+    /// Geometry of the adjoint view used by `.transposed`: image = y [Cout, B, Ho, Wo] (Ho = H),
+    /// kernel k, stride 1, padding k−1−p; its columns are the input positions.
+    private func transposedGeometry(_ g: ConvGeometry) -> ConvGeometry {
+        ConvGeometry(channels: outChannels, batch: g.batch, height: g.outHeight, width: g.outWidth,
+                     kernelH: kernelH, kernelW: kernelW, stride: 1, padding: kernelH - 1 - padding)
     }
 
     // dy: [Cout, B, Ho, Wo] → dx: [Cin, B, H, W]
@@ -68,52 +107,45 @@ public final class Conv2d: Layer {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
         let N = g.columns, K = g.rows
         precondition(dy.count == outChannels * N, "Conv2d.backward: dy \(dy.shape)")
-        let colPtr: UnsafeMutablePointer<Float> = isPointwise ? x.data : col!.data
-        // dW[Cout, K] += dy[Cout, N] · colᵀ[N, K]
-        sgemm(transB: true, m: outChannels, n: K, k: N, a: dy.data, lda: N, b: colPtr, ldb: N,
-              beta: 1, c: params.grad(weightOffset), ldc: K)
+        let w = params.value(weightOffset), dw = params.grad(weightOffset)
         if let bo = biasOffset { accumulateRowSums(dy.data, rows: outChannels, columns: N, into: params.grad(bo)) }
-        guard computesInputGradient else { return emptyTensor }
-        let dx = reusing(dInput, shape: [inChannels, g.batch, g.height, g.width]); dInput = dx
-        if usesFlippedInputGradient {
-            // Stride-1 square kernel with Cout < Cin: dx = correlation of dy with the flipped kernel,
-            // dx[Cin, N] = W'[Cin, Cout·k·k] · im2col(dy, pad k−1−p), W'[ci, co, i, j] = W[co, ci, k−1−i, k−1−j].
-            // Its column matrix has Cout·k·k rows instead of Cin·k·k (less memory traffic than dcol + col2im).
-            let kk = kernelH * kernelW
-            let wf = reusing(flippedWeight, shape: [inChannels, outChannels * kk]); flippedWeight = wf
-            let w = params.value(weightOffset)
+        switch strategy {
+        case .pointwise:
+            // dW[Cout, Cin] += dy[Cout, N] · xᵀ[N, Cin]
+            sgemm(transB: true, m: outChannels, n: K, k: N, a: dy.data, lda: N, b: x.data, ldb: N, beta: 1, c: dw, ldc: K)
+            guard computesInputGradient else { return emptyTensor }
+            let dx = reusing(dInput, shape: x.shape); dInput = dx
+            // dx[Cin, N] = Wᵀ[Cin, Cout] · dy[Cout, N]
+            sgemm(transA: true, m: K, n: N, k: outChannels, a: w, lda: K, b: dy.data, ldb: N, c: dx.data, ldc: N)
+            return dx
+        case .im2col:
+            let c = col!
+            // dW[Cout, K] += dy[Cout, N] · colᵀ[N, K]
+            sgemm(transB: true, m: outChannels, n: K, k: N, a: dy.data, lda: N, b: c.data, ldb: N, beta: 1, c: dw, ldc: K)
+            guard computesInputGradient else { return emptyTensor }
+            let dx = reusing(dInput, shape: x.shape); dInput = dx
+            // dcol[K, N] = Wᵀ · dy, reusing the col buffer (its forward contents were consumed by dW above).
+            sgemm(transA: true, m: K, n: N, k: outChannels, a: w, lda: K, b: dy.data, ldb: N, c: c.data, ldc: N)
+            col2im(c.data, g, into: dx.data, accumulate: false)
+            return dx
+        case .transposed:
+            let kk = kernelH * kernelW, rows = outChannels * kk
+            let dcol = col!, wf = flippedWeight!
+            im2col(dy.data, transposedGeometry(g), into: dcol.data)
+            // dW'[Cin, Cout·k·k] = x[Cin, N] · dcolᵀ, then un-flip into dW[Cout, Cin, k, k] (+=)
+            let dwf = reusing(flippedGrad, shape: [inChannels, rows]); flippedGrad = dwf
+            sgemm(transB: true, m: inChannels, n: rows, k: N, a: x.data, lda: N, b: dcol.data, ldb: N, c: dwf.data, ldc: rows)
             for co in 0..<outChannels {
                 for ci in 0..<inChannels {
-                    let src = w + (co * inChannels + ci) * kk, dst = wf.data + (ci * outChannels + co) * kk
-                    for i in 0..<kk { dst[kk - 1 - i] = src[i] }
+                    let src = dwf.data + (ci * outChannels + co) * kk, dst = dw + (co * inChannels + ci) * kk
+                    for i in 0..<kk { dst[i] += src[kk - 1 - i] }
                 }
             }
-            let gd = ConvGeometry(channels: outChannels, batch: g.batch, height: g.outHeight, width: g.outWidth,
-                                  kernelH: kernelH, kernelW: kernelW, stride: 1, padding: kernelH - 1 - padding)
-            let nIn = g.batch * g.height * g.width
-            precondition(gd.columns == nIn)
-            // Reuse the forward columns (already consumed by dW) when large enough; else a dedicated buffer.
-            let dycol: UnsafeMutablePointer<Float>
-            if outChannels * kk * nIn <= col!.count {
-                dycol = col!.data
-            } else {
-                let t = reusing(dyColumns, shape: [outChannels * kk, nIn]); dyColumns = t
-                dycol = t.data
-            }
-            im2col(dy.data, gd, into: dycol)
-            sgemm(m: inChannels, n: nIn, k: outChannels * kk, a: wf.data, lda: outChannels * kk, b: dycol, ldb: nIn,
-                  c: dx.data, ldc: nIn)
-        } else if isPointwise {
-            // dx[Cin, N] = Wᵀ[Cin, Cout] · dy[Cout, N]
-            sgemm(transA: true, m: K, n: N, k: outChannels, a: params.value(weightOffset), lda: K, b: dy.data, ldb: N,
-                  c: dx.data, ldc: N)
-        } else {
-            // dcol[K, N] = Wᵀ · dy, reusing the col buffer (its forward contents were consumed by dW above).
-            let dcol = col!
-            sgemm(transA: true, m: K, n: N, k: outChannels, a: params.value(weightOffset), lda: K, b: dy.data, ldb: N,
-                  c: dcol.data, ldc: N)
-            col2im(dcol.data, g, into: dx.data, accumulate: false)
+            guard computesInputGradient else { return emptyTensor }
+            let dx = reusing(dInput, shape: x.shape); dInput = dx
+            // dx[Cin, N] = W'[Cin, Cout·k·k] · dcol[Cout·k·k, N]
+            sgemm(m: inChannels, n: N, k: rows, a: wf.data, lda: rows, b: dcol.data, ldb: N, c: dx.data, ldc: N)
+            return dx
         }
-        return dx
     }
 }

@@ -72,6 +72,36 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
+    /// One artifact, recorded at once (checkpoints are recorded when written, so a killed run can resume).
+    public func recordArtifact(runID: Int64, kind: String, path: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO artifact (run_id, kind, path) VALUES (?, ?, ?)", arguments: [runID, kind, path])
+        }
+    }
+
+    /// Runs of the most recent experiment of this name: run_key → (id, status, checkpoint path).
+    public func latestRuns(experiment name: String) throws -> (experimentID: Int64, runs: [String: (id: Int64, status: RunStatus, checkpoint: String?)])? {
+        try db.read { db in
+            guard let eid = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ? ORDER BY id DESC LIMIT 1", arguments: [name]) else { return nil }
+            var out: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.id, r.run_key, r.status, (SELECT path FROM artifact a WHERE a.run_id = r.id AND a.kind = 'checkpoint') AS ckpt
+                FROM run r WHERE r.experiment_id = ? ORDER BY r.id
+                """, arguments: [eid]) {
+                out[row["run_key"]] = (row["id"], RunStatus(rawValue: row["status"]) ?? .failed, row["ckpt"])
+            }
+            return (eid, out)
+        }
+    }
+
+    /// Takes an unfinished run up again in this process.
+    public func reopenRun(runID: Int64) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE run SET status = 'running', error = NULL, finished_at = NULL, pid = ?, host = ? WHERE id = ?",
+                           arguments: [Int64(getpid()), Self.host, runID])
+        }
+    }
+
     /// Per-step training metrics.
     public func recordMetrics(runID: Int64, step: Int, _ values: [(key: String, value: Double)]) throws {
         try write { db in

@@ -103,27 +103,15 @@ public final class LatentTokenizer: Tokenizer {
     public func train(on dataset: Dataset, plan: TrainingPlan, hooks: TrainingHooks) throws {
         let train = dataset.train
         let B = plan.batch
-        var rng = Kernels.SplitMix64(seed: plan.seed &+ 0x7472_6169_6E)
-        var order: [Int] = [], cursor = 0
-        func nextBatch() -> [Int] {
-            var out: [Int] = []
-            while out.count < B {
-                if cursor == order.count {
-                    order = Array(0..<train.count)
-                    for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
-                    cursor = 0
-                }
-                out.append(order[cursor]); cursor += 1
-            }
-            return out
-        }
+        let schedule = BatchSchedule(count: train.count, batch: B, seed: plan.seed)
         let x = Tensor(shape: [shape.channels, B, shape.height, shape.width])
         let start = Date()
         var window: [String: Double] = [:], windowSteps = 0
         var latest: [(key: String, value: Double)] = []
-        for step in 1...max(plan.steps, 1) where plan.steps > 0 {
+        let first = stepsTrained + 1
+        for step in first...max(plan.steps, first) where step <= plan.steps {
             optimizer.learningRate = Float(plan.learningRate(at: step))
-            input(train, indices: nextBatch(), into: x)
+            input(train, indices: schedule.indices(step: step), into: x)
             params.zeroGrads()
             let z = encoder.forwardChannelMajor(x)
             let zq = quantizer.forward(z, training: true)
@@ -145,7 +133,7 @@ public final class LatentTokenizer: Tokenizer {
             }
             windowSteps += 1
             if step % plan.logEvery == 0 || step == plan.steps {
-                var values = window.map { (key: $0.key, value: $0.value / Double(windowSteps)) }.sorted { $0.key < $1.key }
+                var values = window.keys.sorted().map { (key: $0, value: window[$0]! / Double(windowSteps)) }
                 values.append(("lr", Double(optimizer.learningRate)))
                 if step % plan.evalEvery == 0 || step == plan.steps {
                     latest = hooks.evaluate(step)
@@ -154,9 +142,10 @@ public final class LatentTokenizer: Tokenizer {
                 hooks.log(StepMetrics(step: step, values: values))
                 let elapsed = Date().timeIntervalSince(start)
                 hooks.progress(TrainingProgress(step: step, steps: plan.steps, loss: window["loss"]! / Double(windowSteps), latest: latest,
-                                                imagesPerSecond: Double(step * B) / elapsed,
-                                                secondsLeft: elapsed / Double(step) * Double(plan.steps - step)))
+                                                imagesPerSecond: Double((step - first + 1) * B) / elapsed,
+                                                secondsLeft: elapsed / Double(step - first + 1) * Double(plan.steps - step)))
                 window = [:]; windowSteps = 0
+                if step % plan.evalEvery == 0 && step < plan.steps { try hooks.checkpoint(step) }
             }
         }
     }
@@ -166,7 +155,7 @@ public final class LatentTokenizer: Tokenizer {
         var counts: [UInt32: Int] = [:]
         for w in words { counts[w, default: 0] += 1 }
         var h = 0.0
-        for (_, c) in counts { let p = Double(c) / Double(words.count); h -= p * log2(p) }
+        for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(words.count); h -= p * log2(p) }   // fixed order: reproducible
         return (Double(counts.count) / Double(quantizer.wordRange), pow(2, h))
     }
 
@@ -181,7 +170,54 @@ public final class LatentTokenizer: Tokenizer {
         var meta = metadata.merging(opt.metadata) { a, _ in a }
         meta["kind"] = kind
         meta["steps_trained"] = String(stepsTrained)
-        try SafeTensors.write(tensors, metadata: meta, to: URL(fileURLWithPath: path))
+        meta["quantizer.random_state"] = String(quantizer.randomState)
+        try SafeTensors.write(tensors, metadata: meta, to: URL(fileURLWithPath: path))   // atomic: temp file + rename
         return true
+    }
+
+    public func loadCheckpoint(from path: String) throws -> Int {
+        let (tensors, meta) = try SafeTensors.read(from: URL(fileURLWithPath: path))
+        guard meta["kind"] == kind, let steps = meta["steps_trained"].flatMap(Int.init),
+              let rs = meta["quantizer.random_state"].flatMap(UInt64.init) else {
+            throw TrainingError(step: 0, reason: "\(path): not a \(kind) checkpoint")
+        }
+        try params.load(tensors)
+        try optimizer.restoreState(tensors: tensors, metadata: meta)
+        var buffers: [String: [Float]] = [:]
+        for t in tensors where t.name.hasPrefix("buffers.") { buffers[String(t.name.dropFirst("buffers.".count))] = t.values }
+        try quantizer.loadBuffers(buffers)
+        quantizer.randomState = rs
+        stepsTrained = steps
+        return steps
+    }
+}
+
+/// Which training images form the batch of each step: epoch e is a permutation drawn from
+/// (seed, e); step t takes the next B images of the stream. A pure function of the step, so a
+/// resumed run sees exactly the batches an uninterrupted one would.
+final class BatchSchedule {
+    let count: Int, batch: Int, seed: UInt64
+    private var cachedEpoch = -1
+    private var cached: [Int] = []
+
+    init(count: Int, batch: Int, seed: UInt64) { self.count = count; self.batch = batch; self.seed = seed }
+
+    func permutation(epoch: Int) -> [Int] {
+        var rng = Kernels.SplitMix64(seed: seed &+ 0x7472_6169_6E &+ UInt64(epoch) &* 0x9E37_79B9)
+        var p = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, rng.int(below: i + 1)) }
+        return p
+    }
+
+    /// Training-image indices of step t (1-based).
+    func indices(step t: Int) -> [Int] {
+        var out: [Int] = []
+        var position = (t - 1) * batch
+        while out.count < batch {
+            let e = position / count
+            if e != cachedEpoch { cachedEpoch = e; cached = permutation(epoch: e) }
+            out.append(cached[position % count]); position += 1
+        }
+        return out
     }
 }

@@ -30,6 +30,8 @@ public protocol Quantizer: AnyObject {
     /// Non-parameter state to checkpoint (EMA statistics), by name.
     var buffers: [(name: String, shape: [Int], values: [Float])] { get }
     func loadBuffers(_ buffers: [String: [Float]]) throws
+    /// State of the quantizer's random generator (restarts, dropout), for exact resumption.
+    var randomState: UInt64 { get set }
 }
 
 extension Quantizer {
@@ -37,6 +39,7 @@ extension Quantizer {
     public var buffers: [(name: String, shape: [Int], values: [Float])] { [] }
     public func loadBuffers(_ buffers: [String: [Float]]) throws {}
     public func afterStep() {}
+    public var randomState: UInt64 { get { 0 } set {} }
 }
 
 #if canImport(Glibc)

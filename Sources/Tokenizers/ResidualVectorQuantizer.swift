@@ -112,6 +112,7 @@ public final class ResidualVectorQuantizer: Quantizer {
         return o
     }
 
+    public var randomState: UInt64 { get { rng.state } set { rng.state = newValue } }
     public var buffers: [(name: String, shape: [Int], values: [Float])] { stages.flatMap(\.buffers) }
     public func loadBuffers(_ b: [String: [Float]]) throws { for s in stages { try s.loadBuffers(b) } }
 }

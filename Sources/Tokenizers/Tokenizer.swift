@@ -18,12 +18,16 @@ public protocol Tokenizer: AnyObject {
     func encode(_ images: ImageBatch) -> Tokens
     /// tokens: [B, L] → images: [B, C, H, W], 8-bit (rounded and clamped)
     func decode(_ tokens: Tokens) -> ImageBatch
-    /// Writes the trained state (safetensors); false when there is nothing to save.
+    /// Writes the trained state (safetensors, atomically); false when there is nothing to save.
     func saveCheckpoint(to path: String, metadata: [String: String]) throws -> Bool
+    /// Restores a state written by `saveCheckpoint`; training then continues after its step.
+    /// Returns the step the checkpoint was taken at.
+    func loadCheckpoint(from path: String) throws -> Int
 }
 
 extension Tokenizer {
     public func saveCheckpoint(to path: String, metadata: [String: String]) throws -> Bool { false }
+    public func loadCheckpoint(from path: String) throws -> Int { throw TrainingError(step: 0, reason: "\(kind) has no checkpoints") }
 }
 
 /// The geometry a tokenizer is built for.
@@ -45,7 +49,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable {
     public var warmupSteps: Int
     public var gradClip: Double?       // global-norm clipping (nil: off)
     public var seed: UInt64
-    public var evalEvery: Int          // steps between evaluations on the eval split
+    public var evalEvery: Int          // steps between evaluations (and checkpoints) on the eval split
     public var logEvery: Int           // steps between recorded training metrics
     public init(steps: Int = 1500, batch: Int = 64, learningRate: Double = 3e-4, schedule: Schedule = .cosine, warmupSteps: Int = 50,
                 gradClip: Double? = 1.0, seed: UInt64 = 0, evalEvery: Int = 250, logEvery: Int = 10) {
@@ -73,9 +77,11 @@ public struct TrainingHooks {
     public var evaluate: (Int) -> [(key: String, value: Double)]
     /// A progress report (for a terminal line).
     public var progress: (TrainingProgress) -> Void
+    /// Called after each evaluation step: a chance to checkpoint (errors stop training).
+    public var checkpoint: (Int) throws -> Void
     public init(log: @escaping (StepMetrics) -> Void = { _ in }, evaluate: @escaping (Int) -> [(key: String, value: Double)] = { _ in [] },
-                progress: @escaping (TrainingProgress) -> Void = { _ in }) {
-        self.log = log; self.evaluate = evaluate; self.progress = progress
+                progress: @escaping (TrainingProgress) -> Void = { _ in }, checkpoint: @escaping (Int) throws -> Void = { _ in }) {
+        self.log = log; self.evaluate = evaluate; self.progress = progress; self.checkpoint = checkpoint
     }
 }
 

@@ -168,6 +168,7 @@ public final class VQBottleneck: Quantizer {
         return projectOut?.forward(qT) ?? qT
     }
 
+    public var randomState: UInt64 { get { rng.state } set { rng.state = newValue } }
     public var buffers: [(name: String, shape: [Int], values: [Float])] { codebook.buffers }
     public func loadBuffers(_ b: [String: [Float]]) throws { try codebook.loadBuffers(b) }
 }

@@ -13,6 +13,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a key, e.g. --set training.steps=200 or --set tokenizer.0.bits=4.")
     var overrides: [String] = []
 
+    @Flag(help: "Continue the latest experiment of the same name: skip finished runs, resume interrupted ones from their checkpoints.")
+    var resume = false
+
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -20,7 +23,7 @@ struct RunCommand: ParsableCommand {
         let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, say: { print($0); fflush(stdout) })
         for e in experiments {
             print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
-            let ids = try runner.run(e)
+            let ids = try runner.run(e, resume: resume)
             print("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(store.db)")
         }
     }

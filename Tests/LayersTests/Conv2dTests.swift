@@ -11,9 +11,10 @@ final class Conv2dTests: XCTestCase {
             (4, 2, 3, 2, 2, 0, [4, 2, 7, 5]),     // non-square kernel, no padding
             (3, 5, 1, 1, 1, 0, [3, 2, 3, 4]),     // pointwise fast path
             (2, 2, 3, 3, 3, 2, [2, 2, 5, 6]),
-            (5, 2, 3, 3, 1, 1, [5, 2, 6, 4]),     // stride 1, Cout < Cin: flipped-kernel input-gradient path
-            (4, 3, 5, 5, 1, 0, [4, 2, 7, 6]),     // same path, no padding
-            (4, 2, 4, 4, 1, 2, [4, 1, 5, 5]),     // same path, even kernel
+            (5, 2, 3, 3, 1, 1, [5, 2, 6, 4]),     // stride 1, same padding, Cout < Cin: transposed strategy
+            (6, 3, 5, 5, 1, 2, [6, 2, 5, 7]),     // transposed strategy, 5×5
+            (4, 3, 5, 5, 1, 0, [4, 2, 7, 6]),     // Cout < Cin but not "same": im2col strategy
+            (4, 2, 4, 4, 1, 2, [4, 1, 5, 5]),     // even kernel: im2col strategy
         ]
         for (i, c) in cases.enumerated() {
             let ps = ParameterSet(seed: UInt64(i))
@@ -22,16 +23,27 @@ final class Conv2dTests: XCTestCase {
         }
     }
 
-    /// Fast conv (im2col + BLAS) equals the naive loop within 1e-4 at a realistic size.
+    /// Fast conv (BLAS; im2col, transposed and pointwise strategies) equals the naive loop within 1e-4 at realistic sizes.
     func testFastConvEqualsNaive() {
-        let ps = ParameterSet(seed: 3)
-        let conv = Conv2d(16, 8, kernel: 4, stride: 2, padding: 1, params: ps, name: "c")
-        var rng = SplitMix64(seed: 4)
-        let x = Tensor(shape: [16, 2, 12, 10], values: GradCheck.random(16 * 2 * 120, &rng))  // [Cin, B, H, W]
-        let y = conv.forward(x)
-        XCTAssertEqual(y.shape, [8, 2, 6, 5])
-        let (ref, _) = Ref.forward(conv, x.values.map(Double.init), shape: x.shape, params: ps.values.values.map(Double.init))
-        for i in 0..<ref.count { XCTAssertEqual(Double(y[i]), ref[i], accuracy: 1e-4) }
+        for (i, (cin, cout, k, s, p)) in [(16, 8, 4, 2, 1), (32, 8, 3, 1, 1), (8, 16, 3, 1, 1), (16, 12, 1, 1, 0)].enumerated() {
+            let ps = ParameterSet(seed: UInt64(i))
+            let conv = Conv2d(cin, cout, kernel: k, stride: s, padding: p, params: ps, name: "c")
+            var rng = SplitMix64(seed: 4)
+            let x = Tensor(shape: [cin, 2, 12, 10], values: GradCheck.random(cin * 2 * 120, &rng))  // [Cin, B, H, W]
+            let y = conv.forward(x)
+            let (Ho, Wo) = conv.outputSize(height: 12, width: 10)
+            XCTAssertEqual(y.shape, [cout, 2, Ho, Wo])
+            let (ref, _) = Ref.forward(conv, x.values.map(Double.init), shape: x.shape, params: ps.values.values.map(Double.init))
+            for j in 0..<ref.count { XCTAssertEqual(Double(y[j]), ref[j], accuracy: 1e-4) }
+        }
+    }
+
+    func testStrategySelection() {
+        let ps = ParameterSet(seed: 0)
+        XCTAssertEqual(Conv2d(128, 32, kernel: 3, padding: 1, params: ps, name: "a").strategy, .transposed)
+        XCTAssertEqual(Conv2d(128, 128, kernel: 3, padding: 1, params: ps, name: "b").strategy, .im2col)
+        XCTAssertEqual(Conv2d(32, 128, kernel: 1, params: ps, name: "c").strategy, .pointwise)
+        XCTAssertEqual(Conv2d(64, 32, kernel: 4, stride: 2, padding: 1, params: ps, name: "d").strategy, .im2col)
     }
 
     /// PyTorch default init: weights and biases in ±1/√fan_in; names and shapes in PyTorch layout.

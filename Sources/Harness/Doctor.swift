@@ -1,0 +1,46 @@
+import Foundation
+import Datasets
+import Store
+
+/// Health checks in plain words: the results database, the data, the system libraries.
+public enum Doctor {
+    public struct Finding { public let ok: Bool; public let what: String }
+
+    public static func check(databasePath: String) -> [Finding] {
+        var out: [Finding] = []
+        let fm = FileManager.default
+        if fm.fileExists(atPath: databasePath) {
+            do {
+                let store = try ResultStore(path: databasePath, mustExist: true)
+                let verdict = try store.integrityCheck()
+                out.append(Finding(ok: verdict == "ok", what: "database \(databasePath): integrity_check says \(verdict)"))
+                out.append(Finding(ok: true, what: "database journal mode: \(try store.journalMode())"))
+                let counts = try store.query("SELECT status, count(*) FROM run GROUP BY status ORDER BY status").rows
+                out.append(Finding(ok: true, what: "runs: " + (counts.isEmpty ? "none" : counts.map { "\($0[1]) \($0[0])" }.joined(separator: ", "))))
+                let stale = try store.query("SELECT count(*) FROM run WHERE status = 'running'").rows.first?.first?.description ?? "0"
+                if stale != "0" { out.append(Finding(ok: true, what: "\(stale) run(s) marked running (live elsewhere, or interrupted: the next `run` marks dead ones interrupted; `run --resume` continues them)")) }
+                let missing = try store.query("SELECT run_id, path FROM artifact").rows.filter { !fm.fileExists(atPath: $0[1].description) }
+                if !missing.isEmpty { out.append(Finding(ok: true, what: "\(missing.count) recorded artifact file(s) no longer exist (e.g. \(missing[0][1]))")) }
+            } catch {
+                out.append(Finding(ok: false, what: "database \(databasePath): \(error)"))
+            }
+        } else {
+            out.append(Finding(ok: true, what: "no database at \(databasePath) yet (created by the first `tokbench run`)"))
+        }
+        let fmnist = DatasetSpec(kind: .fashionMNIST)
+        do { try fmnist.checkAvailable(); out.append(Finding(ok: true, what: "Fashion-MNIST found in \(fmnist.path)")) } catch {
+            out.append(Finding(ok: false, what: "Fashion-MNIST: \(error)"))
+        }
+        let photos = PhotoSet.sourceFiles().count
+        out.append(Finding(ok: true, what: photos > 0 ? "\(photos) Debian photographs found for the photos dataset"
+                                                    : "no Debian photographs, needed only for the photos dataset (apt-get install \(PhotoSet.aptPackages.joined(separator: " ")))"))
+        for lib in ["libopenblas.so.0", "libpng16.so.16", "libturbojpeg.so.0", "libsqlite3.so.0"] {
+            let handle = dlopen(lib, RTLD_NOW)
+            out.append(Finding(ok: handle != nil, what: handle != nil ? "\(lib) loads" : "\(lib) does not load: \(String(cString: dlerror()))"))
+            if let h = handle { dlclose(h) }
+        }
+        let env = ProcessInfo.processInfo.environment
+        out.append(Finding(ok: true, what: "OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "(unset)"), OPENBLAS_NUM_THREADS=\(env["OPENBLAS_NUM_THREADS"] ?? "(unset)"), \(ProcessInfo.processInfo.activeProcessorCount) cores"))
+        return out
+    }
+}

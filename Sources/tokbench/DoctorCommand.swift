@@ -1,0 +1,16 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "Check the results database, the data paths and the system libraries.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let findings = Doctor.check(databasePath: store.db)
+        for f in findings { print((f.ok ? "ok    " : "PROBLEM ") + f.what) }
+        if findings.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+}
