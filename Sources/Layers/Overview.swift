@@ -13,6 +13,11 @@
 //   entries (PyTorch state_dict name, shape, offset). Build every module on the same set, then finalize().
 //   Init is PyTorch's default (U(±1/√fan_in) for conv/linear weights and biases) from a seeded SplitMix64.
 // - GELU is the exact erf form (PyTorch's default).
+// - Conv2d picks pointwise / im2col / transposed (flipped-kernel) GEMM formulations by shape (see Conv2d.swift);
+//   ConvTranspose2d is GEMM + col2im. Threading: Threading.configure(threads:) sets OpenBLAS threads and the
+//   concurrentPerform workers used by im2col/col2im/elementwise loops (default: all cores).
+// - Checked against PyTorch: bench/pytorch_peer.py --export-check writes weights, an input, PyTorch's
+//   reconstruction and gradients as safetensors; the engine matched them to ~1e-7 relative.
 //
 // Typical tokenizer step (see Autoencoder.trainStep):
 //   params.zeroGrads()

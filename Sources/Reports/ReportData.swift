@@ -28,12 +28,14 @@ public struct ReportData {
     public var metrics: [Int64: [String: [(step: Int, value: Double)]]]
     public var definitions: [(key: String, text: String)]
 
-    /// Runs of the named experiments (all when empty), optionally narrowed by a SQL condition on
-    /// the `summary` view (e.g. "tokenizer = 'vq-vae'"); finished runs only.
+    /// Runs of the latest experiment of each given name (all runs when no name is given),
+    /// optionally narrowed by a SQL condition on the `summary` view (e.g. "tokenizer = 'vq-vae'");
+    /// finished runs only.
     public static func load(store: ResultStore, experiments: [String], filter: String?) throws -> ReportData {
         var conditions = ["status = 'finished'"]
         if !experiments.isEmpty {
-            conditions.append("experiment IN (" + experiments.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ") + ")")
+            let names = experiments.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+            conditions.append("run_id IN (SELECT r.id FROM run r WHERE r.experiment_id IN (SELECT max(id) FROM experiment WHERE name IN (\(names)) GROUP BY name))")
         }
         if let f = filter, !f.isEmpty { conditions.append("(\(f))") }
         let ids = try store.query("SELECT run_id FROM summary WHERE " + conditions.joined(separator: " AND ") + " ORDER BY run_id")

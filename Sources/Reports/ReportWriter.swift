@@ -58,7 +58,7 @@ public enum ReportWriter {
         // HTML
         var html = """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>
+        <html lang="en"><head><meta charset="utf-8"/><title>\(esc(title))</title>
         <style>body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}
         table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
         th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:18px 0}figcaption{font-size:13px;color:#444;max-width:760px}
@@ -71,7 +71,7 @@ public enum ReportWriter {
         """
         for fig in figures { html += "<figure>\(fig.svg)<figcaption>\(esc(fig.caption))</figcaption></figure>\n" }
         if let g = gridPNG {
-            html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"data:image/png;base64,\(Data(g).base64EncodedString())\"><figcaption>Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
+            html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"data:image/png;base64,\(Data(g).base64EncodedString())\"/><figcaption>Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
         }
         html += "</body></html>\n"
         try save("report.html", Array(html.utf8))

@@ -16,10 +16,17 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Continue the latest experiment of the same name: skip finished runs, resume interrupted ones from their checkpoints.")
     var resume = false
 
+    @Flag(help: "Validate the files and list their runs without running anything.")
+    var dryRun = false
+
     @OptionGroup var store: StoreOptions
 
     func run() throws {
         let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
+        if dryRun {
+            for e in experiments { print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs\n" + e.runs.map { "  " + $0.key }.joined(separator: "\n")) }
+            return
+        }
         let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, say: { print($0); fflush(stdout) })
         for e in experiments {
             print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")

@@ -1,0 +1,107 @@
+import XCTest
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Store
+@testable import Reports
+
+final class ReportWriterTests: XCTestCase {
+    /// A small store: two raw-patch runs and one learned run with curves.
+    func makeStore() throws -> (ResultStore, [Int64]) {
+        let store = try ResultStore()
+        let e = try store.createExperiment(name: "small", file: "small.toml", fileSHA256: "0")
+        try store.recordDefinitions([("psnr", "per-image mean"), ("usage", "fraction of codes used")])
+        var ids: [Int64] = []
+        let runs: [(String, String, [(String, Double)])] = [
+            ("raw-patch", "raw-patch(bits=8, patch=4)", [("psnr", .infinity), ("capacity_bpb", 8), ("tokens_per_image", 49), ("log2_vocab", 128), ("ssim", 1), ("data_bpb", 4.1)]),
+            ("raw-patch", "raw-patch(bits=2, patch=4)", [("psnr", 19.81), ("capacity_bpb", 2), ("tokens_per_image", 49), ("log2_vocab", 32), ("ssim", 0.771), ("data_bpb", 4.1), ("token_rate_bpb", 0.93)]),
+            ("vq-vae", "vq-vae(codebook_size=512)", [("psnr", 24.5), ("capacity_bpb", 0.5625), ("tokens_per_image", 49), ("log2_vocab", 9), ("codebook_size", 512),
+                                                     ("usage", 0.93), ("perplexity", 410.2), ("ssim", 0.81), ("data_bpb", 4.1), ("token_rate_bpb", 0.51), ("deficit_bpb", 3.5375), ("train_seconds", 120)]),
+        ]
+        for (kind, label, results) in runs {
+            let id = try store.beginRun(NewRun(experimentID: e, runKey: label, tokenizer: kind, label: label, dataset: "fashion-mnist",
+                                               configJSON: "{}", seed: 0, codeVersion: "test"), params: [("dataset.channels", "1")])
+            if kind == "vq-vae" {
+                for step in stride(from: 10, through: 100, by: 10) {
+                    try store.recordMetrics(runID: id, step: step, [("loss", 1 / Double(step)), ("usage", Double(step) / 100)])
+                }
+                try store.recordMetrics(runID: id, step: 50, [("eval_psnr", 20)])
+                try store.recordMetrics(runID: id, step: 100, [("eval_psnr", 24)])
+            }
+            try store.finishRun(runID: id, results: results)
+            ids.append(id)
+        }
+        return (store, ids)
+    }
+
+    func testReportParsesHasOneSVGPerFigureAndTheStoresNumbers() throws {
+        let (store, _) = try makeStore()
+        let dir = NSTemporaryDirectory() + "tokbench-report-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = try ReportData.load(store: store, experiments: ["small"], filter: nil)
+        let files = try ReportWriter.write(data, title: "small", to: dir)
+        let svgFiles = files.filter { $0.hasSuffix(".svg") }
+        // rd, budget, and the curves with ≥ 2 points: loss, eval_psnr, usage.
+        XCTAssertEqual(Set(svgFiles.map { ($0 as NSString).lastPathComponent }), ["rd.svg", "budget.svg", "curve-loss.svg", "curve-eval_psnr.svg", "curve-usage.svg"])
+
+        // The HTML is well-formed (XML parser), self-contained, one <svg> per figure.
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        final class Collector: NSObject, XMLParserDelegate {
+            var svgs = 0, cells: [String] = [], inCell = false, text = "", scripts = 0, external = 0
+            func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?, attributes a: [String: String] = [:]) {
+                if e == "svg" { svgs += 1 }
+                if e == "script" { scripts += 1 }
+                if let src = a["src"] ?? a["href"], src.hasPrefix("http") { external += 1 }
+                if e == "td" { inCell = true; text = "" }
+            }
+            func parser(_ p: XMLParser, foundCharacters s: String) { if inCell { text += s } }
+            func parser(_ p: XMLParser, didEndElement e: String, namespaceURI: String?, qualifiedName: String?) {
+                if e == "td" { cells.append(text); inCell = false }
+            }
+        }
+        let parser = XMLParser(data: Data(html.replacingOccurrences(of: "<!DOCTYPE html>", with: "").utf8))
+        let c = Collector()
+        parser.delegate = c
+        XCTAssertTrue(parser.parse(), "report.html does not parse: \(String(describing: parser.parserError))")
+        XCTAssertEqual(c.svgs, svgFiles.count)
+        XCTAssertEqual(c.scripts, 0)
+        XCTAssertEqual(c.external, 0)
+
+        // Table rows equal the store's numbers (formatted): 14 columns per run.
+        XCTAssertEqual(c.cells.count, 3 * 14)
+        let vq = Array(c.cells[28..<42])
+        XCTAssertEqual(vq, ["#3", "vq-vae", "codebook_size=512", "49", "9", "512", "0.930", "410.20", "24.50", "0.810", "0.562", "0.510", "3.538", "120"])
+        XCTAssertEqual(c.cells[8], "∞")                 // lossless PSNR
+        XCTAssertEqual(c.cells[14 + 11], "0.930")       // token rate of run 2
+        let md = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("| #3 | vq-vae | codebook_size=512 | 49 | 9 | 512 | 0.930 | 410.20 | 24.50 | 0.810 | 0.562 | 0.510 | 3.538 | 120 |"), md)
+        XCTAssertTrue(md.contains("**usage**: fraction of codes used"))
+    }
+
+    func testRateDistortionChartMarksBudgetAndInfinity() throws {
+        let (store, _) = try makeStore()
+        let data = try ReportData.load(store: store, experiments: [], filter: "tokenizer = 'raw-patch'")
+        XCTAssertEqual(data.runs.count, 2)
+        let svg = Figures.rateDistortion(data.runs).svg()
+        XCTAssertTrue(svg.contains("fashion-mnist lossless: 4.10 bits/byte"))
+        XCTAssertTrue(svg.contains(">∞</text>"))
+        XCTAssertTrue(svg.contains("bits per raw byte (log scale)"))
+        XCTAssertTrue(svg.contains("PSNR (dB, per-image mean)"))
+    }
+
+    func testCompressAIExport() throws {
+        let (store, _) = try makeStore()
+        let dir = NSTemporaryDirectory() + "tokbench-export-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try CompressAIExport.write(try ReportData.load(store: store, experiments: [], filter: nil), to: dir)
+        let rate = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/tokbench-vq-vae-rate.json"))) as! [String: Any]
+        let results = rate["results"] as! [String: [Double]]
+        XCTAssertEqual(results["bpp"], [0.51])          // 1 channel: bpp = bits per byte
+        XCTAssertEqual(results["psnr-rgb"], [24.5])
+        XCTAssertEqual(rate["name"] as? String, "tokbench-vq-vae-rate")
+        XCTAssertTrue(files.contains { $0.hasSuffix("tokbench-raw-patch-capacity.json") })
+        let cap = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/tokbench-raw-patch-capacity.json"))) as! [String: Any]
+        XCTAssertEqual((cap["results"] as! [String: [Double]])["bpp"], [2])   // the lossless point is left out
+    }
+}
