@@ -94,6 +94,8 @@ enum ReportTable {
                 case "run": return "#\(r.id)"
                 case "tokenizer": return r.kind
                 case "config": return r.config
+                case "codebook_size" where r.results["codebook_size"] == nil:
+                    return r.results["log2_vocab"].map { "2^" + number($0, "log2_vocab") } ?? "–"
                 default: return number(r.results[c.key], c.key)
                 }
             }

@@ -42,9 +42,9 @@ public struct Chart {
         var xs = finite.map(\.x) + verticalLines.map(\.x).filter { !logX || $0 > 0 }
         for p in series.flatMap(\.points) where p.y == .infinity && p.x.isFinite { xs.append(p.x) }
         let ys = finite.map(\.y)
-        let labelWidth = categories.map { c in min(260, 12 + 6.6 * Double(c.map(\.count).max() ?? 0)) } ?? 64
+        let labelWidth = categories.map { c in min(340, 12 + 6.2 * Double(c.map(\.count).max() ?? 0)) } ?? 64
         let left = labelWidth + 16, right = 24.0, top = 40.0 + (hasInfinity ? 26 : 0), bottom = 56.0
-        let legendWidth = series.isEmpty ? 0 : min(240, 40 + 6.8 * Double(series.map(\.name.count).max() ?? 0))
+        let legendWidth = series.isEmpty ? 0 : min(300, 40 + 6.3 * Double(series.map(\.name.count).max() ?? 0))
         let plotW = width - left - right - legendWidth, plotH = height - top - bottom
 
         // x scale

@@ -66,9 +66,12 @@ public struct TokenizerConfig: Equatable, Sendable {
     public func double(_ k: String) -> Double { values[k]!.doubleValue! }
     public func bool(_ k: String) -> Bool { values[k]!.boolValue! }
     public func string(_ k: String) -> String { values[k]!.stringValue! }
-    /// "kind(k1=v1, k2=v2)" with keys sorted: a stable label for tables.
+    /// "kind(k1=v1, k2=v2)": the values that differ from the kind's defaults, keys sorted — a
+    /// short, stable label for tables (the full config is stored with every run).
     public var label: String {
-        "\(kind)(" + values.keys.sorted().map { "\($0)=\(values[$0]!)" }.joined(separator: ", ") + ")"
+        let defaults = Dictionary(uniqueKeysWithValues: (TokenizerRegistry.entry(kind)?.keys ?? []).compactMap { k in k.defaultValue.map { (k.name, $0) } })
+        let shown = values.keys.sorted().filter { defaults[$0] == nil || defaults[$0] != values[$0] }
+        return "\(kind)(" + shown.map { "\($0)=\(values[$0]!)" }.joined(separator: ", ") + ")"
     }
 }
 
