@@ -19,10 +19,16 @@ public enum Evaluator {
         ("ssim", "mean over eval images of SSIM (Gaussian 11x11, sigma 1.5, K1=0.01, K2=0.03, L=255, valid window positions, mean over channels)"),
         ("capacity_bpb", "L*log2(V)/(H*W*C) bits per raw byte"),
         ("usage", "fraction of the V codes used at least once on the eval set; for multi-word tokens (RVQ stages, raw-patch values) the mean over word positions of the fraction of that word's values used; only when a word has <= 2^24 values"),
+        ("token_rate_bpb", "real bits of the eval token stream under tokbench's adaptive binary arithmetic coder (best of order-0 and left/up-neighbour context; one stream per word position, adaptive over the whole eval set) / raw eval bytes"),
+        ("token_entropy_bpb", "order-0 empirical entropy of the eval words (per word position) x count / raw eval bytes"),
+        ("data_bpb", "lossless bits per byte of the eval images: best of the coders run, each image coded alone (state reset, header included); per-coder figures as data_bpb_<coder>"),
+        ("deficit_bpb", "data_bpb - capacity_bpb: bits per byte the tokenizer cannot carry"),
+        ("min_log2v_lossless", "H*W*C*data_bpb/L: the smallest log2 V that could hold the data losslessly at this L"),
         ("perplexity", "2^(entropy of eval code frequencies), per word position and averaged"),
     ]
 
-    public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, withSSIM: Bool = true) -> EvaluationReport {
+    /// `full`: also SSIM and the token-stream rate (off for the quick checks during training).
+    public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, full: Bool = true) -> EvaluationReport {
         let start = Date()
         var recon: [ImageBatch] = []
         var tokenParts: [Tokens] = []
@@ -59,7 +65,13 @@ public enum Evaluator {
             ("eval_images", Double(eval.count)),
             ("eval_seconds", seconds),
         ]
-        if withSSIM { values.append(("ssim", SSIM.mean(original: eval, reconstruction: reconstruction))) }
+        if full {
+            values.append(("ssim", SSIM.mean(original: eval, reconstruction: reconstruction)))
+            let rate = TokenRate.measure(tokens)
+            let bytes = Double(eval.pixels.count)
+            values += [("token_rate_bpb", Double(rate.codedBits) / bytes), ("token_rate_order0_bpb", Double(rate.order0Bits) / bytes),
+                       ("token_rate_context_bpb", Double(rate.contextBits) / bytes), ("token_entropy_bpb", rate.entropyBits / bytes)]
+        }
         if log2V <= 53 { values.append(("codebook_size", pow(2, log2V).rounded())) }
         if let u = stats.usage { values.append(("usage", u)) }
         if let p = stats.perplexity { values.append(("perplexity", p)) }

@@ -93,7 +93,7 @@ public final class ExperimentRunner {
                     if pending.count >= 20 { self.flush(&pending, runID) }
                 },
                 evaluate: { _ in
-                    let r = Evaluator.evaluate(tokenizer, on: probe, withSSIM: false)
+                    let r = Evaluator.evaluate(tokenizer, on: probe, full: false)
                     return [("eval_psnr", r.value("psnr")!)] + (r.value("usage").map { [("eval_usage", $0)] } ?? [])
                 },
                 progress: { line.update($0) },
@@ -111,6 +111,7 @@ public final class ExperimentRunner {
             let report = Evaluator.evaluate(tokenizer, on: data.eval)
             var results = report.values
             results.append(("train_seconds", trainSeconds))
+            results += try budget(data, tokensPerImage: tokenizer.tokensPerImage, capacity: report.value("capacity_bpb")!)
             var artifacts = try saveStrips(runID, data.eval, report.reconstruction)
             if let path = checkpointPath,
                try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current]) {
@@ -125,6 +126,28 @@ public final class ExperimentRunner {
             say("  run \(runID) failed: \(error)")
         }
         return runID
+    }
+
+    /// The data's lossless rate on the eval split (computed once per split and cached in the
+    /// store) and where this run stands against it.
+    func budget(_ data: Dataset, tokensPerImage L: Int, capacity: Double) throws -> [(key: String, value: Double)] {
+        let s = data.spec
+        let key = "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
+        var rates = try store.dataRates(key: key)
+        let coders = DataRate.coders(forDataset: s.kind.rawValue, channels: s.channels)
+        let missing = coders.filter { rates[$0] == nil }
+        if !missing.isEmpty {
+            say("  measuring the eval split's lossless rate (\(missing.joined(separator: ", "))) once for this split")
+            for m in try DataRate.measure(data.eval, coders: missing) {
+                try store.saveDataRate(key: key, coder: m.coder, bits: m.bits, bytes: m.bytes, images: data.eval.count, seconds: m.seconds, codeVersion: CodeVersion.current)
+                rates[m.coder] = (m.bits, m.bytes)
+            }
+        }
+        var out: [(key: String, value: Double)] = coders.map { ("data_bpb_" + $0, Double(rates[$0]!.bits) / Double(rates[$0]!.bytes)) }
+        let best = out.map(\.value).min()!
+        out += [("data_bpb", best), ("deficit_bpb", best - capacity),
+                ("min_log2v_lossless", InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))]
+        return out
     }
 
     /// The first eval images and their reconstructions as two PNG strips (for report grids).

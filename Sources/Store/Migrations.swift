@@ -86,6 +86,21 @@ enum Migrations {
                 FROM run r JOIN experiment e ON e.id = r.experiment_id;
                 """)
         }
+        m.registerMigration("v2-data-rate") { db in
+            try db.execute(sql: """
+                CREATE TABLE data_rate (
+                    dataset_key TEXT NOT NULL,        -- the eval split: kind, path, size, seed, coder version
+                    coder TEXT NOT NULL,
+                    bits INTEGER NOT NULL,            -- total coded bits of the eval images
+                    bytes INTEGER NOT NULL,           -- total raw bytes
+                    images INTEGER NOT NULL,
+                    seconds REAL NOT NULL,
+                    code_version TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (dataset_key, coder)
+                );
+                """)
+        }
         return m
     }
 }

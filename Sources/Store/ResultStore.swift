@@ -102,6 +102,24 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
+    /// Cached lossless rates of an eval split, by coder: (bits, bytes).
+    public func dataRates(key: String) throws -> [String: (bits: Int, bytes: Int)] {
+        try db.read { db in
+            var out: [String: (bits: Int, bytes: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT coder, bits, bytes FROM data_rate WHERE dataset_key = ?", arguments: [key]) {
+                out[row["coder"]] = (row["bits"], row["bytes"])
+            }
+            return out
+        }
+    }
+
+    public func saveDataRate(key: String, coder: String, bits: Int, bytes: Int, images: Int, seconds: Double, codeVersion: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO data_rate (dataset_key, coder, bits, bytes, images, seconds, code_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [key, coder, bits, bytes, images, seconds, codeVersion, Self.now()])
+        }
+    }
+
     /// Per-step training metrics.
     public func recordMetrics(runID: Int64, step: Int, _ values: [(key: String, value: Double)]) throws {
         try write { db in

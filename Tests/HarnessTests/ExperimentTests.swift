@@ -95,6 +95,18 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(s.rows[1][col("capacity_bpb")], .real(1))
         guard case .real(let p) = s.rows[1][col("psnr")] else { return XCTFail() }
         XCTAssertTrue(p > 0 && p < 20, "\(p)")
+        // Every run records the budget: data bpb (cached once per split), capacity, token rate, deficit.
+        for id in ids {
+            let keys = Set(try store.query("SELECT key FROM result WHERE run_id = \(id)").rows.map { $0[0].description })
+            for k in ["data_bpb", "data_bpb_png", "data_bpb_tokbench-cold", "capacity_bpb", "token_rate_bpb", "token_entropy_bpb", "deficit_bpb", "min_log2v_lossless", "ssim"] {
+                XCTAssertTrue(keys.contains(k), "run \(id) lacks \(k)")
+            }
+        }
+        XCTAssertEqual(try store.query("SELECT count(*) FROM data_rate").rows, [[.integer(2)]])   // cold + png, measured once
+        // Random pixels are incompressible: the data needs about 8 bits per byte, and the lossless
+        // raw-patch stream costs about as much.
+        let dataBPB = try store.query("SELECT value FROM result WHERE key = 'data_bpb' AND run_id = \(ids[0])").rows[0][0]
+        if case .real(let v) = dataBPB { XCTAssertGreaterThan(v, 7.5) } else { XCTFail() }
         let split = try store.query("SELECT value FROM param WHERE key = 'dataset.split' AND run_id = \(ids[0])").rows
         XCTAssertTrue(split[0][0].description.contains("first 2 eval, 4 train"))
     }
