@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Layers
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks: the training engine against PyTorch, the lossless coder against PNG/WebP/JPEG XL.",
+        subcommands: [BenchTrain.self, BenchInfer.self, BenchLossless.self])
+}
+
+/// Options of the engine benchmarks (the reference backbone with a K = 512 VQ bottleneck).
+struct EngineBenchOptions: ParsableArguments {
+    @Option(help: "Batch size.") var batch: Int = 64
+    @Option(help: "Timed steps (after warm-up).") var steps: Int = 20
+    @Option(help: "Warm-up steps.") var warmup: Int = 3
+    @Option(help: "Threads (OpenBLAS and parallel loops).") var threads: Int = 2
+    @Flag(help: "Also run the PyTorch peer (bench/pytorch_peer.py, needs `pip install torch`) and print the ratio.") var peer = false
+
+    func validate() throws {
+        guard batch > 0, steps > 0, warmup >= 0, threads > 0 else { throw ValidationError("--batch, --steps, --threads must be positive") }
+    }
+
+    func run(train: Bool) throws {
+        let r = benchmarkBackbone(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
+        print("tokbench " + r.description)
+        guard peer else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "bench/pytorch_peer.py", "--batch", String(batch), "--steps", String(steps), "--warmup", String(warmup), "--threads", String(threads)]
+        let pipe = Pipe(); p.standardOutput = pipe; p.standardError = pipe
+        try p.run(); p.waitUntilExit()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let mode = train ? "train" : "infer"
+        guard p.terminationStatus == 0,
+              let line = out.split(separator: "\n").first(where: { $0.contains(" \(mode) batch") }),
+              let peerRate = Self.imagesPerSecond(in: String(line)) else {
+            throw ValidationError("PyTorch peer failed (pip install torch?): " + out.split(separator: "\n").suffix(2).joined(separator: " "))
+        }
+        print(String(line))
+        print(String(format: "ratio tokbench/pytorch (%@): %.2f", mode, r.imagesPerSecond / peerRate))
+    }
+
+    /// "...: 123.4 images/s ..." → 123.4
+    static func imagesPerSecond(in line: String) -> Double? {
+        guard let r = line.range(of: " images/s") else { return nil }
+        return Double(line[..<r.lowerBound].split(separator: " ").last ?? "")
+    }
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s of the reference backbone + VQ (32x32x3, h=128, r=32, D=64).")
+    @OptionGroup var options: EngineBenchOptions
+    func run() throws { try options.run(train: true) }
+}
+
+struct BenchInfer: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "infer", abstract: "Inference images/s of the same model.")
+    @OptionGroup var options: EngineBenchOptions
+    func run() throws { try options.run(train: false) }
+}
+
+struct BenchLossless: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lossless", abstract: "Lossless bits/byte and MB/s: tokbench's coder vs PNG, WebP, JPEG XL, optipng.")
+    @Argument(help: "fashion-mnist (the first N test images) or photos (eval tiles).") var dataset: String = "fashion-mnist"
+    @Option(help: "Number of images.") var images: Int = 500
+    @Option(help: "Seed of the photos split.") var seed: UInt64 = 0
+
+    func run() throws {
+        let (batch, what) = try LosslessBench.images(dataset: dataset, count: images, seed: seed)
+        print("\(what): \(batch.pixels.count) bytes, each image coded as one file")
+        print("coder                              bits/byte     MB/s   note")
+        for r in try LosslessBench.run(batch, say: { print($0) }) {
+            print(r.coder.padding(toLength: 33, withPad: " ", startingAt: 0)
+                  + String(format: "%9.3f %8.3f   %@", Double(r.bits) / Double(r.bytes), Double(r.bytes) / 1e6 / r.seconds, r.note))
+        }
+    }
+}
