@@ -1,23 +1,32 @@
 import ArgumentParser
 import Foundation
+import Datasets
 import Evaluation
 import Reports
 
 struct BudgetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget",
-        abstract: "Minimum log2 V for a lossless tokenization at several L, for an image size and a bits-per-byte figure.")
+        abstract: "Minimum log2 V for a lossless tokenization at several L: for a measured dataset, or an image size and an assumed bits per byte.",
+        discussion: "tokbench budget fashion-mnist   measures the eval split's lossless bits per byte, then prints the table\ntokbench budget --resolution 64 --channels 3 --bpb 3   the seed's ImageNet-64 arithmetic")
 
-    @Option(help: "Image side in pixels (square images).") var resolution: Int = 64
-    @Option(help: "Channels (1 gray, 3 RGB).") var channels: Int = 3
-    @Option(help: "Bits per byte the data carries (assumed).") var bpb: Double = 3
+    @Argument(help: "Dataset to measure (fashion-mnist, photos, cifar10, image-folder, imagenet64-npz); omit to use --bpb.")
+    var dataset: String?
+    @Option(help: "Dataset folder (for cifar10, image-folder, imagenet64-npz).") var path: String?
+    @Option(help: "Eval images to measure.") var evalImages: Int = 500
+    @Option(help: "Image side in pixels (square images).") var resolution: Int?
+    @Option(help: "Channels (1 gray, 3 RGB).") var channels: Int?
+    @Option(help: "Bits per byte the data carries (assumed, when no dataset is given).") var bpb: Double = 3
     @Option(help: "Token counts L, comma separated.") var lengths: String = "64,256,1024,4096"
 
     func validate() throws {
-        guard resolution > 0 else { throw ValidationError("--resolution must be positive") }
-        guard [1, 3].contains(channels) else { throw ValidationError("--channels must be 1 or 3") }
+        if let r = resolution { guard r > 0 else { throw ValidationError("--resolution must be positive") } }
+        if let c = channels { guard [1, 3].contains(c) else { throw ValidationError("--channels must be 1 or 3") } }
         guard bpb > 0 && bpb <= 8 else { throw ValidationError("--bpb must be in (0, 8]") }
         guard parsedLengths != nil else { throw ValidationError("--lengths must be positive integers separated by commas") }
+        if let d = dataset, DatasetSpec.Kind(rawValue: d) == nil {
+            throw ValidationError("unknown dataset \"\(d)\" (known: \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
     }
 
     var parsedLengths: [Int]? {
@@ -26,7 +35,17 @@ struct BudgetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bytes = resolution * resolution * channels
-        print(BudgetTable.render(bytesPerImage: bytes, shape: "\(resolution)x\(resolution)x\(channels)", bitsPerByte: bpb, lengths: parsedLengths!))
+        guard let name = dataset, let kind = DatasetSpec.Kind(rawValue: name) else {
+            let side = resolution ?? 64, c = channels ?? 3
+            print(BudgetTable.render(bytesPerImage: side * side * c, shape: "\(side)x\(side)x\(c)", bitsPerByte: bpb, lengths: parsedLengths!))
+            return
+        }
+        let data = try Dataset.load(DatasetSpec(kind: kind, path: path, resolution: resolution, channels: channels, evalImages: evalImages))
+        let rates = try DataRate.measure(data.eval, coders: DataRate.coders(forDataset: name, channels: data.eval.channels))
+        print("\(name): \(data.eval.count) eval images (\(data.splitDescription))")
+        for r in rates { print("  " + r.coder.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%.3f bits/byte", r.bitsPerByte)) }
+        let best = rates.map(\.bitsPerByte).min()!
+        let e = data.eval
+        print(BudgetTable.render(bytesPerImage: e.bytesPerImage, shape: "\(e.height)x\(e.width)x\(e.channels)", bitsPerByte: best, lengths: parsedLengths!))
     }
 }
