@@ -45,8 +45,16 @@ let package = Package(
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers", "Coding", "Datasets"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzz targets (scripts/fuzz.sh): only with TOKBENCH_FUZZ=1, built with --sanitize=fuzzer.
+import Foundation
+if ProcessInfo.processInfo.environment["TOKBENCH_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "Fuzz", dependencies: ["Coding", "Datasets", "Harness"],
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "tokbench-fuzz", targets: ["Fuzz"]))
+}

@@ -65,7 +65,10 @@ expect_error "bad override" "--set expects KEY=VALUE" -- run "$tmp/typo.toml" --
 expect_error "no database" "no results database here" -- query "select 1" --db "$db"
 expect_error "budget args" "--channels must be 1 or 3" -- budget --channels 2
 
-# A good run on a generated PNG folder records every run.
+# The malformed-input corpus: every file is rejected with one line and exit ≠ 0.
+corpus="$(dirname "$0")/../Tests/Corpus/malformed"
+for f in "$corpus"/*; do expect_error "corpus $(basename "$f")" "$(basename "$f")" -- inspect "$f"; done
+
 "$bin" budget --resolution 64 --channels 3 --bpb 3 >"$tmp/budget" 2>&1 && grep -q "1024                   36.00" "$tmp/budget" && grep -q "256                  144.00" "$tmp/budget" && ok || bad "budget table"
 if [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
   cat >"$tmp/good.toml" <<'T'
