@@ -104,7 +104,7 @@ public struct LogisticMixer {
     /// Learning rate: Δw = lr · st · err / 2^12 (err in ±4096 units, w in 16.16); ≈ 8 suits small images.
     public var learningRate: Int
 
-    public init(inputs: Int, selectors: Int, initialWeight: Int = 0, learningRate: Int = 6) {
+    public init(inputs: Int, selectors: Int, initialWeight: Int = 0, learningRate: Int = 8) {
         inputCount = inputs
         let w0 = initialWeight != 0 ? initialWeight : 65536 / max(inputs, 1)
         weights = [Int32](repeating: Int32(w0), count: inputs * max(selectors, 1))
@@ -124,9 +124,6 @@ public struct LogisticMixer {
         pr = Logistic.squash16(dot >> 16)
         return pr
     }
-
-    /// The stretch-domain output of the last mix (for feeding a second stage).
-    @inlinable public var lastStretch: Int { Logistic.stretch16(pr) }
 
     @inlinable @inline(__always)
     public mutating func update(bit: Int) {

@@ -4,9 +4,9 @@
 //
 // Contents (gray models only, slot 0):
 //   per active model, per context, per node: an Int8 = stretch(p) / 16 (logit in 1/16 units),
-//     started with `confidence` hits (11 models × 1189 contexts × 64 nodes ≈ 75 KB);
-//   both mixers' weight sets as Int16 (16.16 weights / 16).
-// Serialized: "FP", version 1, confidence, fitted node count, model count, table bytes,
+//     started with `confidence` hits (13 models, 1287 contexts × 64 nodes ≈ 82 KB);
+//   the three mixers' weight sets as Int16 (16.16 weights / 16).
+// Serialized: "FP", version 2, confidence, fitted node count, model count, table bytes,
 // mixer weights (little endian). Anything that does not match the current model layout is
 // rejected (the fitted variant then cannot be used rather than decoding wrongly).
 
@@ -16,12 +16,14 @@ public struct FittedPrior: Sendable, Equatable {
     var table: [Int8]            // [models, contexts, fittedNodes]
     var mixer1: [Int16]          // [selectors, inputs]
     var mixer2: [Int16]
+    var mixer3: [Int16]
     public var confidence: Int
 
     static let grayModels: [Int] = ResidualModel(channels: 1).active
     static var tableCount: Int { grayModels.reduce(0) { $0 + ResidualModel.sizes[$1] } * ResidualModel.fittedNodes.count }
     static var mixer1Count: Int { ResidualModel.nodes * (grayModels.count + 1) }
     static var mixer2Count: Int { 64 * (grayModels.count + 1) }
+    static var mixer3Count: Int { 81 * 4 * (grayModels.count + 1) }
 
     /// The prior fitted on Fashion-MNIST train images (see FittedPriorData.swift), if present.
     public static let fashionMNIST: FittedPrior? = {
@@ -29,14 +31,15 @@ public struct FittedPrior: Sendable, Equatable {
         return FittedPrior(serialized: [UInt8](data))
     }()
 
-    init(table: [Int8], mixer1: [Int16], mixer2: [Int16], confidence: Int) {
-        self.table = table; self.mixer1 = mixer1; self.mixer2 = mixer2; self.confidence = confidence
+    init(table: [Int8], mixer1: [Int16], mixer2: [Int16], mixer3: [Int16], confidence: Int) {
+        self.table = table; self.mixer1 = mixer1; self.mixer2 = mixer2; self.mixer3 = mixer3
+        self.confidence = confidence
     }
 
     public init?(serialized b: [UInt8]) {
         let headerCount = 6
-        guard b.count == headerCount + Self.tableCount + 2 * (Self.mixer1Count + Self.mixer2Count),
-              b[0] == 0x46, b[1] == 0x50, b[2] == 1,
+        guard b.count == headerCount + Self.tableCount + 2 * (Self.mixer1Count + Self.mixer2Count + Self.mixer3Count),
+              b[0] == 0x46, b[1] == 0x50, b[2] == 2,
               Int(b[4]) == ResidualModel.fittedNodes.count, Int(b[5]) == Self.grayModels.count
         else { return nil }
         confidence = Int(b[3])
@@ -49,38 +52,40 @@ public struct FittedPrior: Sendable, Equatable {
         }
         mixer1 = int16s(Self.mixer1Count)
         mixer2 = int16s(Self.mixer2Count)
+        mixer3 = int16s(Self.mixer3Count)
     }
 
     public func serialized() -> [UInt8] {
-        var b: [UInt8] = [0x46, 0x50, 1, UInt8(min(confidence, 255)),
+        var b: [UInt8] = [0x46, 0x50, 2, UInt8(min(confidence, 255)),
                           UInt8(ResidualModel.fittedNodes.count), UInt8(Self.grayModels.count)]
         b += table.map { UInt8(bitPattern: $0) }
-        for w in mixer1 + mixer2 { b.append(UInt8(UInt16(bitPattern: w) & 255)); b.append(UInt8(UInt16(bitPattern: w) >> 8)) }
+        for w in mixer1 + mixer2 + mixer3 { b.append(UInt8(UInt16(bitPattern: w) & 255)); b.append(UInt8(UInt16(bitPattern: w) >> 8)) }
         return b
     }
 
-    /// The gray models' bit-model tables in their initial state, built once per prior and
-    /// confidence (applying then costs one array copy per table, not a loop over 76k cells).
-    func initialTables() -> [BitModelTable] {
+    /// The gray models' bit-model table in its initial state, built once per prior and
+    /// confidence (applying then costs one array copy, not a loop over 76k cells).
+    func initialTable() -> BitModelTable {
         var m = ResidualModel(channels: 1)
         var k = 0
         for model in Self.grayModels {
             for c in 0..<ResidualModel.sizes[model] {
                 for node in ResidualModel.fittedNodes {
                     let st = Int(table[k]) * 16
-                    m.tables[model].set(c * ResidualModel.nodes + node, p16: Logistic.squash16(st), count: confidence)
+                    m.table.set(m.offset[model] + c * ResidualModel.nodes + node, p16: Logistic.squash16(st), count: confidence)
                     k += 1
                 }
             }
         }
-        return m.tables
+        return m.table
     }
 
     /// Set a gray residual model's initial state from this prior.
     func apply(to m: inout ResidualModel) {
-        m.tables = FittedPrior.cache.tables(for: self)
+        m.table = FittedPrior.cache.table(for: self)
         for i in 0..<mixer1.count { m.mixer.weights[i] = Int32(mixer1[i]) * 16 }
         for i in 0..<mixer2.count { m.mixer2.weights[i] = Int32(mixer2[i]) * 16 }
+        for i in 0..<mixer3.count { m.mixer3.weights[i] = Int32(mixer3[i]) * 16 }
     }
 
     static let cache = TableCache()
@@ -90,11 +95,11 @@ public struct FittedPrior: Sendable, Equatable {
 final class TableCache: @unchecked Sendable {
     private let lock = NSLock()
     private var key: FittedPrior?
-    private var value: [BitModelTable] = []
+    private var value: BitModelTable? = nil
 
-    func tables(for prior: FittedPrior) -> [BitModelTable] {
+    func table(for prior: FittedPrior) -> BitModelTable {
         lock.lock(); defer { lock.unlock() }
-        if key != prior { value = prior.initialTables(); key = prior }
-        return value
+        if key != prior || value == nil { value = prior.initialTable(); key = prior }
+        return value!
     }
 }

@@ -79,10 +79,9 @@ public enum LosslessImageCoder {
         header.append(UInt8(magic << 4 | used.rawValue << 3 | (channels == 3 ? 4 : 0) | shape))
         if shape == 0 { appendVarint(width, to: &header); appendVarint(height, to: &header) }
         var enc = BinaryArithmeticEncoder(header: header)
-        var dummy = [UInt8](repeating: 0, count: 0)
-        var src = pixels
         var residualModel = ResidualModel(channels: channels, prior: prior)
-        codeImage(coder: &enc, model: &residualModel, pixels: &src, out: &dummy, width: width,
+        var unused: [UInt8] = []
+        codeImage(coder: &enc, model: &residualModel, pixels: pixels, out: &unused, width: width,
                   height: height, channels: channels, encoding: true)
         enc.encode(rawBits: UInt64(checkByte(pixels)), count: 8)
         return enc.finish()
@@ -114,12 +113,11 @@ public enum LosslessImageCoder {
         guard width * height * channels <= (data.count - pos + 4) * maxValuesPerByte else {
             throw CodingError.corrupt("size exceeds what the body can hold")
         }
+        if model == .fitted && (channels != 1 || prior == nil) { throw CodingError.corrupt("no fitted prior for this stream") }
         var dec = BinaryArithmeticDecoder(data: data, start: pos)
         var out = [UInt8](repeating: 0, count: width * height * channels)
-        var none: [UInt8] = []
-        if model == .fitted && channels == 1 && prior == nil { throw CodingError.corrupt("no fitted prior available") }
-        var residualModel = ResidualModel(channels: channels, prior: model == .fitted && channels == 1 ? prior : nil)
-        codeImage(coder: &dec, model: &residualModel, pixels: &none, out: &out, width: width,
+        var residualModel = ResidualModel(channels: channels, prior: model == .fitted ? prior : nil)
+        codeImage(coder: &dec, model: &residualModel, pixels: [], out: &out, width: width,
                   height: height, channels: channels, encoding: false)
         if dec.isExhausted { throw CodingError.truncated }
         if dec.decode(rawBits: 8) != UInt64(checkByte(out)) { throw CodingError.corrupt("check byte mismatch") }
@@ -130,15 +128,16 @@ public enum LosslessImageCoder {
     /// The shared coding path: when `encoding`, values come from `pixels`; otherwise they are
     /// decoded into `out`. Stops early if a decoder runs past its input (finish() then throws).
     static func codeImage<C: BinaryCoder>(coder: inout C, model residualModel: inout ResidualModel,
-                                          pixels: inout [UInt8], out: inout [UInt8],
+                                          pixels: [UInt8], out: inout [UInt8],
                                           width: Int, height: Int, channels: Int, encoding: Bool) {
         var predictor = PixelPredictor(width: width, height: height, channels: channels)
-        let order = channels == 3 ? [1, 0, 2] : [0]   // G first, then R and B predicted from G
+        let order = channels == 3 ? [1, 0, 2] : [0]   // G first, then R (from G), then B (from G, R)
         for y in 0..<height {
             if coder.isExhausted { return }
             for x in 0..<width {
                 for (slot, c) in order.enumerated() {
-                    // R is predicted from G; B from G and R (its residual context uses R's).
+                    // ref: the previous channel (R ← G, B ← R; also the cross-residual context);
+                    // ref2: B's second reference, G.
                     let ref = slot == 0 ? -1 : order[slot - 1]
                     let ref2 = slot == 2 ? order[0] : -1
                     predictor.predict(c, y, x, ref: ref, ref2: ref2)

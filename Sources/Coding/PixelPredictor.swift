@@ -2,12 +2,14 @@
 // predictors (the JPEG XL "weighted predictor" / TMW idea) plus per-context bias cancellation
 // (the CALIC / JPEG-LS idea).
 //
-// Planes are [H, W] per channel (the coder de-interleaves HWC input). For every pixel, K sub-
-// predictors guess the value; each one's absolute error is remembered at every coded pixel. The
-// blend weights each sub-predictor by 1 / (its error around the pixel)², so the predictor that
-// has been right locally (along an edge, in flat background, in texture) dominates.
-// For RGB, G is coded first; R and B get extra sub-predictors that add G's local "shape"
-// (G − G's neighbour) to their own neighbour — inter-channel prediction; B also gets R's.
+// Each channel is a plane [H, W] read from the interleaved HWC input. For every pixel, k sub-
+// predictors guess the value — 10 fixed ones (W+NE−N, N, W, MED, N+NE−NNE, (W+NE)/2, N+W−NW,
+// (N+W)/2, 2N−NN, 2W−WW) and an online least-squares fit (OnlineLeastSquares) — and each one's
+// absolute error is remembered at every coded pixel. The blend weights each sub-predictor by
+// 1 / (2 + its error around the pixel)^3 (gray; ^2 for colour), so the predictor that has been
+// right locally (along an edge, in flat background, in texture) dominates.
+// For RGB, G is coded first; R and B get 4 extra sub-predictors that add G's local "shape"
+// (G − G's neighbour) to their own neighbour — inter-channel prediction; B also gets 4 from R.
 //
 // All values are fixed point ×8 (3 fractional bits) until the final rounding.
 
@@ -17,12 +19,13 @@
 }
 
 @usableFromInline struct PixelPredictor {
-    static let ownPredictors = 6
+    static let ownPredictors = 11            // 10 fixed + online least squares
+    static let leastSquaresIndex = 10
     static let crossPredictors = 4
     /// Colour: up to two reference channels (B uses G and R) × 4 cross predictors.
     static let colourPredictors = ownPredictors + 2 * crossPredictors
     let width: Int, height: Int, channels: Int
-    let k: Int                                  // number of sub-predictors (6 gray, 10 colour)
+    let k: Int                                  // number of sub-predictors (11 gray, 19 colour)
     // Rolling 3-row buffers (rows y, y−1, y−2 are all prediction needs), so memory is O(width):
     /// values[c][slot(y) + x]
     var values: [[Int32]]
@@ -35,9 +38,11 @@
     /// so one surprising pixel (an edge, the first pixel) cannot throw a context off.
     var biasSum: [Int32], biasCount: [Int32], biasCorrection: [Int32]
     static let biasContexts = 256
+    /// One least-squares predictor per channel.
+    var ols: [OnlineLeastSquares]
 
     // Per-pixel scratch, filled by `predict`.
-    var sub = [Int](repeating: 0, count: 16)
+    var sub = [Int](repeating: 0, count: 32)
     var nb = Neighbourhood()
     var blended8 = 0                           // weighted prediction ×8 before bias correction
     var biasContext = 0
@@ -53,6 +58,9 @@
         biasSum = [Int32](repeating: 0, count: Self.biasContexts * channels)
         biasCount = [Int32](repeating: 0, count: Self.biasContexts * channels)
         biasCorrection = [Int32](repeating: 0, count: Self.biasContexts * channels)
+        ols = (0..<channels).map { _ in
+            OnlineLeastSquares(features: channels == 3 ? 11 : 7, lambda: 0.993)
+        }
     }
 
     /// Start of row y in the rolling buffers.
@@ -101,20 +109,27 @@
         sub[3] = 8 * med
         sub[4] = 8 * (a.n + a.ne - a.nne)
         sub[5] = 4 * (a.w + a.ne)
+        sub[6] = 8 * (a.n + a.w - a.nw)
+        sub[7] = 4 * (a.n + a.w)
+        sub[8] = 8 * (2 * a.n - a.nn)
+        sub[9] = 8 * (2 * a.w - a.ww)
+        // Online least squares over the causal neighbours (+ reference channels for colour).
+        ols[c].setFeatures(a.n, a.w, a.nw, a.ne, a.nn, a.ww, a.nne)
+        if channels == 3 {
+            if ref >= 0 {
+                let g = neighbourhood(ref, y, x)
+                ols[c].features[7] = Double(v(ref, y, x)); ols[c].features[8] = Double(g.n)
+                ols[c].features[9] = Double(g.w)
+            }
+            if ref2 >= 0 { ols[c].features[10] = Double(v(ref2, y, x)) }
+        }
+        let fit = ols[c].predict()
+        sub[Self.leastSquaresIndex] = fit.isFinite ? Int((8 * min(max(fit, 0), 255)).rounded()) : 8 * med
         // Inter-channel: own neighbour + a reference channel's change from that neighbour.
         // Slots without a reference (gray, or G in colour) repeat MED so k stays fixed.
-        for (j, r) in [ref, ref2].enumerated() where k > Self.ownPredictors {
-            let o = Self.ownPredictors + j * Self.crossPredictors
-            if r >= 0 {
-                let g = neighbourhood(r, y, x)
-                let gv = v(r, y, x)
-                sub[o] = 8 * (a.w + gv - g.w)
-                sub[o + 1] = 8 * (a.n + gv - g.n)
-                sub[o + 2] = 8 * (a.nw + gv - g.nw)
-                sub[o + 3] = 4 * (a.ne + gv - g.ne + a.w + gv - g.w)
-            } else {
-                for i in o..<(o + Self.crossPredictors) { sub[i] = 8 * med }
-            }
+        if k > Self.ownPredictors {
+            crossPredict(a, med: med, reference: ref, y, x, at: Self.ownPredictors)
+            crossPredict(a, med: med, reference: ref2, y, x, at: Self.ownPredictors + Self.crossPredictors)
         }
         // Blend with weights ∝ 1 / (2 + local error)^3 (gray) or ^2 (colour).
         var num = 0, den = 0
@@ -141,6 +156,20 @@
         prediction = min(max((p + 8 * Int(biasCorrection[biasContext]) + 4) >> 3, 0), 255)
     }
 
+    /// Sub-predictors o … o+3 from reference channel r (or MED copies when r < 0).
+    mutating func crossPredict(_ a: Neighbourhood, med: Int, reference r: Int, _ y: Int, _ x: Int, at o: Int) {
+        if r >= 0 {
+            let g = neighbourhood(r, y, x)
+            let gv = v(r, y, x)
+            sub[o] = 8 * (a.w + gv - g.w)
+            sub[o + 1] = 8 * (a.n + gv - g.n)
+            sub[o + 2] = 8 * (a.nw + gv - g.nw)
+            sub[o + 3] = 4 * (a.ne + gv - g.ne + a.w + gv - g.w)
+        } else {
+            for i in o..<(o + Self.crossPredictors) { sub[i] = 8 * med }
+        }
+    }
+
     /// Record the true value of channel `c` at (y, x) after coding it.
     mutating func update(_ c: Int, _ y: Int, _ x: Int, value: Int) {
         let idx = slot(y) + x
@@ -148,6 +177,7 @@
         residuals[c][idx] = Int32(value - prediction)
         let t8 = 8 * value
         for i in 0..<k { subErrors[c][idx * k + i] = Int32(abs(t8 - sub[i])) }
+        ols[c].update(value: Double(value))
         let cx = biasContext
         var b = Int(biasSum[cx]) + (value - prediction)
         var n = Int(biasCount[cx]) + 1

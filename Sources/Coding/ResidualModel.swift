@@ -22,7 +22,15 @@
 //                 9 signed log levels: where the neighbours sit relative to the prediction says
 //                 which way and how far the truth is likely to be — this is how the other
 //                 predictors' opinions enter the mix;
-//   11 values     (W, N) in 16 levels each — intensity-dependent noise.
+//   11 values     (W, N) in 16 levels each — intensity-dependent noise;
+//   12 disagreement  (OLS − P, blend − P): how far the least-squares predictor and the raw blend
+//                 (before bias correction) sit from the final prediction — a large spread means
+//                 an uncertain, probably skewed residual (−2.5 % on photos);
+//   13 cross pred. (R/B only) the G- and R-based cross-channel predictions relative to P;
+//   14 extremes   P's distance to 0 and to 255 in 5 levels each — coarse, so it learns within a
+//                 few pixels that residuals at the range ends are one-sided (−0.7 % on FMNIST).
+// Coarse contexts learn fast, fine ones are precise: on a 784-pixel image the mixers rely on
+// the coarse ones first, then shift weight as the finer ones gather counts.
 // Three logistic mixers combine the models — weight sets chosen by node, by energy × node class
 // and by the (N−P, W−P) gradient × node class — averaged in the logistic domain; an APM on
 // (node, energy) refines the result.
@@ -30,33 +38,38 @@
 @usableFromInline struct ResidualModel {
     static let nodes = 64
     /// Contexts per slot for each model (excluding the node).
-    static let sizes = [16, 1, 64, 256, 64, 144, 64, 81, 81, 81, 81, 256]
-    static let crossModel = 6
+    static let sizes = [16, 1, 64, 256, 64, 144, 64, 81, 81, 81, 81, 256, 81, 81, 81]
+    static let crossModels = [6, 13]
     /// Nodes whose fitted priors are shipped (all: even high-bucket mantissas are skewed on FMNIST).
     static let fittedNodes: [Int] = Array(0..<nodes)
     /// Bit-model hit-count cap: small, so the tables keep adapting within one image.
-    static let countLimit = 127
+    static let countLimit = 255
     static let mixerRate = 8
     static let initialWeight = 65536 * 6 / 100
 
-    /// Models in use: gray images have no reference channel, so no cross model.
+    /// Models in use: gray images have no reference channel, so no cross models.
     let active: [Int]
-    var tables: [BitModelTable]
+    /// All models' bit models in one table (one array: fewer bounds/uniqueness checks per bit);
+    /// model i owns cells [offset[i], offset[i] + sizes[i]·slots·nodes).
+    var table: BitModelTable
+    let offset: [Int]
     var mixer: LogisticMixer        // weight set by (slot, node)
     var mixer2: LogisticMixer       // weight set by (slot, energy, node class)
     var mixer3: LogisticMixer       // weight set by (slot, (N−P, W−P), node class)
     var apm: AdaptiveProbabilityMap
-    var base = [Int](repeating: 0, count: 16)   // per model: (slot·size + context)·nodes
+    var ctx = [Int](repeating: 0, count: 16)    // per model: this pixel's context
+    var base = [Int](repeating: 0, count: 16)   // per model: offset + (slot·size + context)·nodes
     var energy = 0
     var gradient = 0                            // (N−P, W−P) context, selects mixer3's weights
     var slot = 0
     /// When fitting priors: n0/n1 counts per table cell.
-    var counts: [[UInt32]]? = nil
+    var counts: [UInt32]? = nil
 
     init(channels: Int, prior: FittedPrior? = nil) {
         let slots = channels == 3 ? 3 : 1
-        active = channels == 3 ? Array(0..<Self.sizes.count) : Array(0..<Self.sizes.count).filter { $0 != Self.crossModel }
-        tables = Self.sizes.map { BitModelTable(size: $0 * Self.nodes * slots, limit: Self.countLimit) }
+        active = (channels == 3 ? Array(0..<Self.sizes.count) : Array(0..<Self.sizes.count).filter { !Self.crossModels.contains($0) })
+        offset = Self.offsets(slots: slots)
+        table = slots == 1 ? Self.coldGray : Self.coldColour     // copied on first write
         let inputs = active.count + 1
         mixer = LogisticMixer(inputs: inputs, selectors: Self.nodes * slots,
                               initialWeight: Self.initialWeight, learningRate: Self.mixerRate)
@@ -65,18 +78,31 @@
         mixer3 = LogisticMixer(inputs: inputs, selectors: 81 * 4 * slots,
                                initialWeight: Self.initialWeight, learningRate: Self.mixerRate)
         apm = AdaptiveProbabilityMap(contexts: Self.nodes * 16 * slots, rateShift: 6)
-        // Cold-start priors, weak (count 1): residuals are often zero, buckets tend to stop early,
-        // everything else starts at 1/2.
-        for t in 0..<tables.count {
-            for c in 0..<(tables[t].cells.count / Self.nodes) {
-                let b = c * Self.nodes
-                for node in 0..<Self.nodes { tables[t].set(b + node, p16: 32768, count: 1) }
-                tables[t].set(b, p16: 65536 / 4, count: 1)
-                for u in 0..<8 { tables[t].set(b + 2 + u, p16: 65536 * 4 / 10, count: 1) }
-            }
-        }
         if let prior { prior.apply(to: &self) }
     }
+
+    /// Start of each model's cells in the shared table, for 1 or 3 slots.
+    static func offsets(slots: Int) -> [Int] {
+        var offsets: [Int] = [], total = 0
+        for size in sizes { offsets.append(total); total += size * slots * nodes }
+        return offsets + [total]
+    }
+
+    /// Cold-start priors, weak (count 1): residuals are often zero, buckets tend to stop early,
+    /// everything else starts at 1/2. Built once; every image starts from a copy.
+    static func coldTable(slots: Int) -> BitModelTable {
+        let total = offsets(slots: slots).last!
+        var t = BitModelTable(size: total, limit: countLimit)
+        for c in 0..<(total / nodes) {
+            let b = c * nodes
+            for node in 0..<nodes { t.set(b + node, p16: 32768, count: 1) }
+            t.set(b, p16: 65536 / 4, count: 1)
+            for u in 0..<8 { t.set(b + 2 + u, p16: 65536 * 4 / 10, count: 1) }
+        }
+        return t
+    }
+    static let coldGray = coldTable(slots: 1)
+    static let coldColour = coldTable(slots: 3)
 
     static func quantizeEnergy(_ d: Int) -> Int {
         // Roughly logarithmic thresholds.
@@ -121,13 +147,25 @@
             let q = m == 0 ? 0 : m < 2 ? 1 : m < 4 ? 2 : m < 8 ? 3 : m < 16 ? 4 : m < 32 ? 5 : 6
             cross = q == 0 ? 0 : (g > 0 ? q : q + 7)      // 0 … 13
         }
-        let ctx = [energy, 0, (P >> 4) * 4 + coarse, texture * 4 + coarse, saturation * 4 + coarse,
-                   (sgn(eW) * 3 + sgn(eN)) * 16 + energy, cross * 4 + coarse,
-                   Self.qd(a.n - P) * 9 + Self.qd(a.w - P), Self.qd(a.ne - P) * 9 + Self.qd(a.nw - P),
-                   Self.qd(a.nn - P) * 9 + Self.qd(a.ww - P), Self.qd(a.n - P) * 9 + Self.qd(a.ne - P),
-                   (a.w >> 4) * 16 + (a.n >> 4)]
+        let q8 = { (v8: Int) in Self.qd(((v8 + 4) >> 3) - P) }     // a ×8 prediction vs P
+        ctx[0] = energy
+        ctx[1] = 0
+        ctx[2] = (P >> 4) * 4 + coarse
+        ctx[3] = texture * 4 + coarse
+        ctx[4] = saturation * 4 + coarse
+        ctx[5] = (sgn(eW) * 3 + sgn(eN)) * 16 + energy
+        ctx[6] = cross * 4 + coarse
+        ctx[7] = Self.qd(a.n - P) * 9 + Self.qd(a.w - P)
+        ctx[8] = Self.qd(a.ne - P) * 9 + Self.qd(a.nw - P)
+        ctx[9] = Self.qd(a.nn - P) * 9 + Self.qd(a.ww - P)
+        ctx[10] = Self.qd(a.n - P) * 9 + Self.qd(a.ne - P)
+        ctx[11] = (a.w >> 4) * 16 + (a.n >> 4)
+        ctx[12] = q8(p.sub[PixelPredictor.leastSquaresIndex]) * 9 + q8(p.blended8)
+        ctx[13] = ref >= 0 ? q8(p.sub[PixelPredictor.ownPredictors]) * 9
+                             + q8(p.sub[PixelPredictor.ownPredictors + PixelPredictor.crossPredictors]) : 0
+        ctx[14] = Self.qd(-P) * 9 + Self.qd(255 - P)
         gradient = ctx[7]
-        for i in 0..<Self.sizes.count { base[i] = (s * Self.sizes[i] + ctx[i]) * Self.nodes }
+        for i in 0..<Self.sizes.count { base[i] = offset[i] + (s * Self.sizes[i] + ctx[i]) * Self.nodes }
     }
 
     /// Code the value (given when encoding; decoded otherwise) around prediction P.
@@ -164,7 +202,7 @@
     @inline(__always)
     mutating func codeBit<C: BinaryCoder>(_ coder: inout C, _ bit: Int, node: Int) -> Int {
         for i in active {
-            let st = Logistic.stretch16(tables[i].p16(base[i] + node))
+            let st = Logistic.stretch16(table.p16(base[i] + node))
             mixer.add(st); mixer2.add(st); mixer3.add(st)
         }
         mixer.add(256); mixer2.add(256); mixer3.add(256)
@@ -178,9 +216,9 @@
         // Clamp so every decision costs ≥ 0.0007 bits: bounds how many values a body can hold.
         let p = min(max((pm + 3 * pa) >> 2, 32), 65536 - 32)
         let y = coder.code(bit: bit, p16: p)
-        for i in active { tables[i].update(base[i] + node, bit: y) }
+        for i in active { table.update(base[i] + node, bit: y) }
         if counts != nil {
-            for i in active { counts![i][(base[i] + node) * 2 + y] += 1 }
+            for i in active { counts![(base[i] + node) * 2 + y] += 1 }
         }
         mixer.update(bit: y)
         mixer2.update(bit: y)

@@ -48,7 +48,9 @@ public enum TokenStreamCoder {
         guard log2V >= 1 && log2V <= 32, rows >= 0, cols >= 0, images >= 0 else {
             throw CodingError.corrupt("bad shape")
         }
-        let n = rows * cols * images
+        let (rc, o1) = rows.multipliedReportingOverflow(by: cols)
+        let (n, o2) = rc.multipliedReportingOverflow(by: images)
+        guard !o1, !o2, n <= 1 << 32 else { throw CodingError.corrupt("bad shape") }
         var dec = BinaryArithmeticDecoder(data: data)
         var model = TokenModel(count: n, log2V: log2V, context: context)
         var out = [UInt32](repeating: 0, count: n)

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""PyTorch peer of tokbench's CPU engine benchmark (Layers.benchmarkBackbone).
+
+Same model: the reference backbone of DESIGN.md (h=128, r=32, D=64, n=2) on 32x32x3 inputs, batch 64,
+with a K=512 nearest-code VQ bottleneck (straight-through, codebook + 0.25 commitment loss).
+Train step = forward, MSE, backward, Adam. Parameter names match tokbench's safetensors names
+(encoder.0.weight, encoder.5.block.1.weight, quantizer.embedding.weight, decoder.4.weight, ...).
+
+    python3 bench/pytorch_peer.py [--steps 20] [--batch 64] [--threads 2]
+
+Only this script needs torch; tokbench never does.
+"""
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Residual(nn.Module):
+    def __init__(self, h, r):
+        super().__init__()
+        self.block = nn.Sequential(nn.ReLU(), nn.Conv2d(h, r, 3, padding=1), nn.ReLU(), nn.Conv2d(r, h, 1))
+
+    def forward(self, x):
+        return x + self.block(x)
+
+
+def stage_channels(C, h, n):
+    return [C, h] if n == 1 else [C, h // 2] + [h] * (n - 1)
+
+
+def make_encoder(C, h, r, D, n):
+    s = stage_channels(C, h, n)
+    layers = []
+    for i in range(n):
+        layers += [nn.Conv2d(s[i], s[i + 1], 4, stride=2, padding=1), nn.ReLU()]
+    layers += [nn.Conv2d(s[-1], h, 3, padding=1), Residual(h, r), Residual(h, r), nn.ReLU(), nn.Conv2d(h, D, 1)]
+    return nn.Sequential(*layers)
+
+
+def make_decoder(C, h, r, D, n):
+    s = stage_channels(C, h, n)
+    layers = [nn.Conv2d(D, h, 3, padding=1), Residual(h, r), Residual(h, r), nn.ReLU()]
+    c = h
+    for i in reversed(range(n)):
+        layers.append(nn.ConvTranspose2d(c, s[i], 4, stride=2, padding=1))
+        if i > 0:
+            layers.append(nn.ReLU())
+        c = s[i]
+    return nn.Sequential(*layers)
+
+
+class Quantizer(nn.Module):
+    def __init__(self, K, D, beta=0.25):
+        super().__init__()
+        self.embedding = nn.Embedding(K, D)
+        nn.init.uniform_(self.embedding.weight, -1.0 / K, 1.0 / K)
+        self.beta = beta
+
+    def forward(self, z):  # z: [B, D, h, w]
+        B, D, H, W = z.shape
+        rows = z.permute(0, 2, 3, 1).reshape(-1, D)                     # [N, D]
+        E = self.embedding.weight                                        # [K, D]
+        dist = (E * E).sum(1)[None, :] - 2 * rows @ E.t()                # [N, K] (‖z‖² dropped)
+        idx = dist.argmin(1)
+        q = E[idx].view(B, H, W, D).permute(0, 3, 1, 2)
+        loss = F.mse_loss(q, z.detach()) + self.beta * F.mse_loss(z, q.detach())
+        return z + (q - z).detach(), loss
+
+
+class Autoencoder(nn.Module):
+    def __init__(self, C=3, h=128, r=32, D=64, n=2, K=512):
+        super().__init__()
+        self.encoder = make_encoder(C, h, r, D, n)
+        self.quantizer = Quantizer(K, D) if K else None
+        self.decoder = make_decoder(C, h, r, D, n)
+
+    def forward(self, x):
+        z = self.encoder(x)
+        vq = torch.zeros(())
+        if self.quantizer is not None:
+            z, vq = self.quantizer(z)
+        return self.decoder(z), vq
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Minimal F32 safetensors writer (no extra dependency)."""
+    import json
+    import struct
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        b = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    if metadata:
+        header["__metadata__"] = metadata
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def export_check(path, spec):
+    """Writes a small model's weights, an input, PyTorch's reconstruction and the MSE gradients, so tokbench's
+    engine can be cross-checked against PyTorch. spec = "C,h,r,D,n,B,H,W". The tiny default is embedded in
+    Tests/LayersTests/PyTorchParityTests.swift (regenerate: --export-check f --check-spec 1,4,2,2,2,2,8,4 | base64)."""
+    C, h, r, D, n, B, H, W = (int(v) for v in spec.split(","))
+    torch.manual_seed(0)
+    model = Autoencoder(C=C, h=h, r=r, D=D, n=n, K=0)
+    x = torch.rand(B, C, H, W) - 0.5
+    xhat, _ = model(x)
+    F.mse_loss(xhat, x).backward()
+    tensors = dict(model.state_dict())
+    tensors["input"] = x
+    tensors["reconstruction"] = xhat
+    for k, p in model.named_parameters():
+        tensors["grad." + k] = p.grad
+    write_safetensors(path, tensors, {"config": spec})
+    print(f"wrote {path}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--export-check", metavar="PATH", help="write a cross-check file and exit")
+    ap.add_argument("--check-spec", default="1,4,2,2,2,2,8,4", help="C,h,r,D,n,B,H,W of the cross-check model")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--codebook", type=int, default=512, help="0 = identity bottleneck")
+    args = ap.parse_args()
+    if args.export_check:
+        export_check(args.export_check, args.check_spec)
+        return
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = Autoencoder(K=args.codebook)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    x = torch.rand(args.batch, 3, 32, 32) - 0.5
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        xhat, vq = model(x)
+        loss = F.mse_loss(xhat, x)
+        (loss + vq).backward()
+        opt.step()
+        return loss.item()
+
+    def timed(fn):
+        times = []
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            t = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t)
+        return time.perf_counter() - t0, sorted(times)[len(times) // 2], out
+
+    for _ in range(args.warmup):
+        train_step()
+    dt, med, loss = timed(train_step)
+    print(f"pytorch {torch.__version__} train batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
+          f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, loss {loss:.5f}, {args.threads} threads")
+
+    with torch.inference_mode():
+        for _ in range(args.warmup):
+            model(x)
+        dt, med, _ = timed(lambda: model(x))
+    print(f"pytorch {torch.__version__} infer batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
+          f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, {args.threads} threads")
+    try:
+        import resource
+        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":
+    main()
