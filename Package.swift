@@ -26,7 +26,7 @@ let package = Package(
 
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimize),
-        .target(name: "Datasets", dependencies: ["CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
+        .target(name: "Datasets", dependencies: ["Kernels", "CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["Layers", "Kernels", "Datasets"], swiftSettings: optimize),
         .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "Coding", "CPNG"], swiftSettings: optimize),
@@ -40,12 +40,12 @@ let package = Package(
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "Layers", "Kernels"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets", "Kernels"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers", "Coding", "Datasets"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store"]),
     ],
     swiftLanguageModes: [.v5]

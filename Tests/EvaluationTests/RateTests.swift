@@ -1,4 +1,5 @@
 import XCTest
+import Kernels
 import Datasets
 import Tokenizers
 @testable import Evaluation
@@ -10,7 +11,7 @@ final class RateTests: XCTestCase {
         XCTAssertEqual(c.entropyBits, 0)
         XCTAssertLessThan(c.codedBits, 320)          // well under one bit per token
         var rng = SplitMix64(seed: 1)
-        let noise = Tokens(count: 20, gridRows: 4, gridCols: 4, wordsPerToken: 1, wordRange: 16, words: (0..<320).map { _ in UInt32(rng.below(16)) })
+        let noise = Tokens(count: 20, gridRows: 4, gridCols: 4, wordsPerToken: 1, wordRange: 16, words: (0..<320).map { _ in UInt32(rng.int(below: 16)) })
         let n = TokenRate.measure(noise)
         XCTAssertGreaterThan(Double(n.codedBits), 0.95 * 4 * 320)   // about 4 bits each: nothing to gain
         XCTAssertLessThan(Double(n.codedBits), 1.2 * 4 * 320 + 64)
@@ -19,7 +20,7 @@ final class RateTests: XCTestCase {
     func testMultiWordTokensAreCodedPerPosition() {
         // Position 0 always 3, position 1 noise: costs about what position 1 alone costs.
         var rng = SplitMix64(seed: 2)
-        let words = (0..<200).flatMap { _ in [UInt32(3), UInt32(rng.below(256))] }
+        let words = (0..<200).flatMap { _ in [UInt32(3), UInt32(rng.int(below: 256))] }
         let t = Tokens(count: 8, gridRows: 5, gridCols: 5, wordsPerToken: 2, wordRange: 256, words: words)
         let f = TokenRate.measure(t)
         XCTAssertGreaterThan(f.codedBits, 7 * 200)

@@ -1,4 +1,5 @@
 import XCTest
+import Kernels
 import Foundation
 import Datasets
 @testable import Evaluation

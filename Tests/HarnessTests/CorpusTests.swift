@@ -1,4 +1,5 @@
 import XCTest
+import Kernels
 import Foundation
 import Coding
 import Datasets

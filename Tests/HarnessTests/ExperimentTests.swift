@@ -1,4 +1,5 @@
 import XCTest
+import Kernels
 import Datasets
 import Tokenizers
 import Store
