@@ -11,6 +11,8 @@ public final class ExperimentRunner {
     let artifactDir: String?
     let say: (String) -> Void
     var datasets: [DatasetSpec: Dataset] = [:]
+    /// Called with each tokenizer before it trains (tests use it to inject faults).
+    public var beforeTraining: (Tokenizer) -> Void = { _ in }
 
     /// artifactDir: where per-run files (reconstruction strips, checkpoints) go; nil keeps none.
     public init(store: ResultStore, artifactDir: String? = nil, say: @escaping (String) -> Void) {
@@ -81,6 +83,7 @@ public final class ExperimentRunner {
             if let ckpt = existing?.checkpoint, FileManager.default.fileExists(atPath: ckpt) {
                 say("  continuing after step \(try tokenizer.loadCheckpoint(from: ckpt))")
             }
+            beforeTraining(tokenizer)
             let checkpointPath = artifactDir.map { ($0 as NSString).appendingPathComponent("run-\(runID).safetensors") }
             if let dir = artifactDir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             let trainStart = Date()

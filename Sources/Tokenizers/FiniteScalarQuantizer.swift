@@ -52,7 +52,11 @@ public final class FiniteScalarQuantizer: Quantizer {
     @inline(__always) func bound(_ x: Float, _ i: Int) -> Float { tanh(x + shift[i]) * half[i] - offset[i] }
 
     /// Rounded, unnormalised level of channel i: an integer in −⌊L/2⌋ … ⌈L/2⌉−1.
-    @inline(__always) func level(_ x: Float, _ i: Int) -> Float { bound(x, i).rounded(.toNearestOrEven) }
+    /// (A non-finite input — a diverged model — maps to level 0 rather than trapping.)
+    @inline(__always) func level(_ x: Float, _ i: Int) -> Float {
+        let b = bound(x, i).rounded(.toNearestOrEven)
+        return b.isFinite ? b : 0
+    }
 
     public func forward(_ z: Tensor, training: Bool) -> Tensor {
         let p = projectIn?.forward(z) ?? z

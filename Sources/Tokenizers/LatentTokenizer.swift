@@ -114,13 +114,14 @@ public final class LatentTokenizer: Tokenizer {
             input(train, indices: schedule.indices(step: step), into: x)
             params.zeroGrads()
             let z = encoder.forwardChannelMajor(x)
+            if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
             let zq = quantizer.forward(z, training: true)
             let xhat = decoder.forwardChannelMajor(zq)
             let mse = Double(loss.forward(xhat, x))
             let aux = quantizer.lastLosses
             let total = mse + aux.filter { $0.key.hasSuffix("_loss") }.reduce(0) { $0 + $1.value }
             guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
-            encoder.backwardChannelMajor(quantizer.backward(decoder.backwardChannelMajor(loss.backward())))
+            _ = encoder.backwardChannelMajor(quantizer.backward(decoder.backwardChannelMajor(loss.backward())))
             if let c = plan.gradClip { clipGradientNorm(params.grads, maxNorm: Float(c)) }
             optimizer.update(params)
             quantizer.afterStep()
@@ -148,6 +149,12 @@ public final class LatentTokenizer: Tokenizer {
                 if step % plan.evalEvery == 0 && step < plan.steps { try hooks.checkpoint(step) }
             }
         }
+    }
+
+    /// The first non-finite value of a tensor, if any.
+    func firstNonFinite(_ t: Tensor) -> Float? {
+        for i in 0..<t.count where !t.data[i].isFinite { return t.data[i] }
+        return nil
     }
 
     /// Fraction of the word range used in a batch, and the perplexity of its word frequencies.

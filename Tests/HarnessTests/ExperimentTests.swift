@@ -111,4 +111,36 @@ final class ExperimentTests: XCTestCase {
         let split = try store.query("SELECT value FROM param WHERE key = 'dataset.split' AND run_id = \(ids[0])").rows
         XCTAssertTrue(split[0][0].description.contains("first 2 eval, 4 train"))
     }
+
+    /// NaN in the loss stops a run: it is recorded as failed with the step and reason, and the
+    /// sweep goes on to the next run.
+    func testDivergedRunIsRecordedAsFailedAndTheSweepGoesOn() throws {
+        let e = try Experiment.parse(text: text("""
+            [[tokenizer]]
+            kind = "fsq"
+            hidden = 8
+            residual = 4
+            latent_dim = 4
+            codebook_size = 256
+            downsamplings = 1
+            [[tokenizer]]
+            kind = "raw-patch"
+            [training]
+            steps = 5
+            batch = 2
+            eval_every = 5
+            log_every = 1
+            """))
+        let store = try ResultStore()
+        let runner = ExperimentRunner(store: store, say: { _ in })
+        runner.beforeTraining = { t in
+            if let latent = t as? LatentTokenizer { latent.params.values.data[0] = .nan }   // poison one weight
+        }
+        let ids = try runner.run(e)
+        XCTAssertEqual(ids.count, 2)
+        let rows = try store.query("SELECT status, error FROM run ORDER BY id").rows
+        XCTAssertEqual(rows[0][0], .text("failed"))
+        XCTAssertTrue(rows[0][1].description.contains("training diverged at step 1: loss is nan"), rows[0][1].description)
+        XCTAssertEqual(rows[1][0], .text("finished"))
+    }
 }
