@@ -60,33 +60,48 @@ public final class LookupFreeQuantizer: Quantizer {
         return projectOut?.forward(qT) ?? qT
     }
 
+    /// The ±1 code matrix C: [K, d], row k holds the bits of k.
+    lazy var codeMatrix: [Float] = {
+        let K = 1 << bits
+        var c = [Float](repeating: -1, count: K * bits)
+        for k in 0..<K { for i in 0..<bits where (k >> i) & 1 == 1 { c[k * bits + i] = 1 } }
+        return c
+    }()
+
     /// mean_n H(p_n), H(mean_n p_n), and d(mean H(p_n) − γ H(p̄))/du: [d, N].
-    /// logits l_{n,k} = (2/τ) Σ_i u_{i,n} c_{k,i}, c_{k,i} = ±1 from the bits of k.
+    /// logits l_{n,k} = (2/τ) Σ_i u_{i,n} c_{k,i} (one GEMM per chunk of rows), p_n = softmax(l_n);
     ///   dH(p_n)/dl_{n,k} = −p_{n,k}(log p_{n,k} + H(p_n))
     ///   dH(p̄)/dl_{n,k}  = −(1/N) p_{n,k}(log p̄_k − Σ_j p_{n,j} log p̄_j)
+    /// and du_{i,n} = (2/τ) Σ_k dl_{n,k} c_{k,i} (a second GEMM).
     func entropyTerms(_ u: UnsafePointer<Float>, count N: Int) -> (Double, Double, [Float]) {
-        let K = 1 << bits, scale = 2 / temperature
+        let K = 1 << bits, d = bits, scale = 2 / temperature
         let chunk = max(1, min(N, (1 << 22) / K))
         var probs = [Float](repeating: 0, count: chunk * K)
         var mean = [Double](repeating: 0, count: K)
         var perSample = 0.0
+        let C = codeMatrix
+        /// probs[r, k] = softmax_k(scale · u_{start+r} · c_k), r < rows
         func softmaxRows(_ start: Int, _ rows: Int) {
-            for r in 0..<rows {
-                let n = start + r
-                var mx = -Float.infinity
-                for k in 0..<K {
-                    var l: Float = 0
-                    for i in 0..<bits { l += (k >> i) & 1 == 1 ? u[i * N + n] : -u[i * N + n] }
-                    l *= scale
-                    probs[r * K + k] = l
-                    mx = max(mx, l)
+            probs.withUnsafeMutableBufferPointer { pb in
+                C.withUnsafeBufferPointer { cb in
+                    sgemm(transA: true, transB: true, m: rows, n: K, k: d, alpha: scale, a: u + start, lda: N,
+                          b: cb.baseAddress!, ldb: d, c: pb.baseAddress!, ldc: K)
                 }
-                var s: Float = 0
-                for k in 0..<K { let e = exp(probs[r * K + k] - mx); probs[r * K + k] = e; s += e }
-                for k in 0..<K { probs[r * K + k] /= s }
+                let p = pb.baseAddress!
+                parallelRanges(rows, minimumPerTask: 16) { lo, hi in
+                    for r in lo..<hi {
+                        let row = p + r * K
+                        var mx = -Float.infinity
+                        for k in 0..<K { mx = max(mx, row[k]) }
+                        var s: Float = 0
+                        for k in 0..<K { let e = exp(row[k] - mx); row[k] = e; s += e }
+                        let inv = 1 / s
+                        for k in 0..<K { row[k] *= inv }
+                    }
+                }
             }
         }
-        // Pass 1: p̄ and mean per-sample entropy.
+        // Pass 1: p̄ and the mean per-sample entropy.
         var start = 0
         while start < N {
             let rows = min(chunk, N - start)
@@ -107,30 +122,30 @@ public final class LookupFreeQuantizer: Quantizer {
         var batch = 0.0
         let logMean = mean.map { $0 > 0 ? log($0) : -80.0 }
         for k in 0..<K where mean[k] > 0 { batch -= mean[k] * logMean[k] }
-        // Pass 2: gradient.
-        var grad = [Float](repeating: 0, count: bits * N)
+        // Pass 2: dl (in place of the probabilities), then du = scale · dl · C.
+        var grad = [Float](repeating: 0, count: d * N)
+        var g = [Float](repeating: 0, count: chunk * d)
         let γ = Double(diversity)
         start = 0
         while start < N {
             let rows = min(chunk, N - start)
             softmaxRows(start, rows)
             for r in 0..<rows {
-                let n = start + r
                 var h = 0.0, cross = 0.0
                 for k in 0..<K {
                     let p = Double(probs[r * K + k])
                     if p > 0 { h -= p * log(p) }
                     cross += p * logMean[k]
                 }
-                var gu = [Double](repeating: 0, count: bits)
                 for k in 0..<K {
                     let p = Double(probs[r * K + k])
-                    guard p > 0 else { continue }
-                    let dl = (-p * (log(p) + h) + γ * p * (logMean[k] - cross)) / Double(N)
-                    for i in 0..<bits { gu[i] += (k >> i) & 1 == 1 ? dl : -dl }
+                    probs[r * K + k] = p > 0 ? Float((-p * (log(p) + h) + γ * p * (logMean[k] - cross)) / Double(N)) : 0
                 }
-                for i in 0..<bits { grad[i * N + n] = Float(gu[i] * Double(scale)) }
             }
+            probs.withUnsafeBufferPointer { pb in C.withUnsafeBufferPointer { cb in g.withUnsafeMutableBufferPointer { gb in
+                sgemm(m: rows, n: d, k: K, alpha: scale, a: pb.baseAddress!, lda: K, b: cb.baseAddress!, ldb: d, c: gb.baseAddress!, ldc: d)
+            } } }
+            for r in 0..<rows { for i in 0..<d { grad[i * N + start + r] = g[r * d + i] } }
             start += rows
         }
         return (perSample, batch, grad)
