@@ -173,7 +173,8 @@ public struct Chart {
 
     static func tickLabel(_ v: Double) -> String {
         if v == 0 { return "0" }
-        if abs(v) >= 1000 || abs(v) < 0.001 { return String(format: "%.0e", v) }
+        if abs(v) >= 1e6 || abs(v) < 0.001 { return String(format: "%.0e", v) }
+        if v == v.rounded() { return String(format: "%.0f", v) }
         var s = String(format: "%.3f", v)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }

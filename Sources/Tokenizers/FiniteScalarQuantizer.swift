@@ -118,6 +118,7 @@ extension FiniteScalarQuantizer {
     public static let entry = TokenizerEntry(
         kind: "fsq",
         summary: "finite scalar quantization (Mentzer et al. 2023) on the reference backbone",
+        labelKeys: ["codebook_size", "levels"],
         keys: BackboneKeys.keys + [
             ConfigKey("codebook_size", .int, default: .int(1024), "target V: picks the paper's levels (256, 1024, 4096, 16384, 65536)",
                       check: { v in presets[v.intValue ?? 0] != nil ? nil : "must be one of \(presets.keys.sorted().map(String.init).joined(separator: ", ")) (or give levels)" }),

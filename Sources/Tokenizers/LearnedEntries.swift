@@ -27,6 +27,7 @@ extension VQBottleneck {
     public static let entry = TokenizerEntry(
         kind: "vq-vae",
         summary: "VQ-VAE on the reference backbone: nearest-code VQ, EMA codebook, k-means init, dead-code restarts",
+        labelKeys: ["codebook_size"],
         keys: BackboneKeys.keys + [
             ConfigKey("codebook_size", .int, default: .int(512), "K codes", check: ConfigKey.intIn(2...(1 << 20))),
             ConfigKey("codebook_dim", .int, default: .int(0), "factorized codes: project to this dimension (0: latent_dim)", check: ConfigKey.intIn(0...1024)),

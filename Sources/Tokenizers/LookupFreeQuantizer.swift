@@ -176,6 +176,7 @@ extension LookupFreeQuantizer {
     public static let entry = TokenizerEntry(
         kind: "lfq",
         summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
+        labelKeys: ["bits"],
         keys: BackboneKeys.keys + [
             ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...16)),
             ConfigKey("entropy_weight", .double, default: .double(0.1), "weight of the entropy penalty", check: { v in (v.doubleValue ?? -1) >= 0 ? nil : "must be ≥ 0" }),

@@ -72,6 +72,7 @@ extension RawPatchTokenizer {
     public static let entry = TokenizerEntry(
         kind: "raw-patch",
         summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
+        labelKeys: ["patch", "bits"],
         keys: [
             ConfigKey("patch", .int, default: .int(4), "patch side p in pixels", check: ConfigKey.intIn(1...256)),
             ConfigKey("bits", .int, default: .int(8), "bits kept per value k (1…8); decode to bin centres", check: ConfigKey.intIn(1...8)),

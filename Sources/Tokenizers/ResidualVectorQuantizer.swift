@@ -121,6 +121,7 @@ extension ResidualVectorQuantizer {
     public static let entry = TokenizerEntry(
         kind: "rvq",
         summary: "residual VQ: S codebooks on successive residuals (EMA, k-means init, restarts)",
+        labelKeys: ["stages", "codebook_size"],
         keys: BackboneKeys.keys + [
             ConfigKey("stages", .int, default: .int(2), "S quantizer stages (words per token)", check: ConfigKey.intIn(1...32)),
             ConfigKey("codebook_size", .int, default: .int(512), "K codes per stage", check: ConfigKey.intIn(2...(1 << 20))),

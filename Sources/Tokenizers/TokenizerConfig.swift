@@ -66,11 +66,13 @@ public struct TokenizerConfig: Equatable, Sendable {
     public func double(_ k: String) -> Double { values[k]!.doubleValue! }
     public func bool(_ k: String) -> Bool { values[k]!.boolValue! }
     public func string(_ k: String) -> String { values[k]!.stringValue! }
-    /// "kind(k1=v1, k2=v2)": the values that differ from the kind's defaults, keys sorted — a
-    /// short, stable label for tables (the full config is stored with every run).
+    /// "kind(k1=v1, k2=v2)": the kind's label keys, then the other values that differ from the
+    /// defaults, sorted — a short, stable label for tables (the full config is stored with every run).
     public var label: String {
-        let defaults = Dictionary(uniqueKeysWithValues: (TokenizerRegistry.entry(kind)?.keys ?? []).compactMap { k in k.defaultValue.map { (k.name, $0) } })
-        let shown = values.keys.sorted().filter { defaults[$0] == nil || defaults[$0] != values[$0] }
+        let entry = TokenizerRegistry.entry(kind)
+        let defaults = Dictionary(uniqueKeysWithValues: (entry?.keys ?? []).compactMap { k in k.defaultValue.map { (k.name, $0) } })
+        let always = (entry?.labelKeys ?? []).filter { values[$0] != nil && !(values[$0] == .string("")) }
+        let shown = always + values.keys.sorted().filter { !always.contains($0) && (defaults[$0] == nil || defaults[$0] != values[$0]) }
         return "\(kind)(" + shown.map { "\($0)=\(values[$0]!)" }.joined(separator: ", ") + ")"
     }
 }

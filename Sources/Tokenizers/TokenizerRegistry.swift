@@ -3,10 +3,17 @@ public struct TokenizerEntry: Sendable {
     public let kind: String
     public let summary: String
     public let keys: [ConfigKey]
+    /// Keys every label shows, default or not (the rest only when they differ from the default).
+    public let labelKeys: [String]
     /// Checks the combination of values against the image shape (e.g. patch divides H and W),
     /// throwing a ConfigError that names the key. Runs before any run starts.
     public let validate: @Sendable (TokenizerConfig, ImageShape) throws -> Void
     public let make: @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer   // seed
+
+    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
+                make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer) {
+        self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.validate = validate; self.make = make
+    }
 }
 
 /// The one registry of tokenizers, by name.
