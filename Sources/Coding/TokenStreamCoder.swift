@@ -75,7 +75,9 @@ public enum TokenStreamCoder {
         for t in tokens { counts[t, default: 0] += 1 }
         let total = Double(tokens.count)
         var bits = 0.0
-        for (_, c) in counts { let n = Double(c); bits -= n * _log(n / total) / 0.6931471805599453 }
+        for key in counts.keys.sorted() {   // fixed order: the same sum in every process
+            let n = Double(counts[key]!); bits -= n * _log(n / total) / 0.6931471805599453
+        }
         return bits
     }
 }

@@ -119,7 +119,7 @@ extension FiniteScalarQuantizer {
         kind: "fsq",
         summary: "finite scalar quantization (Mentzer et al. 2023) on the reference backbone",
         labelKeys: ["codebook_size", "levels"],
-        keys: BackboneKeys.keys + [
+        keys: BackboneKeys.keys(latent: 0, latentDoc: "latent channels D (0: one per level, no projection)") + [
             ConfigKey("codebook_size", .int, default: .int(1024), "target V: picks the paper's levels (256, 1024, 4096, 16384, 65536)",
                       check: { v in presets[v.intValue ?? 0] != nil ? nil : "must be one of \(presets.keys.sorted().map(String.init).joined(separator: ", ")) (or give levels)" }),
             ConfigKey("levels", .string, default: .string(""), "explicit levels, e.g. \"8,5,5,5\" (overrides codebook_size)",
@@ -128,7 +128,7 @@ extension FiniteScalarQuantizer {
         validate: { c, shape in try BackboneKeys.validate(c, shape) },
         make: { c, shape, seed in
             let levels = parseLevels(c.string("levels")) ?? presets[c.int("codebook_size")]!
-            let backbone = BackboneKeys.config(c, shape)
+            let backbone = BackboneKeys.config(c, shape, quantizerDim: levels.count)
             return LatentTokenizer(kind: "fsq", shape: shape, backbone: backbone, seed: seed) { ps in
                 FiniteScalarQuantizer(levels: levels, latentDim: backbone.latent, params: ps)
             }

@@ -2,16 +2,24 @@ import Layers
 
 /// Config keys shared by every learned tokenizer: the reference backbone (DESIGN.md).
 enum BackboneKeys {
-    static let keys: [ConfigKey] = [
-        ConfigKey("hidden", .int, default: .int(128), "backbone hidden channels h", check: ConfigKey.intIn(2...1024)),
-        ConfigKey("residual", .int, default: .int(32), "residual-branch channels r", check: ConfigKey.intIn(1...1024)),
-        ConfigKey("latent_dim", .int, default: .int(64), "latent channels D", check: ConfigKey.intIn(1...1024)),
-        ConfigKey("downsamplings", .int, default: .int(2), "stride-2 stages n; L = (H/2^n)(W/2^n)", check: ConfigKey.intIn(1...6)),
-    ]
+    static let keys: [ConfigKey] = keys(latent: 64, latentDoc: "latent channels D")
 
-    static func config(_ c: TokenizerConfig, _ shape: ImageShape, latent: Int? = nil) -> BackboneConfig {
-        BackboneConfig(channels: shape.channels, hidden: c.int("hidden"), residual: c.int("residual"),
-                       latent: latent ?? c.int("latent_dim"), downsamplings: c.int("downsamplings"))
+    /// With `latent` 0 the encoder emits the quantizer's own dimension (FSQ: one channel per
+    /// level, LFQ: one per bit), as in the papers; otherwise a 1×1 projection maps D to it.
+    static func keys(latent: Int, latentDoc: String) -> [ConfigKey] {
+        [
+            ConfigKey("hidden", .int, default: .int(128), "backbone hidden channels h", check: ConfigKey.intIn(2...1024)),
+            ConfigKey("residual", .int, default: .int(32), "residual-branch channels r", check: ConfigKey.intIn(1...1024)),
+            ConfigKey("latent_dim", .int, default: .int(latent), latentDoc, check: ConfigKey.intIn((latent == 0 ? 0 : 1)...1024)),
+            ConfigKey("downsamplings", .int, default: .int(2), "stride-2 stages n; L = (H/2^n)(W/2^n)", check: ConfigKey.intIn(1...6)),
+        ]
+    }
+
+    /// `quantizerDim` replaces a latent_dim of 0.
+    static func config(_ c: TokenizerConfig, _ shape: ImageShape, quantizerDim: Int? = nil) -> BackboneConfig {
+        let d = c.int("latent_dim")
+        return BackboneConfig(channels: shape.channels, hidden: c.int("hidden"), residual: c.int("residual"),
+                              latent: d == 0 ? quantizerDim! : d, downsamplings: c.int("downsamplings"))
     }
 
     static func validate(_ c: TokenizerConfig, _ shape: ImageShape) throws {

@@ -177,7 +177,7 @@ extension LookupFreeQuantizer {
         kind: "lfq",
         summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
         labelKeys: ["bits"],
-        keys: BackboneKeys.keys + [
+        keys: BackboneKeys.keys(latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)") + [
             ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...16)),
             ConfigKey("entropy_weight", .double, default: .double(0.1), "weight of the entropy penalty", check: { v in (v.doubleValue ?? -1) >= 0 ? nil : "must be ≥ 0" }),
             ConfigKey("diversity", .double, default: .double(1.0), "gamma: weight of the batch (codebook) entropy inside the penalty"),
@@ -186,7 +186,7 @@ extension LookupFreeQuantizer {
         ],
         validate: { c, shape in try BackboneKeys.validate(c, shape) },
         make: { c, shape, seed in
-            let backbone = BackboneKeys.config(c, shape)
+            let backbone = BackboneKeys.config(c, shape, quantizerDim: c.int("bits"))
             return LatentTokenizer(kind: "lfq", shape: shape, backbone: backbone, seed: seed) { ps in
                 let q = LookupFreeQuantizer(bits: c.int("bits"), latentDim: backbone.latent, params: ps)
                 q.entropyWeight = Float(c.double("entropy_weight")); q.diversity = Float(c.double("diversity"))

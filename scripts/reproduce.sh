@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates every shipped result under results/: the quickstart, the Fashion-MNIST quantizer
+# comparison, the photos rate–distortion sweep, their reports and the benchmarks. About an hour on
+# 2 cores. Needs the photo packages (installed here) and, for the PyTorch ratio only, `pip install torch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh mate-backgrounds plasma-workspace-wallpapers libjxl-tools webp optipng
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+swift build -c release --product tokbench
+bin=.build/release/tokbench
+db=results/tokbench.sqlite
+mkdir -p results
+
+scripts/quickstart.sh
+$bin run experiments/fmnist-quantizers.toml --db $db
+$bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title "Quantizers on Fashion-MNIST (L = 49)" --db $db
+$bin data photos --tiles 64
+$bin run experiments/photos64-rd.toml --db $db
+$bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x64: rate-distortion against the budget" --db $db
+$bin export --format compressai --experiment photos64-rd -o results/photos64-rd/compressai --db $db
+
+{
+  echo "# tokbench benchmarks ($(date -u +%Y-%m-%d), $(nproc) cores, code $(git rev-parse --short=12 HEAD))"
+  echo; echo '$ tokbench bench lossless fashion-mnist --images 500'; $bin bench lossless fashion-mnist --images 500
+  echo; echo '$ tokbench bench lossless photos --images 240'; $bin bench lossless photos --images 240
+  echo; echo '$ tokbench budget fashion-mnist --eval-images 2000'; $bin budget fashion-mnist --eval-images 2000
+  echo; echo '$ tokbench budget photos --eval-images 240'; $bin budget photos --eval-images 240
+  peer=""; python3 -c "import torch" 2>/dev/null && peer="--peer"
+  echo; echo "\$ tokbench bench train $peer"; $bin bench train $peer
+  echo; echo "\$ tokbench bench infer $peer"; $bin bench infer $peer
+} 2>&1 | tee results/benchmarks.md
