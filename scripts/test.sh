@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --product tokbench
-swift test 2>&1 | tee /tmp/tokbench-swift-test.log | grep -E "error|failed|Executed .* tests" || true
-test "${PIPESTATUS[0]}" -eq 0
+log=$(mktemp)
+set +e
+swift test >"$log" 2>&1
+rc=$?
+set -e
+grep -E "error:|failed \(|Executed [0-9]+ tests?, with" "$log" | tail -20 || true
+if [ $rc -ne 0 ]; then echo "swift test failed (exit $rc); full log: $log"; exit $rc; fi
 scripts/cli-checks.sh .build/debug/tokbench
