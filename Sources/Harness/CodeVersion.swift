@@ -1,15 +1,17 @@
 import Foundation
 
-/// The code version recorded with every run: the git commit of the checkout the binary was
-/// built from (found by walking up from the executable), with "-dirty" when the tree has
-/// uncommitted changes; "unknown" outside a git checkout.
+/// The code version recorded with every run: the last git commit that changed the code
+/// (Package.swift, Sources/) in the checkout the binary was built from (found by walking up from
+/// the executable), with "-dirty" when that code has uncommitted changes; "unknown" outside a git
+/// checkout. Commits and edits of docs, experiments or results do not change it.
 public enum CodeVersion {
     public static let current: String = {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path) {
-                guard let head = git(["rev-parse", "--short=12", "HEAD"], in: dir.path) else { return "unknown" }
-                let dirty = git(["status", "--porcelain", "--untracked-files=no"], in: dir.path).map { !$0.isEmpty } ?? false
+                let code = ["Package.swift", "Sources"]
+                guard let head = git(["log", "-1", "--format=%h", "--abbrev=12", "--"] + code, in: dir.path), !head.isEmpty else { return "unknown" }
+                let dirty = git(["status", "--porcelain", "--untracked-files=no", "--"] + code, in: dir.path).map { !$0.isEmpty } ?? false
                 return head + (dirty ? "-dirty" : "")
             }
             dir = dir.deletingLastPathComponent()
