@@ -56,6 +56,8 @@ func mappedFile(_ path: String) throws -> Data {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, "no such file") }
     if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
+    // An empty file is an error of its own (and Foundation's reader leaks a buffer on it).
+    if ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) == 0 { throw DatasetError(path, "empty file, expected an npz (zip) archive") }
     do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
         throw DatasetError(path, "cannot read file")
     }

@@ -41,6 +41,7 @@ w("cifar-one-byte.bin", b"\x03")
 w("cifar-not-a-multiple.bin", bytes(3072))
 w("cifar-label-out-of-range.bin", bytes([42]) + bytes(3072))
 
+w("npz-empty.npz", b"")
 w("npz-not-a-zip.npz", b"PK\x03\x04 this is not really a zip")
 arr = io.BytesIO(); np.savez(arr, data=np.zeros((2, 12288), np.uint8)); z = arr.getvalue()
 w("npz-truncated.npz", z[: len(z) // 2])
