@@ -19,13 +19,4 @@ $bin run experiments/photos64-rd.toml --db $db
 $bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x64: rate-distortion against the budget" --db $db
 $bin export --format compressai --experiment photos64-rd -o results/photos64-rd/compressai --db $db
 
-{
-  echo "# tokbench benchmarks ($(date -u +%Y-%m-%d), $(nproc) cores, code $(git rev-parse --short=12 HEAD))"
-  echo; echo '$ tokbench bench lossless fashion-mnist --images 500'; $bin bench lossless fashion-mnist --images 500
-  echo; echo '$ tokbench bench lossless photos --images 240'; $bin bench lossless photos --images 240
-  echo; echo '$ tokbench budget fashion-mnist --eval-images 2000'; $bin budget fashion-mnist --eval-images 2000
-  echo; echo '$ tokbench budget photos --eval-images 240'; $bin budget photos --eval-images 240
-  peer=""; python3 -c "import torch" 2>/dev/null && peer="--peer"
-  echo; echo "\$ tokbench bench train $peer"; $bin bench train $peer
-  echo; echo "\$ tokbench bench infer $peer"; $bin bench infer $peer
-} 2>&1 | tee results/benchmarks.md
+scripts/benchmarks.sh
