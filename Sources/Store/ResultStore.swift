@@ -18,6 +18,11 @@ public final class ResultStore: @unchecked Sendable {
         var config = Configuration()
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = true
+        // Opening (WAL switch) and migrating happen under an exclusive file lock, so several
+        // processes starting on a new database at once apply the migrations exactly once.
+        let lock = open(path + ".lock", O_CREAT | O_RDWR, 0o644)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         do {
             db = try DatabasePool(path: path, configuration: config)  // WAL mode
             try Migrations.migrator.migrate(db)
