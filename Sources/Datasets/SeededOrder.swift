@@ -4,7 +4,5 @@ import Kernels
 /// depends on the seed alone, never on the platform's random source.
 public func seededPermutation(_ n: Int, seed: UInt64) -> [Int] {
     var rng = SplitMix64(seed: seed ^ 0x746F_6B62_656E_6368) // "tokbench"
-    var p = Array(0..<n)
-    if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, rng.int(below: i + 1)) } }
-    return p
+    return rng.permutation(n)
 }

@@ -39,6 +39,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         mean + std * Float(normal())
     }
 
+    /// A permutation of 0..<n by Fisher–Yates, drawing from this generator.
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, int(below: i + 1)) }
+        return p
+    }
+
     /// Uniform integer in 0..<n (n > 0), unbiased (Lemire).
     public mutating func int(below n: Int) -> Int {
         precondition(n > 0)

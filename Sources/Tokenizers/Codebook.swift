@@ -144,8 +144,7 @@ public final class Codebook {
     /// sets the codes and the EMA statistics to the final clusters.
     public func kmeansInitialize(_ v: UnsafePointer<Float>, count N: Int, iterations: Int, rng: inout Kernels.SplitMix64) {
         let K = size, d = dimension
-        var order = Array(0..<N)
-        for i in stride(from: N - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+        let order = rng.permutation(N)
         for k in 0..<K {
             let n = k < N ? order[k] : rng.int(below: N)   // fewer vectors than codes: repeat some
             for j in 0..<d { code(k)[j] = v[j * N + n] }

@@ -211,9 +211,7 @@ final class BatchSchedule {
 
     func permutation(epoch: Int) -> [Int] {
         var rng = Kernels.SplitMix64(seed: seed &+ 0x7472_6169_6E &+ UInt64(epoch) &* 0x9E37_79B9)
-        var p = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, rng.int(below: i + 1)) }
-        return p
+        return rng.permutation(count)
     }
 
     /// Training-image indices of step t (1-based).
