@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "Coding", "CPNG"], swiftSettings: optimize),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Store", "Evaluation", "Datasets"]),
-        .target(name: "Harness", dependencies: ["Datasets", "Tokenizers", "Evaluation", "Store", "Reports"]),
+        .target(name: "Harness", dependencies: ["Kernels", "Datasets", "Tokenizers", "Evaluation", "Coding", "Store", "Reports"]),
         .executableTarget(name: "tokbench", dependencies: [
             "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers", "Layers", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

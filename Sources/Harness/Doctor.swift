@@ -1,10 +1,15 @@
 import Foundation
 import Datasets
 import Store
+import Kernels
 
 /// Health checks in plain words: the results database, the data, the system libraries.
 public enum Doctor {
-    public struct Finding { public let ok: Bool; public let what: String }
+    /// `ok` false is a problem (non-zero exit); a warning is worth knowing but not a failure.
+    public struct Finding {
+        public let ok: Bool; public let warning: Bool; public let what: String
+        init(ok: Bool, warning: Bool = false, what: String) { self.ok = ok; self.warning = warning; self.what = what }
+    }
 
     public static func check(databasePath: String) -> [Finding] {
         var out: [Finding] = []
@@ -39,6 +44,12 @@ public enum Doctor {
             out.append(Finding(ok: handle != nil, what: handle != nil ? "\(lib) loads" : "\(lib) does not load: \(String(cString: dlerror()))"))
             if let h = handle { dlclose(h) }
         }
+        let compute = ComputeEnvironment.current()
+        let cpuLevel = BLASKernel.cpuLevel(flags: CPUInfo.current.flags)
+        let fallback = BLASKernel.isaLevel(core: compute.blasCore).map { $0 < .avx && cpuLevel >= .avx2 } ?? false
+        out.append(Finding(ok: true, warning: fallback,
+                           what: "BLAS: \(compute.blas); kernels \(compute.blasCore) (\(compute.blasCoreSource)) on \(compute.cpu) (\(cpuLevel))"
+                               + (fallback ? ": a generic fallback on a CPU with \(cpuLevel); tokbench commands select a better core themselves unless OPENBLAS_CORETYPE is set" : "")))
         let env = ProcessInfo.processInfo.environment
         out.append(Finding(ok: true, what: "OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "(unset)"), OPENBLAS_NUM_THREADS=\(env["OPENBLAS_NUM_THREADS"] ?? "(unset)"), \(ProcessInfo.processInfo.activeProcessorCount) cores"))
         return out

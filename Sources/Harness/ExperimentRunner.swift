@@ -3,6 +3,7 @@ import Datasets
 import Tokenizers
 import Evaluation
 import Store
+import Kernels
 
 /// Runs every run of an experiment and records each in the store:
 /// dataset → tokenizer.train → encode/decode eval → evaluator → store.
@@ -78,7 +79,8 @@ public final class ExperimentRunner {
         do {
             let data = try dataset(spec)
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
-            try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")])
+            try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")]
+                                  + ComputeEnvironment.current().pairs)
             let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
             if let ckpt = existing?.checkpoint, FileManager.default.fileExists(atPath: ckpt) {
                 say("  continuing after step \(try tokenizer.loadCheckpoint(from: ckpt))")
@@ -197,7 +199,6 @@ struct RunConfig: Encodable {
             ("training.lr", String(training.learningRate)), ("training.schedule", training.schedule.rawValue),
             ("training.warmup", String(training.warmupSteps)), ("training.grad_clip", training.gradClip.map { String($0) } ?? "off"),
             ("training.eval_every", String(training.evalEvery)), ("training.log_every", String(training.logEvery)),
-            ("threads", String(ProcessInfo.processInfo.activeProcessorCount)),
             ("tokenizer.kind", tokenizer.kind),
         ]
         for k in tokenizer.values.keys.sorted() { p.append(("tokenizer.\(k)", tokenizer.values[k]!.description)) }

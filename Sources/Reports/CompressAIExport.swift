@@ -26,7 +26,7 @@ public enum CompressAIExport {
                 let name = "tokbench-\(kind)-\(suffix)"
                 let obj: [String: Any] = [
                     "name": name,
-                    "description": "tokbench \(kind) tokenizers, bpp from \(rateKey) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted",
+                    "description": "tokbench \(kind) tokenizers, bpp from \(rateKey) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted; compute: \(Set(runs.map(\.environment)).sorted().joined(separator: " | "))",
                     "results": ["psnr-rgb": pts.map(\.psnr), "bpp": pts.map(\.bpp)],
                 ]
                 let path = (dir as NSString).appendingPathComponent(name + ".json")

@@ -14,6 +14,14 @@ public struct ReportRun {
     public var params: [String: String]
     public var artifacts: [String: String]
 
+    /// The compute environment recorded with the run (CPU, threads, BLAS and its kernels), one line.
+    public var environment: String {
+        guard let cpu = params["env.cpu"] else { return "not recorded (run made before the environment was recorded)" }
+        let blas = (params["env.blas"] ?? "BLAS").split(separator: " ").prefix(2).joined(separator: " ")
+        return "\(cpu), \(params["env.threads"] ?? "?") threads, \(blas) \(params["env.blas_core"] ?? "?") kernels, "
+            + "\(params["env.swift"] ?? "Swift ?"), \(params["env.os"] ?? "")"
+    }
+
     /// The label without the kind: "bits=8, patch=4".
     public var config: String {
         let l = label

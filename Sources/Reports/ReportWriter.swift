@@ -42,10 +42,12 @@ public enum ReportWriter {
         let table = ReportTable.rows(data.runs)
         let runsLine = "\(data.runs.count) runs of \(Set(data.runs.map(\.experiment)).sorted().joined(separator: ", ")) · datasets: \(Set(data.runs.map(\.dataset)).sorted().joined(separator: ", ")) · code \(Set(data.runs.map(\.codeVersion)).sorted().joined(separator: ", "))"
         let splits = Set(data.runs.compactMap { $0.params["dataset.split"] }).sorted()
+        let environments = Set(data.runs.map(\.environment)).sorted()
 
         // Markdown
         var md = "# \(title)\n\n\(runsLine)\n\n"
         for s in splits { md += "- split: \(s)\n" }
+        for e in environments { md += "- compute: \(e)\n" }
         md += "\n## Results\n\n" + ReportTable.markdown(table) + "\n"
         md += "### Definitions\n\n" + data.definitions.map { "- **\($0.key)**: \($0.text)" }.joined(separator: "\n") + "\n\n"
         md += "## Figures\n\n"
@@ -63,7 +65,7 @@ public enum ReportWriter {
         table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
         th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:18px 0}figcaption{font-size:13px;color:#444;max-width:760px}
         img.grid{image-rendering:pixelated;max-width:100%}</style></head><body>
-        <h1>\(esc(title))</h1><p>\(esc(runsLine))</p>\(splits.map { "<p>split: \(esc($0))</p>" }.joined())
+        <h1>\(esc(title))</h1><p>\(esc(runsLine))</p>\(splits.map { "<p>split: \(esc($0))</p>" }.joined())\(environments.map { "<p>compute: \(esc($0))</p>" }.joined())
         <h2>Results</h2>\(ReportTable.html(table))
         <h3>Definitions</h3><ul>\(data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined())</ul>
         <h2>Figures</h2>

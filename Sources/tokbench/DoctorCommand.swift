@@ -10,7 +10,7 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let findings = Doctor.check(databasePath: store.db)
-        for f in findings { print((f.ok ? "ok    " : "PROBLEM ") + f.what) }
+        for f in findings { print((!f.ok ? "PROBLEM " : f.warning ? "WARNING " : "ok    ") + f.what) }
         if findings.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
 }

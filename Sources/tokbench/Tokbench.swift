@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import Kernels
 
 struct Tokbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokbench",
         abstract: "Compare image tokenizers under an information budget.",
-        subcommands: [RunCommand.self, RunsCommand.self, QueryCommand.self, ReportCommand.self, ExportCommand.self, BudgetCommand.self, DataCommand.self, DoctorCommand.self, BenchCommand.self, InspectCommand.self, TokenizersCommand.self])
+        subcommands: [RunCommand.self, RunsCommand.self, QueryCommand.self, ReportCommand.self, ExportCommand.self, BudgetCommand.self, DataCommand.self, DoctorCommand.self, EnvCommand.self, BenchCommand.self, InspectCommand.self, TokenizersCommand.self])
 }
 
 /// Options shared by every command that touches the results database.
@@ -22,6 +23,7 @@ struct StoreOptions: ParsableArguments {
 @main
 enum Main {
     static func main() {
+        BLASKernel.selectBetterKernelIfNeeded(programName: "tokbench")
         do {
             var command = try Tokbench.parseAsRoot()
             try command.run()
