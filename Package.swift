@@ -39,7 +39,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "Layers", "Kernels"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),

@@ -105,11 +105,18 @@ def write_safetensors(path, tensors, metadata=None):
 
 def export_check(path, spec):
     """Writes a small model's weights, an input, PyTorch's reconstruction and the MSE gradients, so tokbench's
-    engine can be cross-checked against PyTorch. spec = "C,h,r,D,n,B,H,W". The tiny default is embedded in
-    Tests/LayersTests/PyTorchParityTests.swift (regenerate: --export-check f --check-spec 1,4,2,2,2,2,8,4 | base64)."""
+    engine can be cross-checked against PyTorch. spec = "C,h,r,D,n,B,H,W". The default is the committed fixture
+    Tests/LayersTests/Fixtures/pytorch-parity.safetensors (regenerate: --export-check PATH).
+    Weights are Kaiming-normal with biases in [0, 0.2], so few ReLUs are dead and every encoder tensor gets
+    gradients large enough to expose a wrong backward (PyTorch's default init at these widths leaves most
+    encoder gradients at 0 or ~1e-7)."""
     C, h, r, D, n, B, H, W = (int(v) for v in spec.split(","))
     torch.manual_seed(0)
     model = Autoencoder(C=C, h=h, r=r, D=D, n=n, K=0)
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.uniform_(m.bias, 0.0, 0.2)
     x = torch.rand(B, C, H, W) - 0.5
     xhat, _ = model(x)
     F.mse_loss(xhat, x).backward()
@@ -118,14 +125,14 @@ def export_check(path, spec):
     tensors["reconstruction"] = xhat
     for k, p in model.named_parameters():
         tensors["grad." + k] = p.grad
-    write_safetensors(path, tensors, {"config": spec})
+    write_safetensors(path, tensors, {"config": spec, "torch": torch.__version__})
     print(f"wrote {path}")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--export-check", metavar="PATH", help="write a cross-check file and exit")
-    ap.add_argument("--check-spec", default="1,4,2,2,2,2,8,4", help="C,h,r,D,n,B,H,W of the cross-check model")
+    ap.add_argument("--check-spec", default="3,8,4,4,2,2,8,8", help="C,h,r,D,n,B,H,W of the cross-check model")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=64)

@@ -8,6 +8,14 @@ pass=0; fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
+# Prerequisites (scripts/install-deps.sh installs them): a missing one fails here, by name; no check
+# is skipped silently.
+fmnist=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+missing=""
+[ -e "$fmnist" ] || missing+=" Fashion-MNIST ($fmnist; apt-get install dataset-fashion-mnist)"
+command -v python3 >/dev/null || missing+=" python3 (apt-get install python3)"
+if [ -n "$missing" ]; then echo "FAIL: cli-checks need:$missing"; echo "0 passed, 1 failed"; exit 1; fi
+
 # expect_error NAME EXPECTED-FRAGMENT -- ARGS…: exit ≠ 0, exactly one stderr line containing the fragment, no trace.
 expect_error() {
   local name=$1 frag=$2; shift 3
@@ -68,10 +76,16 @@ expect_error "budget args" "--channels must be 1 or 3" -- budget --channels 2
 # The malformed-input corpus: every file is rejected with one line and exit ≠ 0.
 corpus="$(dirname "$0")/../Tests/Corpus/malformed"
 for f in "$corpus"/*; do expect_error "corpus $(basename "$f")" "$(basename "$f")" -- inspect "$f"; done
+# Fuzzer findings (Tests/Corpus/findings): a description or a one-line error, never a crash.
+for f in "$(dirname "$0")/../Tests/Corpus/findings"/*; do
+  case $f in *.md) continue ;; esac
+  "$bin" inspect "$f" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  if [ $rc -gt 1 ] || grep -qiE "fatal error|stack dump|backtrace" "$tmp/err" || [ "$(grep -c '' "$tmp/err")" -gt 1 ]; then
+    bad "finding $(basename "$f"): exit $rc: $(head -3 "$tmp/err")"; else ok; fi
+done
 
 "$bin" budget --resolution 64 --channels 3 --bpb 3 >"$tmp/budget" 2>&1 && grep -q "1024                   36.00" "$tmp/budget" && grep -q "256                  144.00" "$tmp/budget" && ok || bad "budget table"
-if [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-  cat >"$tmp/good.toml" <<'T'
+cat >"$tmp/good.toml" <<'T'
 name = "good"
 [dataset]
 kind = "fashion-mnist"
@@ -88,12 +102,20 @@ T
 expect_error "bad sql" "no such table" -- query "select * from nope" --db "$db"
     expect_error "write sql" "only read-only" -- query "delete from run" --db "$db"
     "$bin" report -o "$tmp/report" --db "$db" >/dev/null && [ -s "$tmp/report/report.html" ] && [ -s "$tmp/report/rd.svg" ] && ok || bad "report"
+    # The reconstruction grid: originals + one row per run (2), 8 images of 28 px enlarged ×2, 2 px gaps.
+    python3 - "$tmp/report/reconstructions.png" <<'P' && ok || bad "report reconstruction grid"
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+w, h = struct.unpack(">II", b[16:24])
+assert (w, h) == (8 * 28 * 2, 3 * 56 + 2 * 2), (w, h)
+P
+    grep -q "compute: .*threads" "$tmp/report/report.md" && ok || bad "report names the compute environment"
   else bad "good run failed: $(cat "$tmp/out")"; fi
-fi
-# Crash safety: SIGKILL a training run after its first checkpoint, resume it, and compare the final
-# metrics with an uninterrupted run of the same experiment (same seed, same threads).
-if [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-  cat >"$tmp/resume.toml" <<'T'
+# Crash safety: SIGKILL a training run right after its first checkpoint (the run stops itself there,
+# so nothing depends on timing), resume it, and compare the final metrics with an uninterrupted run of
+# the same experiment (same seed, same threads).
+cat >"$tmp/resume.toml" <<'T'
 name = "resume"
 [dataset]
 kind = "fashion-mnist"
@@ -113,15 +135,11 @@ codebook_size = 32
 T
   final_metrics() { "$bin" query "select key, value from result where run_id = (select max(run_id) from summary where experiment = 'resume' and status = 'finished') and key not in ('train_seconds', 'eval_seconds') order by key" --format csv --db "$1"; }
   "$bin" run "$tmp/resume.toml" --db "$tmp/straight/t.sqlite" >/dev/null 2>&1
-  "$bin" run "$tmp/resume.toml" --db "$tmp/killed/t.sqlite" >"$tmp/killed.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 600); do
-    n=$("$bin" query "select count(*) from artifact where kind = 'checkpoint'" --format csv --db "$tmp/killed/t.sqlite" 2>/dev/null | tail -1)
-    [ "${n:-0}" -ge 1 ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  # (through sh, so bash does not print its "Killed" job notice)
+  rc=$(sh -c '"$@" >"$0" 2>&1; echo $?' "$tmp/killed.log" "$bin" run "$tmp/resume.toml" --db "$tmp/killed/t.sqlite" --kill-after-checkpoint 1)
+  [ $rc -eq 137 ] && ok || bad "run --kill-after-checkpoint 1 exited $rc, expected 137 (SIGKILL)"
+  n=$("$bin" query "select count(*) from artifact where kind = 'checkpoint'" --format csv --db "$tmp/killed/t.sqlite" | tail -1)
+  [ "$n" = "1" ] && ok || bad "killed run: $n checkpoints recorded, expected 1"
   st=$("$bin" query "select status from run" --format csv --db "$tmp/killed/t.sqlite" | tail -1)
   [ "$st" = "running" ] && ok || bad "killed run: status $st (expected running before the next start)"
   "$bin" run "$tmp/resume.toml" --resume --db "$tmp/killed/t.sqlite" >"$tmp/resume.log" 2>&1 || bad "resume failed: $(cat "$tmp/resume.log")"
@@ -142,6 +160,55 @@ T
   wait
   n=$("$bin" query "select count(*) from summary where experiment like 'conc%' and status = 'finished'" --format csv --db "$tmp/conc/t.sqlite" | tail -1)
   [ "$n" = "8" ] && ok || bad "concurrent runs: $n of 8 recorded; $(cat "$tmp"/conc*.log | grep -i error | head -3)"
-fi
+
+# Every subcommand's output, by content.
+"$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \
+  && [ "$(grep -c "raw-patch" "$tmp/dry")" = "2" ] && ok || bad "run --dry-run: $(cat "$tmp/dry")"
+"$bin" tokenizers >"$tmp/tok" 2>&1 && for k in raw-patch vq-vae fsq lfq rvq codebook_size bits patch; do grep -q -- "$k" "$tmp/tok" || { bad "tokenizers lacks $k"; break; }; done && ok
+"$bin" doctor --db "$db" >"$tmp/doc" 2>&1 && grep -q "integrity_check says ok" "$tmp/doc" && grep -q "BLAS: OpenBLAS" "$tmp/doc" \
+  && grep -q "Fashion-MNIST found" "$tmp/doc" && ok || bad "doctor findings: $(cat "$tmp/doc")"
+"$bin" env >"$tmp/env" 2>&1 && grep -qE "^env.blas_core=[A-Za-z]+" "$tmp/env" && grep -qE "^env.cores=[0-9]+" "$tmp/env" && ok || bad "env: $(cat "$tmp/env")"
+[ "$("$bin" query "select count(*) from param where key = 'env.blas_core' and value <> ''" --format csv --db "$db" | tail -1)" = "2" ] && ok || bad "runs record env.blas_core"
+fixtures="$(dirname "$0")/../Tests/DatasetsTests/Fixtures"
+"$bin" inspect "$fixtures/rgb8.png" "$fixtures/gray.jpg" "$fixtures/tiny-images-idx3-ubyte" >"$tmp/insp" 2>&1 \
+  && grep -q "rgb8.png: image: 5x3, 3 channels" "$tmp/insp" && grep -q "gray.jpg: image: .*1 channel" "$tmp/insp" \
+  && grep -q "tiny-images-idx3-ubyte: IDX" "$tmp/insp" && ok || bad "inspect valid files: $(cat "$tmp/insp")"
+"$bin" budget fashion-mnist --eval-images 20 --lengths 49,196 >"$tmp/bud" 2>&1 && grep -qE "[0-9]\.[0-9]+ bits/byte" "$tmp/bud" \
+  && grep -qE "^ *49 " "$tmp/bud" && grep -qE "^ *196 " "$tmp/bud" && ok || bad "budget fashion-mnist: $(cat "$tmp/bud")"
+"$bin" bench train --batch 4 --steps 2 --warmup 0 >"$tmp/bt" 2>&1 && grep -qE "^tokbench train batch 4: [0-9.]+ images/s" "$tmp/bt" && ok || bad "bench train: $(cat "$tmp/bt")"
+"$bin" bench infer --batch 4 --steps 2 --warmup 0 >"$tmp/bi" 2>&1 && grep -qE "^tokbench infer batch 4: [0-9.]+ images/s" "$tmp/bi" && ok || bad "bench infer: $(cat "$tmp/bi")"
+"$bin" bench lossless fashion-mnist --images 5 >"$tmp/bl" 2>&1 && grep -q "round trip verified" "$tmp/bl" && grep -q "PNG (libpng" "$tmp/bl" && ok || bad "bench lossless: $(cat "$tmp/bl")"
+
+# An RGB image folder (generated PNGs): the CompressAI export's bpp is channels × bits per byte.
+python3 - "$tmp/rgb" <<'P'
+import os, struct, sys, zlib, random
+d = sys.argv[1]; os.makedirs(d, exist_ok=True); rnd = random.Random(0)
+def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+for i in range(12):
+    rows = b"".join(b"\0" + bytes(rnd.randrange(256) if (x + y + i) % 3 else 40 for x in range(16 * 3)) for y in range(16))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    open(os.path.join(d, "img%02d.png" % i), "wb").write(png)
+P
+cat >"$tmp/rgb.toml" <<T
+name = "rgb"
+[dataset]
+kind = "image-folder"
+path = "$tmp/rgb"
+resolution = 16
+eval_images = 4
+[[tokenizer]]
+kind = "raw-patch"
+patch = 4
+bits = [8, 4]
+T
+if "$bin" run "$tmp/rgb.toml" --db "$tmp/rgb.sqlite" >"$tmp/rgb.log" 2>&1; then
+  "$bin" export --format compressai -o "$tmp/cai" --db "$tmp/rgb.sqlite" >/dev/null 2>&1
+  python3 - "$tmp/cai/tokbench-raw-patch-capacity.json" <<'P' && ok || bad "export compressai RGB bpp"
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+assert r["bpp"] == [12.0], r      # 4 bits per byte × 3 channels; the 8-bit run is lossless and left out
+assert 20 < r["psnr-rgb"][0] < 60, r
+P
+else bad "rgb run failed: $(tail -3 "$tmp/rgb.log")"; fi
 echo "cli-checks: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -8,6 +8,18 @@ targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png jpeg idx cifar npz toml
 TOKBENCH_FUZZ=1 swift build --scratch-path .build-fuzz --product tokbench-fuzz --sanitize=fuzzer --sanitize=address 2>&1 | grep -E "error|Compiling Fuzz|Build complete" || true
 bin=$(TOKBENCH_FUZZ=1 swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --show-bin-path)/tokbench-fuzz
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# Moves libFuzzer's crash/leak/timeout files into Tests/Corpus/findings/ under a name whose extension
+# `tokbench inspect` reads (CorpusTests and cli-checks replay every file there).
+keep_findings() {
+  local ext
+  case $1 in png) ext=.png ;; jpeg) ext=.jpg ;; idx) ext=-idx3-ubyte ;; cifar) ext=.bin ;; npz) ext=.npz ;;
+             toml) ext=.toml ;; lossless) ext=.tbl ;; tokens) ext=.tokens ;; esac
+  for f in crash-* leak-* timeout-*; do
+    [ -e "$f" ] || continue
+    mv "$f" "Tests/Corpus/findings/$1-finding-$(sha1sum "$f" | cut -c1-12)$ext"
+    echo "  kept a $1 finding in Tests/Corpus/findings/"
+  done
+}
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   case $t in
@@ -21,7 +33,7 @@ for t in "${targets[@]}"; do
   esac
   echo "fuzzing $t for ${seconds}s"
   FUZZ_TARGET=$t "$bin" "$work/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>"$work/$t.log" \
-    || { echo "FAIL: $t crashed:"; grep -E "ERROR|SUMMARY|==[0-9]+==" "$work/$t.log" | head -20; cp crash-* leak-* timeout-* Tests/Corpus/ 2>/dev/null; exit 1; }
+    || { echo "FAIL: $t crashed:"; grep -E "ERROR|SUMMARY|==[0-9]+==" "$work/$t.log" | head -20; keep_findings "$t"; exit 1; }
   grep -E "stat::number_of_executed_units" "$work/$t.log" | sed "s/^/  $t: /"
 done
 echo "fuzz: ${#targets[@]} targets ran ${seconds}s each without a crash"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tokbench builds and runs with (idempotent; needs root or sudo).
 set -euo pipefail
-packages=(libopenblas-dev libpng-dev libsqlite3-dev zlib1g-dev libturbojpeg0-dev dataset-fashion-mnist sqlite3 "$@")
+packages=(libopenblas-dev libpng-dev libsqlite3-dev zlib1g-dev libturbojpeg0-dev dataset-fashion-mnist sqlite3 python3 "$@")
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

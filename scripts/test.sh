@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The test suite: install what is needed, run the unit tests, then the command-line checks.
+# The test suite: install what is needed, run the unit tests (swift test), then the command-line
+# checks. Whatever fails, its file:line and message are repeated at the end of the output, and the
+# last line is "N passed, N failed" (unit tests + command-line checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,11 +12,33 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   core=$(.build/debug/tokbench env | sed -n 's/^env.openblas_coretype=//p')
   if [ -n "$core" ]; then export OPENBLAS_CORETYPE="$core"; echo "unit tests run with OPENBLAS_CORETYPE=$core (chosen by tokbench)"; fi
 fi
-log=$(mktemp)
+logs=.build/test-logs; mkdir -p "$logs"
 set +e
-swift test >"$log" 2>&1
-rc=$?
+swift test 2>&1 | tee "$logs/swift-test.log" | grep -E "error:|^Test Case .* failed|Executed [0-9]+ tests?, with" 
+unit_rc=${PIPESTATUS[0]}
+scripts/cli-checks.sh .build/debug/tokbench 2>&1 | tee "$logs/cli-checks.log"
+cli_rc=${PIPESTATUS[0]}
 set -e
-grep -E "error:|failed \(|Executed [0-9]+ tests?, with" "$log" | tail -20 || true
-if [ $rc -ne 0 ]; then echo "swift test failed (exit $rc); full log: $log"; exit $rc; fi
-scripts/cli-checks.sh .build/debug/tokbench
+
+# Counts: XCTest's closing "Executed N tests" line and its failed test cases; the cli-checks' own line.
+executed=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with" "$logs/swift-test.log" | tail -1 | sed -E 's/^[[:space:]]*Executed ([0-9]+) .*/\1/')
+executed=${executed:-0}
+unit_failed=$(grep -cE "^Test Case .* failed" "$logs/swift-test.log" || true)
+if [ "$unit_rc" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi   # a build error or crash: no case ran to report
+cli_line=$(grep -E "^cli-checks: [0-9]+ passed, [0-9]+ failed" "$logs/cli-checks.log" | tail -1)
+cli_passed=$(echo "$cli_line" | sed -E 's/^cli-checks: ([0-9]+) passed.*/\1/'); cli_passed=${cli_passed:-0}
+cli_failed=$(echo "$cli_line" | sed -E 's/.* ([0-9]+) failed.*/\1/'); cli_failed=${cli_failed:-0}
+if [ "$cli_rc" -ne 0 ] && [ "$cli_failed" -eq 0 ]; then cli_failed=1; fi
+
+if [ "$unit_rc" -ne 0 ] || [ "$cli_rc" -ne 0 ]; then
+  echo
+  echo "FAILURES (full logs in $logs/):"
+  if [ "$unit_rc" -ne 0 ]; then
+    grep -E "error:|fatal error|^Test Case .* failed" "$logs/swift-test.log" | head -40
+    echo "swift test exited $unit_rc"
+  fi
+  [ "$cli_rc" -ne 0 ] && grep -E "^FAIL" "$logs/cli-checks.log" | head -40
+fi
+echo "unit tests: $((executed - unit_failed)) passed, $unit_failed failed; cli-checks: $cli_passed passed, $cli_failed failed"
+echo "$((executed - unit_failed + cli_passed)) passed, $((unit_failed + cli_failed)) failed"
+[ "$unit_rc" -eq 0 ] && [ "$cli_rc" -eq 0 ]

@@ -14,6 +14,10 @@ public final class ExperimentRunner {
     var datasets: [DatasetSpec: Dataset] = [:]
     /// Called with each tokenizer before it trains (tests use it to inject faults).
     public var beforeTraining: (Tokenizer) -> Void = { _ in }
+    /// Called after each checkpoint is recorded, with the number recorded so far by this process
+    /// (the crash-safety check uses it to kill the process at a known point).
+    public var afterCheckpoint: (Int) -> Void = { _ in }
+    var checkpointsRecorded = 0
 
     /// artifactDir: where per-run files (reconstruction strips, checkpoints) go; nil keeps none.
     public init(store: ResultStore, artifactDir: String? = nil, say: @escaping (String) -> Void) {
@@ -107,6 +111,8 @@ public final class ExperimentRunner {
                     guard let path = checkpointPath else { return }
                     if try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "step": String(step)]) {
                         try self.store.recordArtifact(runID: runID, kind: "checkpoint", path: path)
+                        self.checkpointsRecorded += 1
+                        self.afterCheckpoint(self.checkpointsRecorded)
                     }
                 })
             try tokenizer.train(on: data, plan: plan, hooks: hooks)

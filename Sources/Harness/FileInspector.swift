@@ -32,6 +32,13 @@ public enum FileInspector {
                 return "lossless stream: \(d.width)x\(d.height)x\(d.channels), \(bytes.count) bytes"
             } catch { throw DatasetError(path, "lossless stream: \(error)") }
         }
+        if name.hasSuffix(".tokens") {   // a token stream as the fuzzer feeds it: 3 images of 4×4 tokens, log2 V = 9
+            let bytes = try readFileBytes(path)
+            do {
+                for context in TokenContext.allCases { _ = try TokenStreamCoder.decode(bytes, rows: 4, cols: 4, images: 3, log2V: 9, context: context) }
+                return "token stream: 3 images of 4x4 tokens, log2 V = 9, \(bytes.count) bytes"
+            } catch { throw DatasetError(path, "token stream: \(error)") }
+        }
         let b = try readImage(path: path)
         return "image: \(b.width)x\(b.height), \(b.channels) channel\(b.channels == 1 ? "" : "s")"
     }

@@ -19,6 +19,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Validate the files and list their runs without running anything.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Tests only: SIGKILL this process right after the Nth checkpoint is recorded.", visibility: .hidden))
+    var killAfterCheckpoint: Int?
+
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -28,6 +31,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, say: { print($0); fflush(stdout) })
+        if let n = killAfterCheckpoint { runner.afterCheckpoint = { count in if count >= n { kill(getpid(), SIGKILL) } } }
         for e in experiments {
             print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
             let ids = try runner.run(e, resume: resume)
