@@ -38,6 +38,12 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
 /// The type a setting must have.
 public enum ConfigType: String, Sendable { case int = "integer", double = "number", bool = "boolean", string = "string" }
 
+extension ConfigValue {
+    public var type: ConfigType {
+        switch self { case .int: return .int; case .double: return .double; case .bool: return .bool; case .string: return .string }
+    }
+}
+
 /// One key a tokenizer accepts: its type, its default (nil: required) and what it means.
 public struct ConfigKey: Sendable {
     public let name: String

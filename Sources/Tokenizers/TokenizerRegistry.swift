@@ -29,12 +29,33 @@ public enum TokenizerRegistry {
     public static func entry(_ kind: String) -> TokenizerEntry? { entries.first { $0.kind == kind } }
     public static var kinds: [String] { entries.map(\.kind) }
 
-    /// Builds a tokenizer after validating its config.
+    /// Builds a tokenizer after resolving and validating its config.
     public static func make(_ config: TokenizerConfig, shape: ImageShape, seed: UInt64 = 0) throws -> Tokenizer {
+        let (e, resolved) = try resolve(config)
+        try e.validate(resolved, shape)
+        return try e.make(resolved, shape, seed)
+    }
+
+    /// The config with every key of its kind: unknown keys, wrong types and out-of-range values are
+    /// errors naming the key; missing keys take their defaults (a key without a default is required).
+    /// Experiment files do the same with file and line (Experiment.readTokenizer); this guards every
+    /// other caller, so a tokenizer never reads a missing or mistyped value.
+    public static func resolve(_ config: TokenizerConfig) throws -> (TokenizerEntry, TokenizerConfig) {
         guard let e = entry(config.kind) else {
             throw ConfigError(key: "kind", "unknown tokenizer \"\(config.kind)\" (known: \(kinds.joined(separator: ", ")))")
         }
-        try e.validate(config, shape)
-        return try e.make(config, shape, seed)
+        let names = Set(e.keys.map(\.name))
+        if let unknown = config.values.keys.sorted().first(where: { !names.contains($0) }) {
+            throw ConfigError(key: unknown, "unknown key for \(e.kind) (known: \(e.keys.map(\.name).joined(separator: ", ")))")
+        }
+        var values = config.values
+        for key in e.keys {
+            guard var v = values[key.name] ?? key.defaultValue else { throw ConfigError(key: key.name, "missing (required for \(e.kind))") }
+            if key.type == .double, case .int(let i) = v { v = .double(Double(i)) }
+            guard v.type == key.type else { throw ConfigError(key: key.name, "must be a \(key.type.rawValue), got \(v)") }
+            if let m = key.check(v) { throw ConfigError(key: key.name, m) }
+            values[key.name] = v
+        }
+        return (e, TokenizerConfig(kind: config.kind, values: values))
     }
 }

@@ -1,0 +1,90 @@
+import XCTest
+import Foundation
+import Datasets
+import Kernels
+@testable import Tokenizers
+
+/// Checkpoints outside the CLI: every learned kind, trained a few steps, saved, and loaded into a fresh
+/// tokenizer built from the same config with another seed, encodes and decodes exactly like the original.
+final class CheckpointTests: XCTestCase {
+    func tinyData(count: Int, seed: UInt64) -> ImageBatch {
+        var rng = Kernels.SplitMix64(seed: seed)
+        var b = ImageBatch(count: count, channels: 1, height: 8, width: 8)
+        for i in 0..<b.pixels.count { b.pixels[i] = UInt8(truncatingIfNeeded: rng.next() % 256) }
+        return b
+    }
+
+    func testEveryLearnedKindRoundTripsItsCheckpoint() throws {
+        let shape = ImageShape(channels: 1, height: 8, width: 8)
+        let data = Dataset(spec: DatasetSpec(kind: .fashionMNIST), train: tinyData(count: 32, seed: 1), eval: tinyData(count: 6, seed: 2),
+                           splitDescription: "generated")
+        let small: [String: ConfigValue] = ["hidden": .int(8), "residual": .int(4)]
+        let configs: [TokenizerConfig] = [
+            TokenizerConfig(kind: "vq-vae", values: small.merging(["codebook_size": .int(16), "latent_dim": .int(4)]) { a, _ in a }),
+            TokenizerConfig(kind: "fsq", values: small.merging(["codebook_size": .int(256)]) { a, _ in a }),
+            TokenizerConfig(kind: "lfq", values: small.merging(["bits": .int(4)]) { a, _ in a }),
+            TokenizerConfig(kind: "rvq", values: small.merging(["codebook_size": .int(8), "stages": .int(2), "latent_dim": .int(4)]) { a, _ in a }),
+        ]
+        let plan = TrainingPlan(steps: 6, batch: 8, learningRate: 1e-3, warmupSteps: 0, evalEvery: 3, logEvery: 1)
+        for config in configs {
+            let dir = NSTemporaryDirectory() + "ckpt-\(getpid())-\(config.kind)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let path = dir + "/model.safetensors"
+
+            let trained = try TokenizerRegistry.make(config, shape: shape, seed: 3)
+            try trained.train(on: data, plan: plan, hooks: TrainingHooks())
+            XCTAssertTrue(try trained.saveCheckpoint(to: path, metadata: ["step": "6"]), config.kind)
+
+            let fresh = try TokenizerRegistry.make(config, shape: shape, seed: 99)
+            // Before loading, the fresh model (another seed) must differ, or the comparison proves nothing.
+            XCTAssertNotEqual(fresh.decode(fresh.encode(data.eval)).pixels, trained.decode(trained.encode(data.eval)).pixels, config.kind)
+            XCTAssertEqual(try fresh.loadCheckpoint(from: path), 6, config.kind)
+            let tokens = trained.encode(data.eval)
+            XCTAssertEqual(fresh.encode(data.eval), tokens, config.kind)
+            XCTAssertEqual(fresh.decode(tokens).pixels, trained.decode(tokens).pixels, config.kind)
+        }
+    }
+
+    func testRawPatchHasNoCheckpoint() throws {
+        let t = try TokenizerRegistry.make(TokenizerConfig(kind: "raw-patch", values: ["patch": .int(4)]), shape: ImageShape(channels: 1, height: 8, width: 8))
+        XCTAssertFalse(try t.saveCheckpoint(to: NSTemporaryDirectory() + "never.safetensors", metadata: [:]))
+        XCTAssertThrowsError(try t.loadCheckpoint(from: "/nonexistent"))
+    }
+
+    func testLoadingAnotherConfigsCheckpointIsAnError() throws {
+        let shape = ImageShape(channels: 1, height: 8, width: 8)
+        let a = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(8), "residual": .int(4), "codebook_size": .int(16)]), shape: shape)
+        let path = NSTemporaryDirectory() + "ckpt-mismatch-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertTrue(try a.saveCheckpoint(to: path, metadata: [:]))
+        let b = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(16), "residual": .int(4), "codebook_size": .int(16)]), shape: shape)
+        XCTAssertThrowsError(try b.loadCheckpoint(from: path))
+    }
+}
+
+/// Configs built in code (not from a TOML file) are resolved by the registry: defaults filled in,
+/// unknown, mistyped and out-of-range keys are errors naming the key, never a crash.
+final class RegistryResolveTests: XCTestCase {
+    let shape = ImageShape(channels: 1, height: 8, width: 8)
+
+    func testDefaultsFillMissingKeys() throws {
+        let (_, c) = try TokenizerRegistry.resolve(TokenizerConfig(kind: "vq-vae", values: ["codebook_size": .int(16)]))
+        XCTAssertEqual(c.values["hidden"], .int(128))
+        XCTAssertEqual(c.values["decay"], .double(0.99))
+        XCTAssertEqual(c.values["codebook_size"], .int(16))
+        let (_, d) = try TokenizerRegistry.resolve(TokenizerConfig(kind: "vq-vae", values: ["decay": .int(0)]))
+        XCTAssertEqual(d.values["decay"], .double(0))   // an integer where a number is expected is that number
+    }
+
+    func testBadKeysAreErrorsNamingTheKey() {
+        func key(_ values: [String: ConfigValue]) -> String? {
+            do { _ = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: values), shape: shape); return nil }
+            catch let e as ConfigError { return e.key } catch { return "other: \(error)" }
+        }
+        XCTAssertEqual(key(["codebook_sise": .int(16)]), "codebook_sise")
+        XCTAssertEqual(key(["codebook_size": .string("16")]), "codebook_size")
+        XCTAssertEqual(key(["codebook_size": .int(1)]), "codebook_size")
+        XCTAssertEqual(key(["ema": .int(1)]), "ema")
+    }
+}
