@@ -24,15 +24,16 @@ let package = Package(
 
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
 
+        .target(name: "MetricCatalogue", path: "Sources/Metrics/Catalogue"),
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimize),
         .target(name: "Datasets", dependencies: ["Kernels", "CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimize),
-        .target(name: "Tokenizers", dependencies: ["Layers", "Kernels", "Datasets"], swiftSettings: optimize),
-        .target(name: "Evaluation", dependencies: ["Tokenizers", "Datasets", "Coding", "CPNG"], swiftSettings: optimize),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Reports", dependencies: ["Store", "Evaluation", "Datasets"]),
-        .target(name: "Harness", dependencies: ["Kernels", "Datasets", "Tokenizers", "Evaluation", "Coding", "Store", "Reports"]),
+        .target(name: "Tokenizers", dependencies: ["MetricCatalogue", "Layers", "Kernels", "Datasets"], swiftSettings: optimize),
+        .target(name: "Evaluation", dependencies: ["MetricCatalogue", "Tokenizers", "Datasets", "Coding", "CPNG"], swiftSettings: optimize),
+        .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Reports", dependencies: ["MetricCatalogue", "Store", "Evaluation", "Datasets"]),
+        .target(name: "Harness", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Tokenizers", "Evaluation", "Coding", "Store", "Reports"]),
         .executableTarget(name: "tokbench", dependencies: [
             "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers", "Layers", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -43,10 +44,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "Layers", "Kernels"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tokenizers", "Datasets", "Kernels"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["MetricCatalogue", "Evaluation", "Tokenizers", "Datasets", "Kernels"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers", "Coding", "Datasets", "Kernels"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store"]),
+        .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,6 +3,7 @@ import Datasets
 import Tokenizers
 import Evaluation
 import Store
+import MetricCatalogue
 import Kernels
 
 /// Runs every run of an experiment and records each in the store:
@@ -32,7 +33,7 @@ public final class ExperimentRunner {
     @discardableResult
     public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
         try store.markInterruptedRuns()
-        try store.recordDefinitions(Evaluator.definitions)
+        try store.recordDefinitions(Metric.all)
         var previous: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
         let experimentID: Int64
         if resume, let last = try store.latestRuns(experiment: experiment.name) {
@@ -103,7 +104,7 @@ public final class ExperimentRunner {
                 },
                 evaluate: { _ in
                     let r = Evaluator.evaluate(tokenizer, on: probe, full: false)
-                    return [("eval_psnr", r.value("psnr")!)] + (r.value("usage").map { [("eval_usage", $0)] } ?? [])
+                    return [(.evalPSNR, r.value(.psnr)!)] + (r.value(.usage).map { [(.evalUsage, $0)] } ?? [])
                 },
                 progress: { line.update($0) },
                 checkpoint: { step in
@@ -121,8 +122,8 @@ public final class ExperimentRunner {
             let trainSeconds = Date().timeIntervalSince(trainStart)
             let report = Evaluator.evaluate(tokenizer, on: data.eval)
             var results = report.values
-            results.append(("train_seconds", trainSeconds))
-            results += try budget(data, tokensPerImage: tokenizer.tokensPerImage, capacity: report.value("capacity_bpb")!)
+            results.append((.trainSeconds, trainSeconds))
+            results += try budget(data, tokensPerImage: tokenizer.tokensPerImage, capacity: report.value(.capacityBPB)!)
             var artifacts = try saveStrips(runID, data.eval, report.reconstruction)
             if let path = checkpointPath,
                try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current]) {
@@ -130,8 +131,8 @@ public final class ExperimentRunner {
             }
             try store.finishRun(runID: runID, results: results, artifacts: artifacts)
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
-                       runID, formatPSNR(report.value("psnr")!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
-                       report.value("capacity_bpb")!))
+                       runID, formatPSNR(report.value(.psnr)!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
+                       report.value(.capacityBPB)!))
         } catch {
             try store.failRun(runID: runID, reason: String(describing: error))
             say("  run \(runID) failed: \(error)")
@@ -141,7 +142,7 @@ public final class ExperimentRunner {
 
     /// The data's lossless rate on the eval split (computed once per split and cached in the
     /// store) and where this run stands against it.
-    func budget(_ data: Dataset, tokensPerImage L: Int, capacity: Double) throws -> [(key: String, value: Double)] {
+    func budget(_ data: Dataset, tokensPerImage L: Int, capacity: Double) throws -> [MetricValue] {
         let s = data.spec
         let key = "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
         var rates = try store.dataRates(key: key)
@@ -154,10 +155,10 @@ public final class ExperimentRunner {
                 rates[m.coder] = (m.bits, m.bytes)
             }
         }
-        var out: [(key: String, value: Double)] = coders.map { ("data_bpb_" + $0, Double(rates[$0]!.bits) / Double(rates[$0]!.bytes)) }
+        var out: [MetricValue] = coders.map { (Metric.dataBPB(coder: $0), Double(rates[$0]!.bits) / Double(rates[$0]!.bytes)) }
         let best = out.map(\.value).min()!
-        out += [("data_bpb", best), ("deficit_bpb", best - capacity),
-                ("min_log2v_lossless", InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))]
+        out += [(.dataBPB, best), (.deficitBPB, best - capacity),
+                (.minLog2VLossless, InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))]
         return out
     }
 
@@ -231,7 +232,7 @@ final class ProgressLine {
     func update(_ p: TrainingProgress) {
         guard enabled else { return }
         var s = String(format: "  step %d/%d  loss %.5f", p.step, p.steps, p.loss)
-        for m in p.latest { s += String(format: "  %@ %.4g", m.key, m.value) }
+        for m in p.latest { s += String(format: "  %@ %.4g", m.metric.key, m.value) }
         s += String(format: "  %.0f img/s  ETA %@", p.imagesPerSecond, Self.duration(p.secondsLeft))
         if tty {
             print("\r" + s + "\u{1B}[K", terminator: ""); fflush(stdout)

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import MetricCatalogue
 
 /// CompressAI's results JSON: {"name", "description", "results": {"psnr-rgb": [...], "bpp": [...]}},
 /// one file per tokenizer family and rate kind, points sorted by bpp.
@@ -12,11 +13,11 @@ public enum CompressAIExport {
         var files: [String] = []
         for kind in Figures.orderedKinds(data.runs) {
             let runs = data.runs.filter { $0.kind == kind }
-            for (rateKey, suffix) in [("token_rate_bpb", "rate"), ("capacity_bpb", "capacity")] {
+            for (rate, suffix) in [(Metric.tokenRateBPB, "rate"), (.capacityBPB, "capacity")] {
                 var pts: [(bpp: Double, psnr: Double)] = []
                 var lossless = 0
                 for r in runs {
-                    guard let bpb = r.results[rateKey], let p = r.results["psnr"] else { continue }
+                    guard let bpb = r.value(rate), let p = r.value(.psnr) else { continue }
                     let channels = Double(r.params["dataset.channels"] ?? "3") ?? 3
                     if p.isInfinite { lossless += 1; continue }
                     pts.append((bpb * channels, p))
@@ -26,7 +27,7 @@ public enum CompressAIExport {
                 let name = "tokbench-\(kind)-\(suffix)"
                 let obj: [String: Any] = [
                     "name": name,
-                    "description": "tokbench \(kind) tokenizers, bpp from \(rateKey) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted; compute: \(Set(runs.map(\.environment)).sorted().joined(separator: " | "))",
+                    "description": "tokbench \(kind) tokenizers, bpp from \(rate.key) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted; compute: \(Set(runs.map(\.environment)).sorted().joined(separator: " | "))",
                     "results": ["psnr-rgb": pts.map(\.psnr), "bpp": pts.map(\.bpp)],
                 ]
                 let path = (dir as NSString).appendingPathComponent(name + ".json")

@@ -1,4 +1,5 @@
 import Foundation
+import MetricCatalogue
 
 /// The report's figures, each built from stored numbers only.
 enum Figures {
@@ -12,7 +13,7 @@ enum Figures {
     /// The data's lossless bits per byte (the budget) per dataset, as stored with the runs.
     static func budgetLines(_ runs: [ReportRun]) -> [(x: Double, label: String)] {
         var seen: [String: Double] = [:]
-        for r in runs { if let b = r.results["data_bpb"], seen[r.dataset] == nil { seen[r.dataset] = b } }
+        for r in runs { if let b = r.value(.dataBPB), seen[r.dataset] == nil { seen[r.dataset] = b } }
         return seen.sorted { $0.key < $1.key }.map { (x: $0.value, label: String(format: "%@ lossless: %.2f bits/byte", $0.key, $0.value)) }
     }
 
@@ -23,11 +24,11 @@ enum Figures {
         for kind in orderedKinds(runs) {
             let rs = runs.filter { $0.kind == kind }
             let cap = rs.compactMap { r -> (x: Double, y: Double)? in
-                guard let x = r.results["capacity_bpb"], let y = r.results["psnr"] else { return nil }; return (x, y)
+                guard let x = r.value(.capacityBPB), let y = r.value(.psnr) else { return nil }; return (x, y)
             }.sorted { $0.x < $1.x }
             c.series.append(.init(name: "\(kind): capacity", color: colors[kind]!, marker: .circle, filled: true, points: cap))
             let rate = rs.compactMap { r -> (x: Double, y: Double)? in
-                guard let x = r.results["token_rate_bpb"], let y = r.results["psnr"] else { return nil }; return (x, y)
+                guard let x = r.value(.tokenRateBPB), let y = r.value(.psnr) else { return nil }; return (x, y)
             }.sorted { $0.x < $1.x }
             if !rate.isEmpty { c.series.append(.init(name: "\(kind): token rate", color: colors[kind]!, marker: .diamond, filled: false, points: rate)) }
         }
@@ -42,8 +43,8 @@ enum Figures {
         c.height = max(220, 90 + 22 * Double(runs.count))
         var cap: [(x: Double, y: Double)] = [], rate: [(x: Double, y: Double)] = []
         for (i, r) in runs.enumerated() {
-            if let v = r.results["capacity_bpb"] { cap.append((v, Double(i))) }
-            if let v = r.results["token_rate_bpb"] { rate.append((v, Double(i))) }
+            if let v = r.value(.capacityBPB) { cap.append((v, Double(i))) }
+            if let v = r.value(.tokenRateBPB) { rate.append((v, Double(i))) }
         }
         c.series = [.init(name: "capacity L·log2V/(HWC)", color: "#1f77b4", marker: .circle, filled: true, points: cap)]
         if !rate.isEmpty { c.series.append(.init(name: "real token rate", color: "#d62728", marker: .diamond, filled: false, points: rate)) }
@@ -53,9 +54,9 @@ enum Figures {
 
     /// One chart per training metric against step, a line per run (learned runs only).
     static func curves(_ runs: [ReportRun], _ metrics: [Int64: [String: [(step: Int, value: Double)]]]) -> [(key: String, chart: Chart)] {
-        let wanted: [(String, String)] = [("loss", "training loss"), ("eval_psnr", "eval PSNR (dB)"), ("usage", "codebook usage (fraction)"), ("recon_mse", "reconstruction MSE")]
         var out: [(key: String, chart: Chart)] = []
-        for (key, label) in wanted {
+        for metric in Metric.curves {
+            let key = metric.key, label = metric.title
             var c = Chart(title: "\(label) against training step", xLabel: "training step", yLabel: label)
             for (i, r) in runs.enumerated() {
                 guard let pts = metrics[r.id]?[key], pts.count > 1 else { continue }

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import MetricCatalogue
 
 /// One run as the reports see it: everything read from the store, nothing recomputed.
 public struct ReportRun {
@@ -13,6 +14,9 @@ public struct ReportRun {
     public var results: [String: Double]
     public var params: [String: String]
     public var artifacts: [String: String]
+
+    /// A final result by catalogue metric.
+    public func value(_ m: Metric) -> Double? { results[m.key] }
 
     /// The compute environment recorded with the run (CPU, threads, BLAS and its kernels), one line.
     public var environment: String {

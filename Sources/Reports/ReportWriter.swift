@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import MetricCatalogue
 
 /// Writes `report.md` (figures as files beside it) and a self-contained `report.html` (inline
 /// SVG, PNG as data URIs, no scripts, no network) from the store.
@@ -34,7 +35,7 @@ public enum ReportWriter {
                 gridPNG = try? ReconstructionGrid.compose(strips: [originals] + withStrips.map { $0.artifacts["recon"]! })
                 if let g = gridPNG {
                     try save("reconstructions.png", g)
-                    gridRows = ["originals"] + withStrips.map { "#\($0.id) \($0.label) — PSNR \(ReportTable.number($0.results["psnr"], "psnr"))" }
+                    gridRows = ["originals"] + withStrips.map { "#\($0.id) \($0.label) — PSNR \(Metric.psnr.format($0.value(.psnr)))" }
                 }
             }
         }
@@ -81,55 +82,40 @@ public enum ReportWriter {
     }
 }
 
-/// The results table: columns and cells, formatted from stored numbers.
+/// The results table: columns and cells, formatted from stored numbers by the metric catalogue.
 enum ReportTable {
-    static let columns: [(key: String, title: String)] = [
-        ("run", "run"), ("tokenizer", "tokenizer"), ("config", "config"), ("tokens_per_image", "L"), ("log2_vocab", "log2 V"),
-        ("codebook_size", "V"), ("usage", "usage"), ("perplexity", "perplexity"), ("psnr", "PSNR dB"), ("ssim", "SSIM"),
-        ("capacity_bpb", "capacity bpb"), ("token_rate_bpb", "token rate bpb"), ("deficit_bpb", "deficit bpb"), ("train_seconds", "train s"),
-    ]
+    enum Column { case run, tokenizer, config, metric(Metric) }
+    static let columns: [(column: Column, title: String)] = [(.run, "run"), (.tokenizer, "tokenizer"), (.config, "config")]
+        + [Metric.tokensPerImage, .log2Vocab, .codebookSize, .usage, .perplexity, .psnr, .ssim, .capacityBPB, .tokenRateBPB, .deficitBPB, .trainSeconds]
+            .map { (.metric($0), $0.title) }
+    static let leftAligned: Set<String> = ["run", "tokenizer", "config"]
 
     static func rows(_ runs: [ReportRun]) -> [[String]] {
         runs.map { r in
             columns.map { c in
-                switch c.key {
-                case "run": return "#\(r.id)"
-                case "tokenizer": return r.kind
-                case "config": return r.config
-                case "codebook_size" where r.results["codebook_size"] == nil:
-                    return r.results["log2_vocab"].map { "2^" + number($0, "log2_vocab") } ?? "–"
-                default: return number(r.results[c.key], c.key)
+                switch c.column {
+                case .run: return "#\(r.id)"
+                case .tokenizer: return r.kind
+                case .config: return r.config
+                case .metric(let m) where m == .codebookSize && r.value(.codebookSize) == nil:
+                    return r.value(.log2Vocab).map { "2^" + Metric.log2Vocab.format($0) } ?? "–"
+                case .metric(let m): return m.format(r.value(m))
                 }
             }
         }
     }
 
-    static func number(_ v: Double?, _ key: String) -> String {
-        guard let v else { return "–" }
-        if v.isInfinite { return v > 0 ? "∞" : "−∞" }
-        switch key {
-        case "tokens_per_image": return String(format: "%.0f", v)
-        case "codebook_size": return v < 1e6 ? String(format: "%.0f", v) : String(format: "2^%.1f", log2(v)).replacingOccurrences(of: ".0", with: "")
-        case "log2_vocab": return v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.2f", v)
-        case "psnr", "perplexity": return String(format: "%.2f", v)
-        case "usage", "ssim", "capacity_bpb", "token_rate_bpb", "deficit_bpb": return String(format: "%.3f", v)
-        case "train_seconds": return String(format: "%.0f", v)
-        default: return String(format: "%g", v)
-        }
-    }
-
     static func markdown(_ rows: [[String]]) -> String {
         var s = "| " + columns.map(\.title).joined(separator: " | ") + " |\n"
-        s += "|" + columns.map { ["tokenizer", "config", "run"].contains($0.key) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
+        s += "|" + columns.map { leftAligned.contains($0.title) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
         for r in rows { s += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return s
     }
 
     static func html(_ rows: [[String]]) -> String {
-        let left: Set<String> = ["tokenizer", "config", "run"]
-        var s = "<table><thead><tr>" + columns.map { "<th class=\"\(left.contains($0.key) ? "l" : "")\">\(esc($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
+        var s = "<table><thead><tr>" + columns.map { "<th class=\"\(leftAligned.contains($0.title) ? "l" : "")\">\(esc($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
         for r in rows {
-            s += "<tr>" + zip(columns, r).map { "<td class=\"\(left.contains($0.key) ? "l" : "")\">\(esc($1))</td>" }.joined() + "</tr>\n"
+            s += "<tr>" + zip(columns, r).map { "<td class=\"\(leftAligned.contains($0.title) ? "l" : "")\">\(esc($1))</td>" }.joined() + "</tr>\n"
         }
         return s + "</tbody></table>\n"
     }

@@ -101,40 +101,6 @@ enum Migrations {
                 );
                 """)
         }
-        m.registerMigration("v3-environment") { db in
-            // The compute environment (run params env.*) joins the summary view: results differ in
-            // their last digits between CPUs and BLAS kernels.
-            try db.execute(sql: """
-                DROP VIEW summary;
-                CREATE VIEW summary AS
-                SELECT r.id AS run_id,
-                       e.name AS experiment,
-                       r.tokenizer,
-                       r.label,
-                       r.dataset,
-                       r.status,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'tokens_per_image') AS L,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'log2_vocab') AS log2V,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'capacity_bpb') AS capacity_bpb,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'token_rate_bpb') AS token_rate_bpb,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'data_bpb') AS data_bpb,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'deficit_bpb') AS deficit_bpb,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'psnr') AS psnr,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'ssim') AS ssim,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'lossless') AS lossless,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'usage') AS usage,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'perplexity') AS perplexity,
-                       (SELECT value FROM result WHERE run_id = r.id AND key = 'train_seconds') AS train_seconds,
-                       r.seed,
-                       r.code_version,
-                       r.started_at,
-                       r.finished_at,
-                       (SELECT value FROM param WHERE run_id = r.id AND key = 'env.cpu') AS cpu,
-                       (SELECT value FROM param WHERE run_id = r.id AND key = 'env.threads') AS threads,
-                       (SELECT value FROM param WHERE run_id = r.id AND key = 'env.blas_core') AS blas_core
-                FROM run r JOIN experiment e ON e.id = r.experiment_id;
-                """)
-        }
         return m
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricCatalogue
 
 /// The results database. One writer per process; WAL lets several processes share the file.
 /// Every write is a transaction: a run is `running` until its final results commit with it.
@@ -26,6 +27,7 @@ public final class ResultStore: @unchecked Sendable {
         do {
             db = try DatabasePool(path: path, configuration: config)  // WAL mode
             try Migrations.migrator.migrate(db)
+            try db.write { try SummaryView.ensure($0) }
         } catch let e as DatabaseError {
             throw StoreError("\(path): \(e.message ?? e.description)")
         }
@@ -36,6 +38,7 @@ public final class ResultStore: @unchecked Sendable {
         path = ":memory:"
         db = try DatabaseQueue()
         try Migrations.migrator.migrate(db)
+        try db.write { try SummaryView.ensure($0) }
     }
 
     public func createExperiment(name: String, file: String, fileSHA256: String) throws -> Int64 {
@@ -47,9 +50,9 @@ public final class ResultStore: @unchecked Sendable {
     }
 
     /// Records the definitions that give results their meaning (latest text wins).
-    public func recordDefinitions(_ defs: [(key: String, text: String)]) throws {
+    public func recordDefinitions(_ metrics: [Metric]) throws {
         try write { db in
-            for d in defs { try db.execute(sql: "INSERT OR REPLACE INTO definition (key, text) VALUES (?, ?)", arguments: [d.key, d.text]) }
+            for m in metrics { try db.execute(sql: "INSERT OR REPLACE INTO definition (key, text) VALUES (?, ?)", arguments: [m.key, m.definition]) }
         }
     }
 
@@ -126,20 +129,20 @@ public final class ResultStore: @unchecked Sendable {
     }
 
     /// Per-step training metrics.
-    public func recordMetrics(runID: Int64, step: Int, _ values: [(key: String, value: Double)]) throws {
+    public func recordMetrics(runID: Int64, step: Int, _ values: [MetricValue]) throws {
         try write { db in
             for v in values {
                 try db.execute(sql: "INSERT OR REPLACE INTO metric (run_id, step, key, value) VALUES (?, ?, ?, ?)",
-                               arguments: [runID, step, v.key, v.value])
+                               arguments: [runID, step, v.metric.key, v.value])
             }
         }
     }
 
     /// Final results and artifacts, and status `finished`, in one transaction.
-    public func finishRun(runID: Int64, results: [(key: String, value: Double)], artifacts: [(kind: String, path: String)] = []) throws {
+    public func finishRun(runID: Int64, results: [MetricValue], artifacts: [(kind: String, path: String)] = []) throws {
         try write { db in
             for r in results {
-                try db.execute(sql: "INSERT OR REPLACE INTO result (run_id, key, value) VALUES (?, ?, ?)", arguments: [runID, r.key, r.value])
+                try db.execute(sql: "INSERT OR REPLACE INTO result (run_id, key, value) VALUES (?, ?, ?)", arguments: [runID, r.metric.key, r.value])
             }
             for a in artifacts {
                 try db.execute(sql: "INSERT OR REPLACE INTO artifact (run_id, kind, path) VALUES (?, ?, ?)", arguments: [runID, a.kind, a.path])

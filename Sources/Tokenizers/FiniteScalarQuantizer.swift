@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Foundation
 import Kernels
 import Layers
@@ -26,7 +27,7 @@ public final class FiniteScalarQuantizer: Quantizer {
     var codes: Tensor?        // [d, B, h, w] normalised codes
     var dpre: Tensor?
     public private(set) var lastWords: [UInt32] = []
-    public let lastLosses: [(key: String, value: Double)] = []
+    public let lastLosses: [MetricValue] = []
 
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { levels.reduce(1, *) }

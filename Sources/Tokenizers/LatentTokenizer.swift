@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Foundation
 import Datasets
 import Kernels
@@ -106,8 +107,8 @@ public final class LatentTokenizer: Tokenizer {
         let schedule = BatchSchedule(count: train.count, batch: B, seed: plan.seed)
         let x = Tensor(shape: [shape.channels, B, shape.height, shape.width])
         let start = Date()
-        var window: [String: Double] = [:], windowSteps = 0
-        var latest: [(key: String, value: Double)] = []
+        var window: [Metric: Double] = [:], windowSteps = 0
+        var latest: [MetricValue] = []
         let first = stepsTrained + 1
         for step in first...max(plan.steps, first) where step <= plan.steps {
             optimizer.learningRate = Float(plan.learningRate(at: step))
@@ -119,7 +120,7 @@ public final class LatentTokenizer: Tokenizer {
             let xhat = decoder.forwardChannelMajor(zq)
             let mse = Double(loss.forward(xhat, x))
             let aux = quantizer.lastLosses
-            let total = mse + aux.filter { $0.key.hasSuffix("_loss") }.reduce(0) { $0 + $1.value }
+            let total = mse + aux.filter { $0.metric.isLossTerm }.reduce(0) { $0 + $1.value }
             guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
             _ = encoder.backwardChannelMajor(quantizer.backward(decoder.backwardChannelMajor(loss.backward())))
             if let c = plan.gradClip { clipGradientNorm(params.grads, maxNorm: Float(c)) }
@@ -129,20 +130,20 @@ public final class LatentTokenizer: Tokenizer {
 
             // Window averages of the per-step numbers, recorded every logEvery steps.
             let usage = batchUsage(quantizer.lastWords)
-            for (k, v) in [("loss", total), ("recon_mse", mse), ("batch_usage", usage.usage), ("batch_perplexity", usage.perplexity)] + quantizer.lastLosses {
+            for (k, v) in [(Metric.loss, total), (.reconMSE, mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)] + quantizer.lastLosses {
                 window[k, default: 0] += v
             }
             windowSteps += 1
             if step % plan.logEvery == 0 || step == plan.steps {
-                var values = window.keys.sorted().map { (key: $0, value: window[$0]! / Double(windowSteps)) }
-                values.append(("lr", Double(optimizer.learningRate)))
+                var values: [MetricValue] = window.keys.sorted { $0.key < $1.key }.map { (metric: $0, value: window[$0]! / Double(windowSteps)) }
+                values.append((.learningRate, Double(optimizer.learningRate)))
                 if step % plan.evalEvery == 0 || step == plan.steps {
                     latest = hooks.evaluate(step)
                     values += latest
                 }
                 hooks.log(StepMetrics(step: step, values: values))
                 let elapsed = Date().timeIntervalSince(start)
-                hooks.progress(TrainingProgress(step: step, steps: plan.steps, loss: window["loss"]! / Double(windowSteps), latest: latest,
+                hooks.progress(TrainingProgress(step: step, steps: plan.steps, loss: window[.loss]! / Double(windowSteps), latest: latest,
                                                 imagesPerSecond: Double((step - first + 1) * B) / elapsed,
                                                 secondsLeft: elapsed / Double(step - first + 1) * Double(plan.steps - step)))
                 window = [:]; windowSteps = 0

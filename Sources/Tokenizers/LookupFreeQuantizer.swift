@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Foundation
 import Kernels
 import Layers
@@ -18,7 +19,7 @@ public final class LookupFreeQuantizer: Quantizer {
     let projectIn: Conv2d?, projectOut: Conv2d?
     var u: Tensor?, q: Tensor?, du: Tensor?
     public private(set) var lastWords: [UInt32] = []
-    public private(set) var lastLosses: [(key: String, value: Double)] = []
+    public private(set) var lastLosses: [MetricValue] = []
     var entropyGrad: [Float] = []        // dE/du of the last training forward, [d, N]
 
     public var wordsPerToken: Int { 1 }
@@ -53,9 +54,9 @@ public final class LookupFreeQuantizer: Quantizer {
             for i in 0..<(bits * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
             let (perSample, batch, grad) = entropyTerms(uT.data, count: N)
             entropyGrad = grad
-            lastLosses = [("commit_loss", Double(commitment) * s / Double(bits * N)),
-                          ("entropy_loss", Double(entropyWeight) * (perSample - Double(diversity) * batch)),
-                          ("sample_entropy", perSample), ("codebook_entropy", batch)]
+            lastLosses = [(.commitLoss, Double(commitment) * s / Double(bits * N)),
+                          (.entropyLoss, Double(entropyWeight) * (perSample - Double(diversity) * batch)),
+                          (.sampleEntropy, perSample), (.codebookEntropy, batch)]
         }
         return projectOut?.forward(qT) ?? qT
     }

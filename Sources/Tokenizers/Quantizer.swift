@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Kernels
 
 /// The bottleneck of a learned tokenizer: turns encoder vectors into discrete words and back.
@@ -22,7 +23,7 @@ public protocol Quantizer: AnyObject {
     /// Words of the last forward: [N, S].
     var lastWords: [UInt32] { get }
     /// The quantizer's own losses of the last training forward, by name (already weighted).
-    var lastLosses: [(key: String, value: Double)] { get }
+    var lastLosses: [MetricValue] { get }
     /// After the optimizer step: codebook EMA updates, dead-code restarts.
     func afterStep()
     /// words: [N, S] → ẑ: [D, B, h, w]

@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Foundation
 import Kernels
 import Layers
@@ -22,7 +23,7 @@ public final class ResidualVectorQuantizer: Quantizer {
     var out: Tensor?, dz: Tensor?
     var activeStages = 0
     public private(set) var lastWords: [UInt32] = []
-    public private(set) var lastLosses: [(key: String, value: Double)] = []
+    public private(set) var lastLosses: [MetricValue] = []
 
     public var wordsPerToken: Int { stages.count }
     public var wordRange: Int { stages[0].size }
@@ -66,7 +67,7 @@ public final class ResidualVectorQuantizer: Quantizer {
             }
         }
         lastWords = words
-        if training { lastLosses = [("commit_loss", Double(commitment) * commit / Double(D * N)), ("active_stages", Double(activeStages))] }
+        if training { lastLosses = [(.commitLoss, Double(commitment) * commit / Double(D * N)), (.activeStages, Double(activeStages))] }
         return o
     }
 
@@ -91,7 +92,7 @@ public final class ResidualVectorQuantizer: Quantizer {
             idx.withUnsafeBufferPointer { stages[s].emaUpdate(residuals[s].data, count: N, indices: $0.baseAddress!, updateCodes: true) }
             if restart { restarts += stages[s].restartDeadCodes(threshold: deadThreshold, from: residuals[s].data, count: N, rng: &rng).count }
         }
-        lastLosses.append(("restarts", Double(restarts)))
+        lastLosses.append((.restarts, Double(restarts)))
     }
 
     /// words: [N, S] → ẑ = Σ_s e_s[word_s]; with `stages` < S only the first ones.

@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Foundation
 import Datasets
 
@@ -74,12 +75,12 @@ public struct TrainingHooks {
     /// Metrics to record for a step.
     public var log: (StepMetrics) -> Void
     /// Measures the tokenizer on (part of) the eval split at a step; returns metrics to record.
-    public var evaluate: (Int) -> [(key: String, value: Double)]
+    public var evaluate: (Int) -> [MetricValue]
     /// A progress report (for a terminal line).
     public var progress: (TrainingProgress) -> Void
     /// Called after each evaluation step: a chance to checkpoint (errors stop training).
     public var checkpoint: (Int) throws -> Void
-    public init(log: @escaping (StepMetrics) -> Void = { _ in }, evaluate: @escaping (Int) -> [(key: String, value: Double)] = { _ in [] },
+    public init(log: @escaping (StepMetrics) -> Void = { _ in }, evaluate: @escaping (Int) -> [MetricValue] = { _ in [] },
                 progress: @escaping (TrainingProgress) -> Void = { _ in }, checkpoint: @escaping (Int) throws -> Void = { _ in }) {
         self.log = log; self.evaluate = evaluate; self.progress = progress; self.checkpoint = checkpoint
     }
@@ -89,7 +90,7 @@ public struct TrainingProgress: Sendable {
     public var step: Int
     public var steps: Int
     public var loss: Double
-    public var latest: [(key: String, value: Double)]   // last eval metrics
+    public var latest: [MetricValue]   // last eval metrics
     public var imagesPerSecond: Double
     public var secondsLeft: Double
 }
@@ -104,6 +105,6 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// Metrics of one training step (or one periodic evaluation), by name.
 public struct StepMetrics: Sendable {
     public var step: Int
-    public var values: [(key: String, value: Double)]
-    public init(step: Int, values: [(key: String, value: Double)]) { self.step = step; self.values = values }
+    public var values: [MetricValue]
+    public init(step: Int, values: [MetricValue]) { self.step = step; self.values = values }
 }

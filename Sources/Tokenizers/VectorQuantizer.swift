@@ -1,3 +1,4 @@
+import MetricCatalogue
 import Kernels
 import Layers
 
@@ -36,7 +37,7 @@ public final class VQBottleneck: Quantizer {
     var q: Tensor?                            // [d, B, h, w] the chosen codes (as used)
     var indices: [Int32] = []
     var du: Tensor?, dRaw: Tensor?
-    public private(set) var lastLosses: [(key: String, value: Double)] = []
+    public private(set) var lastLosses: [MetricValue] = []
     public private(set) var restartsLastStep = 0
 
     public var wordsPerToken: Int { 1 }
@@ -79,7 +80,7 @@ public final class VQBottleneck: Quantizer {
             var s = 0.0
             for i in 0..<(d * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
             let mse = s / Double(d * N)
-            lastLosses = [("commit_loss", Double(options.commitment) * mse)] + (options.ema ? [] : [("codebook_loss", mse)])
+            lastLosses = [(.commitLoss, Double(options.commitment) * mse)] + (options.ema ? [] : [(.codebookLoss, mse)])
         }
         return projectOut?.forward(qT) ?? qT
     }
@@ -156,7 +157,7 @@ public final class VQBottleneck: Quantizer {
         let N = uT.count / d
         indices.withUnsafeBufferPointer { codebook.emaUpdate(uT.data, count: N, indices: $0.baseAddress!, updateCodes: options.ema) }
         restartsLastStep = options.restart ? codebook.restartDeadCodes(threshold: options.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
-        lastLosses.append(("restarts", Double(restartsLastStep)))
+        lastLosses.append((.restarts, Double(restartsLastStep)))
     }
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {

@@ -1,4 +1,5 @@
 import XCTest
+import MetricCatalogue
 import Datasets
 import Tokenizers
 @testable import Evaluation
@@ -66,11 +67,11 @@ final class MetricsTests: XCTestCase {
         let x = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { UInt8($0 % 256) })
         let t = RawPatchTokenizer(patch: 4, bits: 8, shape: ImageShape(channels: 1, height: 8, width: 8))
         let r = Evaluator.evaluate(t, on: x, batchSize: 2)
-        XCTAssertEqual(r.value("psnr"), .infinity)
-        XCTAssertEqual(r.value("lossless"), 1)
-        XCTAssertEqual(r.value("tokens_per_image"), 4)
-        XCTAssertEqual(r.value("capacity_bpb"), 8)
+        XCTAssertEqual(r.value(.psnr), .infinity)
+        XCTAssertEqual(r.value(.lossless), 1)
+        XCTAssertEqual(r.value(.tokensPerImage), 4)
+        XCTAssertEqual(r.value(.capacityBPB), 8)
         XCTAssertEqual(r.reconstruction, x)
-        XCTAssertNil(r.value("codebook_size"))  // 2^128 is not a number we store
+        XCTAssertNil(r.value(.codebookSize))  // 2^128 is not a number we store
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Store
+import MetricCatalogue
 @testable import Reports
 
 final class ReportWriterTests: XCTestCase {
@@ -11,23 +12,23 @@ final class ReportWriterTests: XCTestCase {
     func makeStore() throws -> (ResultStore, [Int64]) {
         let store = try ResultStore()
         let e = try store.createExperiment(name: "small", file: "small.toml", fileSHA256: "0")
-        try store.recordDefinitions([("psnr", "per-image mean"), ("usage", "fraction of codes used")])
+        try store.recordDefinitions([.psnr, .usage])
         var ids: [Int64] = []
-        let runs: [(String, String, [(String, Double)])] = [
-            ("raw-patch", "raw-patch(bits=8, patch=4)", [("psnr", .infinity), ("capacity_bpb", 8), ("tokens_per_image", 49), ("log2_vocab", 128), ("ssim", 1), ("data_bpb", 4.1)]),
-            ("raw-patch", "raw-patch(bits=2, patch=4)", [("psnr", 19.81), ("capacity_bpb", 2), ("tokens_per_image", 49), ("log2_vocab", 32), ("ssim", 0.771), ("data_bpb", 4.1), ("token_rate_bpb", 0.93)]),
-            ("vq-vae", "vq-vae(codebook_size=512)", [("psnr", 24.5), ("capacity_bpb", 0.5625), ("tokens_per_image", 49), ("log2_vocab", 9), ("codebook_size", 512),
-                                                     ("usage", 0.93), ("perplexity", 410.2), ("ssim", 0.81), ("data_bpb", 4.1), ("token_rate_bpb", 0.51), ("deficit_bpb", 3.5375), ("train_seconds", 120)]),
+        let runs: [(String, String, [MetricValue])] = [
+            ("raw-patch", "raw-patch(bits=8, patch=4)", [(.psnr, .infinity), (.capacityBPB, 8), (.tokensPerImage, 49), (.log2Vocab, 128), (.ssim, 1), (.dataBPB, 4.1)]),
+            ("raw-patch", "raw-patch(bits=2, patch=4)", [(.psnr, 19.81), (.capacityBPB, 2), (.tokensPerImage, 49), (.log2Vocab, 32), (.ssim, 0.771), (.dataBPB, 4.1), (.tokenRateBPB, 0.93)]),
+            ("vq-vae", "vq-vae(codebook_size=512)", [(.psnr, 24.5), (.capacityBPB, 0.5625), (.tokensPerImage, 49), (.log2Vocab, 9), (.codebookSize, 512),
+                                                     (.usage, 0.93), (.perplexity, 410.2), (.ssim, 0.81), (.dataBPB, 4.1), (.tokenRateBPB, 0.51), (.deficitBPB, 3.5375), (.trainSeconds, 120)]),
         ]
         for (kind, label, results) in runs {
             let id = try store.beginRun(NewRun(experimentID: e, runKey: label, tokenizer: kind, label: label, dataset: "fashion-mnist",
                                                configJSON: "{}", seed: 0, codeVersion: "test"), params: [("dataset.channels", "1")])
             if kind == "vq-vae" {
                 for step in stride(from: 10, through: 100, by: 10) {
-                    try store.recordMetrics(runID: id, step: step, [("loss", 1 / Double(step)), ("usage", Double(step) / 100)])
+                    try store.recordMetrics(runID: id, step: step, [(.loss, 1 / Double(step)), (.evalUsage, Double(step) / 100)])
                 }
-                try store.recordMetrics(runID: id, step: 50, [("eval_psnr", 20)])
-                try store.recordMetrics(runID: id, step: 100, [("eval_psnr", 24)])
+                try store.recordMetrics(runID: id, step: 50, [(.evalPSNR, 20)])
+                try store.recordMetrics(runID: id, step: 100, [(.evalPSNR, 24)])
             }
             try store.finishRun(runID: id, results: results)
             ids.append(id)
@@ -42,8 +43,8 @@ final class ReportWriterTests: XCTestCase {
         let data = try ReportData.load(store: store, experiments: ["small"], filter: nil)
         let files = try ReportWriter.write(data, title: "small", to: dir)
         let svgFiles = files.filter { $0.hasSuffix(".svg") }
-        // rd, budget, and the curves with ≥ 2 points: loss, eval_psnr, usage.
-        XCTAssertEqual(Set(svgFiles.map { ($0 as NSString).lastPathComponent }), ["rd.svg", "budget.svg", "curve-loss.svg", "curve-eval_psnr.svg", "curve-usage.svg"])
+        // rd, budget, and the curves with ≥ 2 points: loss, eval_psnr, eval_usage (the usage curve real runs record).
+        XCTAssertEqual(Set(svgFiles.map { ($0 as NSString).lastPathComponent }), ["rd.svg", "budget.svg", "curve-loss.svg", "curve-eval_psnr.svg", "curve-eval_usage.svg"])
 
         // The HTML is well-formed (XML parser), self-contained, one <svg> per figure.
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
@@ -76,7 +77,7 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(c.cells[14 + 11], "0.930")       // token rate of run 2
         let md = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("| #3 | vq-vae | codebook_size=512 | 49 | 9 | 512 | 0.930 | 410.20 | 24.50 | 0.810 | 0.562 | 0.510 | 3.538 | 120 |"), md)
-        XCTAssertTrue(md.contains("**usage**: fraction of codes used"))
+        XCTAssertTrue(md.contains("**usage**: " + Metric.usage.definition))
     }
 
     func testRateDistortionChartMarksBudgetAndInfinity() throws {

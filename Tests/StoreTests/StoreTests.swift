@@ -1,5 +1,7 @@
 import XCTest
 @testable import Store
+import MetricCatalogue
+import GRDB
 
 final class StoreTests: XCTestCase {
     func newRun(_ store: ResultStore, _ exp: Int64, key: String = "k") throws -> Int64 {
@@ -11,12 +13,12 @@ final class StoreTests: XCTestCase {
         let store = try ResultStore()
         let exp = try store.createExperiment(name: "e", file: "e.toml", fileSHA256: "00")
         let run = try newRun(store, exp)
-        try store.recordMetrics(runID: run, step: 10, [("loss", 0.5), ("usage", 0.9)])
-        try store.recordMetrics(runID: run, step: 20, [("loss", 0.25)])
+        try store.recordMetrics(runID: run, step: 10, [(.loss, 0.5), (.evalUsage, 0.9)])
+        try store.recordMetrics(runID: run, step: 20, [(.loss, 0.25)])
         var s = try store.summary()
         XCTAssertEqual(s.rows.count, 1)
         XCTAssertEqual(s.rows[0][s.columns.firstIndex(of: "status")!], .text("running"))
-        try store.finishRun(runID: run, results: [("psnr", .infinity), ("capacity_bpb", 8), ("tokens_per_image", 49)],
+        try store.finishRun(runID: run, results: [(.psnr, .infinity), (.capacityBPB, 8), (.tokensPerImage, 49)],
                             artifacts: [("checkpoint", "x.safetensors")])
         s = try store.summary(experiment: "e")
         let row = Dictionary(uniqueKeysWithValues: zip(s.columns, s.rows[0]))
@@ -45,6 +47,28 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try store.query("SELECT nope FROM run")) { e in
             XCTAssertTrue(String(describing: e).contains("no such column"), String(describing: e))
         }
+    }
+
+    func testSummaryViewFollowsTheCatalogue() throws {
+        let store = try ResultStore()
+        let columns = try store.summary().columns
+        // Every catalogue metric with a summary column is a column, in catalogue order.
+        let expected = Metric.results.compactMap(\.summaryColumn)
+        XCTAssertEqual(columns.filter { expected.contains($0) }, expected)
+        XCTAssertEqual(expected, ["L", "log2V", "capacity_bpb", "token_rate_bpb", "data_bpb", "deficit_bpb", "psnr", "ssim", "lossless", "usage",
+                                  "perplexity", "train_seconds"])
+        XCTAssertTrue(columns.contains("blas_core"))
+    }
+
+    func testAnOutdatedSummaryViewIsRecreatedOnOpen() throws {
+        let path = NSTemporaryDirectory() + "tokbench-view-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        _ = try ResultStore(path: path)
+        // An older tokbench's view (fewer columns), as a database written before a catalogue change has.
+        let q = try DatabaseQueue(path: path)
+        try q.write { try $0.execute(sql: "DROP VIEW summary; CREATE VIEW summary AS SELECT id AS run_id FROM run") }
+        try q.close()
+        XCTAssertTrue(try ResultStore(path: path).summary().columns.contains("psnr"))
     }
 
     func testFileDatabaseUsesWALAndReopens() throws {

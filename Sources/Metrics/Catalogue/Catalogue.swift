@@ -1,0 +1,113 @@
+// Every metric tokbench records, declared once. Final results come from the evaluator and the
+// budget; step metrics from the training loop and the quantizers.
+extension Metric {
+    // MARK: fidelity (evaluator)
+    public static let psnr = Metric("psnr", title: "PSNR dB", unit: "dB", format: .decimals(2), direction: .higherIsBetter, summaryColumn: "psnr",
+        "mean over eval images of per-image 10*log10(255^2/MSE) on 8-bit reconstructions (round+clamp); an exact image counts at 10*log10(255^2*C*H*W) (one byte off by one); +inf only when every image is exact (lossless=1)")
+    public static let psnrOfMeanMSE = Metric("psnr_of_mean_mse", title: "PSNR of mean MSE", unit: "dB", format: .decimals(2), direction: .higherIsBetter,
+        "10*log10(255^2/mean MSE) over the eval set")
+    public static let mse = Metric("mse", title: "MSE", format: .general, direction: .lowerIsBetter,
+        "mean squared error of the 8-bit reconstructions over every eval byte (on 0…255)")
+    public static let exactFraction = Metric("exact_fraction", title: "exact images", format: .decimals(3), direction: .higherIsBetter,
+        "fraction of eval images reconstructed bit-exactly")
+    public static let lossless = Metric("lossless", title: "lossless", format: .integer, summaryColumn: "lossless",
+        "1 when every eval image is reconstructed bit-exactly, else 0")
+    public static let maxAbsError = Metric("max_abs_error", title: "max |error|", format: .integer, direction: .lowerIsBetter,
+        "largest absolute byte error over the eval set")
+    public static let ssim = Metric("ssim", title: "SSIM", format: .decimals(3), direction: .higherIsBetter, summaryColumn: "ssim",
+        "mean over eval images of SSIM (Gaussian 11x11, sigma 1.5, K1=0.01, K2=0.03, L=255, valid window positions, mean over channels)")
+
+    // MARK: tokens (evaluator)
+    public static let tokensPerImage = Metric("tokens_per_image", title: "L", format: .integer, summaryColumn: "L",
+        "L: tokens per image")
+    public static let log2Vocab = Metric("log2_vocab", title: "log2 V", format: .wholeOrDecimals(2), summaryColumn: "log2V",
+        "log2 of the vocabulary size V of one token")
+    public static let codebookSize = Metric("codebook_size", title: "V", format: .count,
+        "V, the vocabulary size of one token (recorded when log2 V <= 53)")
+    public static let capacityBPB = Metric("capacity_bpb", title: "capacity bpb", unit: "bits/byte", format: .decimals(3), summaryColumn: "capacity_bpb",
+        "L*log2(V)/(H*W*C) bits per raw byte")
+    public static let distinctTokens = Metric("distinct_tokens", title: "distinct tokens", format: .integer,
+        "number of distinct tokens in the eval token stream")
+    public static let usage = Metric("usage", title: "usage", format: .decimals(3), direction: .higherIsBetter, summaryColumn: "usage",
+        "fraction of the V codes used at least once on the eval set; for multi-word tokens (RVQ stages, raw-patch values) the mean over word positions of the fraction of that word's values used; only when a word has <= 2^24 values")
+    public static let perplexity = Metric("perplexity", title: "perplexity", format: .decimals(2), summaryColumn: "perplexity",
+        "2^(entropy of eval code frequencies), per word position and averaged")
+    public static let tokenRateBPB = Metric("token_rate_bpb", title: "token rate bpb", unit: "bits/byte", format: .decimals(3), summaryColumn: "token_rate_bpb",
+        "real bits of the eval token stream under tokbench's adaptive binary arithmetic coder (best of order-0 and left/up-neighbour context; one stream per word position, adaptive over the whole eval set) / raw eval bytes")
+    public static let tokenRateOrder0BPB = Metric("token_rate_order0_bpb", title: "token rate order-0 bpb", unit: "bits/byte", format: .decimals(3),
+        "real bits of the eval token stream under the order-0 adaptive model / raw eval bytes")
+    public static let tokenRateContextBPB = Metric("token_rate_context_bpb", title: "token rate context bpb", unit: "bits/byte", format: .decimals(3),
+        "real bits of the eval token stream under the left/up-neighbour context model / raw eval bytes")
+    public static let tokenEntropyBPB = Metric("token_entropy_bpb", title: "token entropy bpb", unit: "bits/byte", format: .decimals(3),
+        "order-0 empirical entropy of the eval words (per word position) x count / raw eval bytes")
+    public static let evalImages = Metric("eval_images", title: "eval images", format: .integer,
+        "number of eval images measured")
+    public static let evalSeconds = Metric("eval_seconds", title: "eval s", unit: "s", format: .decimals(1),
+        "wall time of encoding and decoding the eval images")
+
+    // MARK: budget
+    public static let dataBPB = Metric("data_bpb", title: "data bpb", unit: "bits/byte", format: .decimals(3), summaryColumn: "data_bpb",
+        "lossless bits per byte of the eval images: best of the coders run, each image coded alone (state reset, header included); per-coder figures as data_bpb_<coder>")
+    public static let deficitBPB = Metric("deficit_bpb", title: "deficit bpb", unit: "bits/byte", format: .decimals(3), summaryColumn: "deficit_bpb",
+        "data_bpb - capacity_bpb: bits per byte the tokenizer cannot carry")
+    public static let minLog2VLossless = Metric("min_log2v_lossless", title: "min log2 V lossless", format: .decimals(2),
+        "H*W*C*data_bpb/L: the smallest log2 V that could hold the data losslessly at this L")
+    /// The lossless rate of one coder ("tokbench-cold", "tokbench-fitted", "png").
+    public static func dataBPB(coder: String) -> Metric {
+        Metric("data_bpb_" + coder, title: "data bpb (\(coder))", unit: "bits/byte", format: .decimals(3),
+               "lossless bits per byte of the eval images under the \(coder) coder, each image coded alone")
+    }
+
+    // MARK: training
+    public static let trainSeconds = Metric("train_seconds", title: "train s", unit: "s", format: .integer, summaryColumn: "train_seconds",
+        "wall time of training (0 for tokenizers that do not learn)")
+    public static let loss = Metric("loss", title: "training loss", direction: .lowerIsBetter,
+        "training objective per step: reconstruction MSE on [-0.5, 0.5] plus the quantizer's loss terms (window mean over log_every steps)")
+    public static let reconMSE = Metric("recon_mse", title: "reconstruction MSE", direction: .lowerIsBetter,
+        "reconstruction MSE of the training batch on [-0.5, 0.5] (window mean)")
+    public static let batchUsage = Metric("batch_usage", title: "batch usage", format: .decimals(3),
+        "fraction of the word range used by the training batch (window mean)")
+    public static let batchPerplexity = Metric("batch_perplexity", title: "batch perplexity", format: .decimals(2),
+        "2^(entropy of the training batch's word frequencies) (window mean)")
+    public static let learningRate = Metric("lr", title: "learning rate", "learning rate at the step (after warm-up and schedule)")
+    public static let evalPSNR = Metric("eval_psnr", title: "eval PSNR (dB)", unit: "dB", format: .decimals(2), direction: .higherIsBetter,
+        "PSNR on the first 500 eval images at an evaluation step during training")
+    public static let evalUsage = Metric("eval_usage", title: "codebook usage (fraction)", format: .decimals(3), direction: .higherIsBetter,
+        "usage on the first 500 eval images at an evaluation step during training")
+    public static let commitLoss = Metric("commit_loss", title: "commitment loss", isLossTerm: true,
+        "weighted commitment loss beta*||z - sg(e)||^2 / numel of the training batch (window mean)")
+    public static let codebookLoss = Metric("codebook_loss", title: "codebook loss", isLossTerm: true,
+        "codebook loss ||sg(z) - e||^2 / numel when codes learn by gradient (window mean)")
+    public static let entropyLoss = Metric("entropy_loss", title: "entropy loss", isLossTerm: true,
+        "LFQ entropy penalty: weight * (per-sample entropy - gamma * batch entropy) (window mean)")
+    public static let sampleEntropy = Metric("sample_entropy", title: "per-sample entropy",
+        "LFQ: mean over tokens of the entropy (nats) of the code distribution softmax(2 u·c / tau) (window mean)")
+    public static let codebookEntropy = Metric("codebook_entropy", title: "codebook entropy",
+        "LFQ: entropy (nats) of the batch-averaged code distribution (window mean)")
+    public static let restarts = Metric("restarts", title: "dead-code restarts",
+        "codes re-seeded from encoder outputs at the step (window mean)")
+    public static let activeStages = Metric("active_stages", title: "active RVQ stages",
+        "residual stages used by the training batch (quantizer dropout; window mean)")
+
+    /// Final results, in the order of the catalogue (reports, summary view, definitions).
+    public static let results: [Metric] = [
+        .tokensPerImage, .log2Vocab, .capacityBPB, .tokenRateBPB, .dataBPB, .deficitBPB, .psnr, .ssim, .lossless, .usage, .perplexity, .trainSeconds,
+        .codebookSize, .psnrOfMeanMSE, .mse, .exactFraction, .maxAbsError, .distinctTokens, .tokenRateOrder0BPB, .tokenRateContextBPB,
+        .tokenEntropyBPB, .minLog2VLossless, .evalImages, .evalSeconds,
+    ]
+    /// Per-step training metrics.
+    public static let steps: [Metric] = [
+        .loss, .reconMSE, .evalPSNR, .evalUsage, .batchUsage, .batchPerplexity, .learningRate, .commitLoss, .codebookLoss, .entropyLoss, .sampleEntropy, .codebookEntropy, .restarts, .activeStages,
+    ]
+    /// Training curves the reports draw, in order.
+    public static let curves: [Metric] = [.loss, .evalPSNR, .evalUsage, .reconMSE]
+    /// Every metric of the catalogue.
+    public static var all: [Metric] { results + steps }
+
+    /// The catalogue entry of a stored key (data_bpb_<coder> included), nil for a key tokbench does not define.
+    public static func named(_ key: String) -> Metric? {
+        if let m = all.first(where: { $0.key == key }) { return m }
+        if key.hasPrefix("data_bpb_") { return dataBPB(coder: String(key.dropFirst("data_bpb_".count))) }
+        return nil
+    }
+}
