@@ -20,12 +20,12 @@ public enum Doctor {
                 let verdict = try store.integrityCheck()
                 out.append(Finding(ok: verdict == "ok", what: "database \(databasePath): integrity_check says \(verdict)"))
                 out.append(Finding(ok: true, what: "database journal mode: \(try store.journalMode())"))
-                let counts = try store.query("SELECT status, count(*) FROM run GROUP BY status ORDER BY status").rows
-                out.append(Finding(ok: true, what: "runs: " + (counts.isEmpty ? "none" : counts.map { "\($0[1]) \($0[0])" }.joined(separator: ", "))))
-                let stale = try store.query("SELECT count(*) FROM run WHERE status = 'running'").rows.first?.first?.description ?? "0"
-                if stale != "0" { out.append(Finding(ok: true, what: "\(stale) run(s) marked running (live elsewhere, or interrupted: the next `run` marks dead ones interrupted; `run --resume` continues them)")) }
-                let missing = try store.query("SELECT run_id, path FROM artifact").rows.filter { !fm.fileExists(atPath: $0[1].description) }
-                if !missing.isEmpty { out.append(Finding(ok: true, what: "\(missing.count) recorded artifact file(s) no longer exist (e.g. \(missing[0][1]))")) }
+                let counts = try store.runCountsByStatus()
+                out.append(Finding(ok: true, what: "runs: " + (counts.isEmpty ? "none" : counts.map { "\($0.count) \($0.status)" }.joined(separator: ", "))))
+                let stale = counts.first { $0.status == RunStatus.running.rawValue }?.count ?? 0
+                if stale > 0 { out.append(Finding(ok: true, what: "\(stale) run(s) marked running (live elsewhere, or interrupted: the next `run` marks dead ones interrupted; `run --resume` continues them)")) }
+                let missing = try store.artifacts().filter { !fm.fileExists(atPath: $0.path) }
+                if !missing.isEmpty { out.append(Finding(ok: true, what: "\(missing.count) recorded artifact file(s) no longer exist (e.g. \(missing[0].path))")) }
             } catch {
                 out.append(Finding(ok: false, what: "database \(databasePath): \(error)"))
             }

@@ -44,47 +44,13 @@ public struct ReportData {
     /// optionally narrowed by a SQL condition on the `summary` view (e.g. "tokenizer = 'vq-vae'");
     /// finished runs only.
     public static func load(store: ResultStore, experiments: [String], filter: String?) throws -> ReportData {
-        var conditions = ["status = 'finished'"]
-        if !experiments.isEmpty {
-            let names = experiments.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
-            conditions.append("run_id IN (SELECT r.id FROM run r WHERE r.experiment_id IN (SELECT max(id) FROM experiment WHERE name IN (\(names)) GROUP BY name))")
+        let stored = try store.runs(try store.finishedRunIDs(latestOf: experiments, where: filter))
+        let runs = stored.map { s in
+            ReportRun(id: s.run.id!, experiment: s.experiment, kind: s.run.tokenizer, label: s.run.label, dataset: s.run.dataset,
+                      status: s.run.status, codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts)
         }
-        if let f = filter, !f.isEmpty { conditions.append("(\(f))") }
-        let ids = try store.query("SELECT run_id FROM summary WHERE " + conditions.joined(separator: " AND ") + " ORDER BY run_id")
-            .rows.compactMap { if case .integer(let v) = $0[0] { return v }; return nil }
-        var runs: [ReportRun] = []
-        var metrics: [Int64: [String: [(step: Int, value: Double)]]] = [:]
-        for id in ids {
-            let r = try store.query("SELECT e.name, r.tokenizer, r.label, r.dataset, r.status, r.code_version FROM run r JOIN experiment e ON e.id = r.experiment_id WHERE r.id = ?", arguments: [String(id)]).rows[0]
-            var run = ReportRun(id: id, experiment: r[0].description, kind: r[1].description, label: r[2].description, dataset: r[3].description,
-                                status: r[4].description, codeVersion: r[5].description, results: [:], params: [:], artifacts: [:])
-            for row in try store.query("SELECT key, value FROM result WHERE run_id = ?", arguments: [String(id)]).rows {
-                run.results[row[0].description] = row[1].doubleValue
-            }
-            for row in try store.query("SELECT key, value FROM param WHERE run_id = ?", arguments: [String(id)]).rows {
-                run.params[row[0].description] = row[1].description
-            }
-            for row in try store.query("SELECT kind, path FROM artifact WHERE run_id = ?", arguments: [String(id)]).rows {
-                run.artifacts[row[0].description] = row[1].description
-            }
-            var m: [String: [(step: Int, value: Double)]] = [:]
-            for row in try store.query("SELECT key, step, value FROM metric WHERE run_id = ? ORDER BY key, step", arguments: [String(id)]).rows {
-                if case .integer(let step) = row[1], let v = row[2].doubleValue { m[row[0].description, default: []].append((Int(step), v)) }
-            }
-            metrics[id] = m
-            runs.append(run)
-        }
-        let defs = try store.query("SELECT key, text FROM definition ORDER BY key").rows.map { (key: $0[0].description, text: $0[1].description) }
+        let metrics = Dictionary(uniqueKeysWithValues: stored.map { ($0.run.id!, $0.curves) })
+        let defs = try store.definitions().map { (key: $0.key, text: $0.text) }
         return ReportData(runs: runs, metrics: metrics, definitions: defs)
-    }
-}
-
-extension QueryValue {
-    var doubleValue: Double? {
-        switch self {
-        case .real(let v): return v
-        case .integer(let v): return Double(v)
-        default: return nil
-        }
     }
 }

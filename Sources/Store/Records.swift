@@ -1,3 +1,84 @@
+// Plain record types, one per table (GRDB). Column names are the tables' (Migrations.swift);
+// only the store reads and writes them.
+import GRDB
+
+public struct ExperimentRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "experiment"
+    public var id: Int64?
+    public var name: String
+    public var file: String
+    public var fileSHA256: String
+    public var createdAt: String
+    enum CodingKeys: String, CodingKey { case id, name, file, fileSHA256 = "file_sha256", createdAt = "created_at" }
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A run: what identifies it, how to reproduce it, and where it stands.
+public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "run"
+    public var id: Int64?
+    public var experimentID: Int64
+    public var runKey: String          // stable identity within the experiment (resume, merge)
+    public var tokenizer: String       // registry kind
+    public var label: String
+    public var dataset: String
+    public var configJSON: String
+    public var seed: Int64             // the UInt64 seed's bit pattern
+    public var status: String
+    public var error: String?
+    public var startedAt: String
+    public var finishedAt: String?
+    public var codeVersion: String
+    public var host: String
+    public var pid: Int64
+    enum CodingKeys: String, CodingKey {
+        case id, experimentID = "experiment_id", runKey = "run_key", tokenizer, label, dataset, configJSON = "config_json", seed, status, error,
+             startedAt = "started_at", finishedAt = "finished_at", codeVersion = "code_version", host, pid
+    }
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    public var runStatus: RunStatus { RunStatus(rawValue: status) ?? .failed }
+}
+
+public struct ParamRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "param"
+    public var runID: Int64, key: String, value: String
+    enum CodingKeys: String, CodingKey { case runID = "run_id", key, value }
+}
+
+/// One point of a training curve.
+public struct MetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "metric"
+    public var runID: Int64, step: Int, key: String, value: Double?
+    enum CodingKeys: String, CodingKey { case runID = "run_id", step, key, value }
+}
+
+/// One final number of a run.
+public struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "result"
+    public var runID: Int64, key: String, value: Double?
+    enum CodingKeys: String, CodingKey { case runID = "run_id", key, value }
+}
+
+public struct ArtifactRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "artifact"
+    public var runID: Int64, kind: String, path: String
+    enum CodingKeys: String, CodingKey { case runID = "run_id", kind, path }
+}
+
+public struct DefinitionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "definition"
+    public var key: String, text: String
+}
+
+/// The cached lossless rate of an eval split under one coder.
+public struct DataRateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "data_rate"
+    public var datasetKey: String, coder: String, bits: Int, bytes: Int, images: Int, seconds: Double, codeVersion: String, createdAt: String
+    enum CodingKeys: String, CodingKey {
+        case datasetKey = "dataset_key", coder, bits, bytes, images, seconds, codeVersion = "code_version", createdAt = "created_at"
+    }
+}
+
 /// A run about to start: what identifies it and how to reproduce it.
 public struct NewRun: Sendable {
     public var experimentID: Int64
@@ -13,6 +94,16 @@ public struct NewRun: Sendable {
         self.experimentID = experimentID; self.runKey = runKey; self.tokenizer = tokenizer; self.label = label
         self.dataset = dataset; self.configJSON = configJSON; self.seed = seed; self.codeVersion = codeVersion
     }
+}
+
+/// A finished (or any) run with everything recorded about it, as reports read it.
+public struct StoredRun: Sendable {
+    public var run: RunRecord
+    public var experiment: String
+    public var results: [String: Double]
+    public var params: [String: String]
+    public var artifacts: [String: String]
+    public var curves: [String: [(step: Int, value: Double)]]
 }
 
 /// The result of a free-form query: column names and rows of optional text/number values.

@@ -43,60 +43,46 @@ public final class ResultStore: @unchecked Sendable {
 
     public func createExperiment(name: String, file: String, fileSHA256: String) throws -> Int64 {
         try write { db in
-            try db.execute(sql: "INSERT INTO experiment (name, file, file_sha256, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, file, fileSHA256, Self.now()])
-            return db.lastInsertedRowID
+            var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
+            try e.insert(db)
+            return e.id!
         }
     }
 
     /// Records the definitions that give results their meaning (latest text wins).
     public func recordDefinitions(_ metrics: [Metric]) throws {
-        try write { db in
-            for m in metrics { try db.execute(sql: "INSERT OR REPLACE INTO definition (key, text) VALUES (?, ?)", arguments: [m.key, m.definition]) }
-        }
+        try write { db in for m in metrics { try DefinitionRecord(key: m.key, text: m.definition).save(db) } }
     }
 
     /// Inserts a run as `running` with its params, in one transaction.
     public func beginRun(_ run: NewRun, params: [(key: String, value: String)]) throws -> Int64 {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO run (experiment_id, run_key, tokenizer, label, dataset, config_json, seed, status, started_at, code_version, host, pid)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
-                """, arguments: [run.experimentID, run.runKey, run.tokenizer, run.label, run.dataset, run.configJSON,
-                                 Int64(bitPattern: run.seed), Self.now(), run.codeVersion, Self.host, Int64(getpid())])
-            let id = db.lastInsertedRowID
-            for p in params {
-                try db.execute(sql: "INSERT OR REPLACE INTO param (run_id, key, value) VALUES (?, ?, ?)", arguments: [id, p.key, p.value])
-            }
-            return id
+            var r = RunRecord(id: nil, experimentID: run.experimentID, runKey: run.runKey, tokenizer: run.tokenizer, label: run.label,
+                              dataset: run.dataset, configJSON: run.configJSON, seed: Int64(bitPattern: run.seed), status: RunStatus.running.rawValue,
+                              error: nil, startedAt: Self.now(), finishedAt: nil, codeVersion: run.codeVersion, host: Self.host, pid: Int64(getpid()))
+            try r.insert(db)
+            for p in params { try ParamRecord(runID: r.id!, key: p.key, value: p.value).save(db) }
+            return r.id!
         }
     }
 
     public func recordParams(runID: Int64, _ params: [(key: String, value: String)]) throws {
-        try write { db in
-            for p in params {
-                try db.execute(sql: "INSERT OR REPLACE INTO param (run_id, key, value) VALUES (?, ?, ?)", arguments: [runID, p.key, p.value])
-            }
-        }
+        try write { db in for p in params { try ParamRecord(runID: runID, key: p.key, value: p.value).save(db) } }
     }
 
     /// One artifact, recorded at once (checkpoints are recorded when written, so a killed run can resume).
     public func recordArtifact(runID: Int64, kind: String, path: String) throws {
-        try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO artifact (run_id, kind, path) VALUES (?, ?, ?)", arguments: [runID, kind, path])
-        }
+        try write { db in try ArtifactRecord(runID: runID, kind: kind, path: path).save(db) }
     }
 
     /// Runs of the most recent experiment of this name: run_key → (id, status, checkpoint path).
     public func latestRuns(experiment name: String) throws -> (experimentID: Int64, runs: [String: (id: Int64, status: RunStatus, checkpoint: String?)])? {
-        try db.read { db in
-            guard let eid = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ? ORDER BY id DESC LIMIT 1", arguments: [name]) else { return nil }
+        try read { db in
+            guard let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db), let eid = e.id else { return nil }
             var out: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT r.id, r.run_key, r.status, (SELECT path FROM artifact a WHERE a.run_id = r.id AND a.kind = 'checkpoint') AS ckpt
-                FROM run r WHERE r.experiment_id = ? ORDER BY r.id
-                """, arguments: [eid]) {
-                out[row["run_key"]] = (row["id"], RunStatus(rawValue: row["status"]) ?? .failed, row["ckpt"])
+            for r in try RunRecord.filter(Column("experiment_id") == eid).order(Column("id")).fetchAll(db) {
+                let ckpt = try ArtifactRecord.filter(Column("run_id") == r.id! && Column("kind") == "checkpoint").fetchOne(db)?.path
+                out[r.runKey] = (r.id!, r.runStatus, ckpt)
             }
             return (eid, out)
         }
@@ -104,74 +90,111 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Takes an unfinished run up again in this process.
     public func reopenRun(runID: Int64) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE run SET status = 'running', error = NULL, finished_at = NULL, pid = ?, host = ? WHERE id = ?",
-                           arguments: [Int64(getpid()), Self.host, runID])
+        try updateRun(runID) { r in
+            r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
         }
     }
 
     /// Cached lossless rates of an eval split, by coder: (bits, bytes).
     public func dataRates(key: String) throws -> [String: (bits: Int, bytes: Int)] {
-        try db.read { db in
+        try read { db in
             var out: [String: (bits: Int, bytes: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT coder, bits, bytes FROM data_rate WHERE dataset_key = ?", arguments: [key]) {
-                out[row["coder"]] = (row["bits"], row["bytes"])
-            }
+            for r in try DataRateRecord.filter(Column("dataset_key") == key).fetchAll(db) { out[r.coder] = (r.bits, r.bytes) }
             return out
         }
     }
 
     public func saveDataRate(key: String, coder: String, bits: Int, bytes: Int, images: Int, seconds: Double, codeVersion: String) throws {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO data_rate (dataset_key, coder, bits, bytes, images, seconds, code_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [key, coder, bits, bytes, images, seconds, codeVersion, Self.now()])
+            try DataRateRecord(datasetKey: key, coder: coder, bits: bits, bytes: bytes, images: images, seconds: seconds,
+                               codeVersion: codeVersion, createdAt: Self.now()).save(db)
         }
     }
 
     /// Per-step training metrics.
     public func recordMetrics(runID: Int64, step: Int, _ values: [MetricValue]) throws {
-        try write { db in
-            for v in values {
-                try db.execute(sql: "INSERT OR REPLACE INTO metric (run_id, step, key, value) VALUES (?, ?, ?, ?)",
-                               arguments: [runID, step, v.metric.key, v.value])
-            }
-        }
+        try write { db in for v in values { try MetricRecord(runID: runID, step: step, key: v.metric.key, value: v.value).save(db) } }
     }
 
     /// Final results and artifacts, and status `finished`, in one transaction.
     public func finishRun(runID: Int64, results: [MetricValue], artifacts: [(kind: String, path: String)] = []) throws {
         try write { db in
-            for r in results {
-                try db.execute(sql: "INSERT OR REPLACE INTO result (run_id, key, value) VALUES (?, ?, ?)", arguments: [runID, r.metric.key, r.value])
-            }
-            for a in artifacts {
-                try db.execute(sql: "INSERT OR REPLACE INTO artifact (run_id, kind, path) VALUES (?, ?, ?)", arguments: [runID, a.kind, a.path])
-            }
-            try db.execute(sql: "UPDATE run SET status = 'finished', finished_at = ? WHERE id = ?", arguments: [Self.now(), runID])
+            for r in results { try ResultRecord(runID: runID, key: r.metric.key, value: r.value).save(db) }
+            for a in artifacts { try ArtifactRecord(runID: runID, kind: a.kind, path: a.path).save(db) }
+            try Self.update(db, runID) { $0.status = RunStatus.finished.rawValue; $0.finishedAt = Self.now() }
         }
     }
 
     public func failRun(runID: Int64, reason: String) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE run SET status = 'failed', error = ?, finished_at = ? WHERE id = ?", arguments: [reason, Self.now(), runID])
-        }
+        try updateRun(runID) { $0.status = RunStatus.failed.rawValue; $0.error = reason; $0.finishedAt = Self.now() }
     }
 
     /// Marks runs of this host left `running` by a process that no longer exists as `interrupted`.
     @discardableResult
     public func markInterruptedRuns() throws -> Int {
         try write { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, pid FROM run WHERE status = 'running' AND host = ?", arguments: [Self.host])
             var n = 0
-            for row in rows {
-                let pid: Int64 = row["pid"]
-                if pid != Int64(getpid()) && kill(pid_t(pid), 0) != 0 && errno == ESRCH {
-                    try db.execute(sql: "UPDATE run SET status = 'interrupted' WHERE id = ?", arguments: [row["id"] as Int64])
+            for var r in try RunRecord.filter(Column("status") == RunStatus.running.rawValue && Column("host") == Self.host).fetchAll(db) {
+                if r.pid != Int64(getpid()) && kill(pid_t(r.pid), 0) != 0 && errno == ESRCH {
+                    r.status = RunStatus.interrupted.rawValue
+                    try r.update(db)
                     n += 1
                 }
             }
             return n
         }
+    }
+
+    // MARK: typed reads (reports, doctor)
+
+    /// Ids of finished runs of the latest experiment of each given name (all experiments when none is
+    /// given), narrowed by an optional SQL condition on the `summary` view, in run order.
+    public func finishedRunIDs(latestOf experiments: [String], where condition: String?) throws -> [Int64] {
+        var conditions = ["status = 'finished'"]
+        var arguments: [String] = []
+        if !experiments.isEmpty {
+            conditions.append("run_id IN (SELECT r.id FROM run r WHERE r.experiment_id IN (SELECT max(id) FROM experiment WHERE name IN ("
+                              + experiments.map { _ in "?" }.joined(separator: ", ") + ") GROUP BY name))")
+            arguments = experiments
+        }
+        if let c = condition, !c.isEmpty { conditions.append("(\(c))") }
+        return try query("SELECT run_id FROM summary WHERE " + conditions.joined(separator: " AND ") + " ORDER BY run_id", arguments: arguments)
+            .rows.compactMap { if case .integer(let v) = $0[0] { return v }; return nil }
+    }
+
+    /// Everything recorded about these runs (missing ids are skipped).
+    public func runs(_ ids: [Int64]) throws -> [StoredRun] {
+        try read { db in
+            try ids.compactMap { id -> StoredRun? in
+                guard let r = try RunRecord.fetchOne(db, key: id), let e = try ExperimentRecord.fetchOne(db, key: r.experimentID) else { return nil }
+                var out = StoredRun(run: r, experiment: e.name, results: [:], params: [:], artifacts: [:], curves: [:])
+                for x in try ResultRecord.filter(Column("run_id") == id).fetchAll(db) { out.results[x.key] = x.value }
+                for p in try ParamRecord.filter(Column("run_id") == id).fetchAll(db) { out.params[p.key] = p.value }
+                for a in try ArtifactRecord.filter(Column("run_id") == id).fetchAll(db) { out.artifacts[a.kind] = a.path }
+                for m in try MetricRecord.filter(Column("run_id") == id).order(Column("key"), Column("step")).fetchAll(db) {
+                    if let v = m.value { out.curves[m.key, default: []].append((m.step, v)) }
+                }
+                return out
+            }
+        }
+    }
+
+    /// The recorded definitions, by key.
+    public func definitions() throws -> [DefinitionRecord] {
+        try read { db in try DefinitionRecord.order(Column("key")).fetchAll(db) }
+    }
+
+    /// Number of runs by status.
+    public func runCountsByStatus() throws -> [(status: String, count: Int)] {
+        try read { db in
+            try Row.fetchAll(db, RunRecord.select(Column("status"), count(Column("id")).forKey("n")).group(Column("status")).order(Column("status")))
+                .map { ($0["status"], $0["n"]) }
+        }
+    }
+
+    /// Every recorded artifact.
+    public func artifacts() throws -> [ArtifactRecord] {
+        try read { db in try ArtifactRecord.fetchAll(db) }
     }
 
     /// Runs a read-only SQL statement and returns its rows.
@@ -221,6 +244,20 @@ public final class ResultStore: @unchecked Sendable {
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try db.write(body) } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.read(body) } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
+    }
+
+    private func updateRun(_ id: Int64, _ change: (inout RunRecord) -> Void) throws {
+        try write { db in try Self.update(db, id, change) }
+    }
+
+    private static func update(_ db: Database, _ id: Int64, _ change: (inout RunRecord) -> Void) throws {
+        guard var r = try RunRecord.fetchOne(db, key: id) else { throw StoreError("run \(id) does not exist") }
+        change(&r)
+        try r.update(db)
     }
 
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
