@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // tokbench — compare image tokenizers under an information budget.
-// Modules (one job each, data flows one way):
-//   CBLAS/CPNG/CZlib (system shims) → Kernels → Layers → Tokenizers
-//   Datasets → Tokenizers → Evaluation (uses Coding) → Store → Reports → Harness → tokbench (CLI)
+// ARCHITECTURE.md is the map. Data flows one way:
+//   dataset → tokenizer (encode → tokens → decode) → evaluator → store → report.
+// Each target's dependencies are exactly what its sources import (scripts/check-layout.sh checks it).
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -18,35 +18,49 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // System-library shims.
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("turbojpeg")]),
-
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "MetricCatalogue", path: "Sources/Metrics/Catalogue"),
+        // Engine.
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimize),
+        // Vocabulary shared by every stage: typed settings, the metric catalogue.
+        .target(name: "Settings"),
+        .target(name: "MetricCatalogue", path: "Sources/Metrics/Catalogue"),
+        // Stages, in the order data flows.
         .target(name: "Datasets", dependencies: ["Kernels", "CPNG", "CZlib", "CJPEG"], swiftSettings: optimize),
+        .target(name: "Backbones", dependencies: ["Kernels", "Layers", "Settings"], swiftSettings: optimize),
+        .target(name: "Quantizers", dependencies: ["Kernels", "Layers", "Settings", "MetricCatalogue"], swiftSettings: optimize),
+        .target(name: "Tokenizers", dependencies: ["Kernels", "Layers", "Backbones", "Quantizers", "Settings", "MetricCatalogue", "Datasets"],
+                swiftSettings: optimize),
+        .target(name: "Training", dependencies: ["Kernels", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimize),
-        .target(name: "Tokenizers", dependencies: ["MetricCatalogue", "Layers", "Kernels", "Datasets"], swiftSettings: optimize),
-        .target(name: "Evaluation", dependencies: ["MetricCatalogue", "Tokenizers", "Datasets", "Coding", "CPNG"], swiftSettings: optimize),
+        .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding"], path: "Sources/Metrics",
+                exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Reports", dependencies: ["MetricCatalogue", "Store", "Evaluation", "Datasets"]),
-        .target(name: "Harness", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Tokenizers", "Evaluation", "Coding", "Store", "Reports"]),
+        .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store"]),
+        .target(name: "Reports", dependencies: ["MetricCatalogue", "Datasets", "Store"]),
+        .target(name: "Tools", dependencies: ["Kernels", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments"],
+                swiftSettings: optimize),
         .executableTarget(name: "tokbench", dependencies: [
-            "Harness", "Store", "Evaluation", "Reports", "Datasets", "Tokenizers", "Layers", "Kernels",
+            "Kernels", "Datasets", "Tokenizers", "Store", "Experiments", "Reports", "Tools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "Layers", "Kernels"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Backbones", "Tokenizers", "Settings", "Datasets", "MetricCatalogue"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Backbones", "Quantizers", "Settings", "Training", "Datasets", "Layers",
+                                                            "Kernels"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["MetricCatalogue", "Evaluation", "Tokenizers", "Datasets", "Kernels"]),
+        .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Store", "Tokenizers", "Coding", "Datasets", "Kernels"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),
     ],
     swiftLanguageModes: [.v5]
@@ -55,7 +69,7 @@ let package = Package(
 // Fuzz targets (scripts/fuzz.sh): only with TOKBENCH_FUZZ=1, built with --sanitize=fuzzer.
 import Foundation
 if ProcessInfo.processInfo.environment["TOKBENCH_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "Fuzz", dependencies: ["Coding", "Datasets", "Harness"],
+    package.targets.append(.executableTarget(name: "Fuzz", dependencies: ["Coding", "Datasets", "Experiments"],
                                              swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     package.products.append(.executable(name: "tokbench-fuzz", targets: ["Fuzz"]))
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch peer of tokbench's CPU engine benchmark (Layers.benchmarkBackbone).
 
-Same model: the reference backbone of DESIGN.md (h=128, r=32, D=64, n=2) on 32x32x3 inputs, batch 64,
-with a K=512 nearest-code VQ bottleneck (straight-through, codebook + 0.25 commitment loss).
+Same model as `tokbench bench train/infer` (Tools/EngineBench.swift), which is what `tokbench run` trains for
+kind = "vq-vae" with ema, kmeans_init and restart off: the reference backbone of ARCHITECTURE.md (h=128, r=32,
+D=64, n=2) on 32x32x3 inputs, batch 64, with a K=512 nearest-code VQ bottleneck (straight-through,
+codebook + 0.25 commitment loss).
 Train step = forward, MSE, backward, Adam. Parameter names match tokbench's safetensors names
 (encoder.0.weight, encoder.5.block.1.weight, quantizer.embedding.weight, decoder.4.weight, ...).
 
@@ -104,22 +106,25 @@ def write_safetensors(path, tensors, metadata=None):
 
 
 def export_check(path, spec):
-    """Writes a small model's weights, an input, PyTorch's reconstruction and the MSE gradients, so tokbench's
-    engine can be cross-checked against PyTorch. spec = "C,h,r,D,n,B,H,W". The default is the committed fixture
+    """Writes a small model's weights, an input, PyTorch's reconstruction and the gradients of the training
+    loss (MSE + VQ codebook and commitment losses), so tokbench's engine can be cross-checked against PyTorch
+    on the model `tokbench run` trains (kind = "vq-vae" with ema, kmeans_init and restart off).
+    spec = "C,h,r,D,n,B,H,W,K". The default is the committed fixture
     Tests/LayersTests/Fixtures/pytorch-parity.safetensors (regenerate: --export-check PATH).
-    Weights are Kaiming-normal with biases in [0, 0.2], so few ReLUs are dead and every encoder tensor gets
-    gradients large enough to expose a wrong backward (PyTorch's default init at these widths leaves most
-    encoder gradients at 0 or ~1e-7)."""
-    C, h, r, D, n, B, H, W = (int(v) for v in spec.split(","))
+    Conv weights are Kaiming-normal with biases in [0, 0.2], so few ReLUs are dead and every encoder tensor
+    gets gradients large enough to expose a wrong backward (PyTorch's default init at these widths leaves
+    most encoder gradients at 0 or ~1e-7); the K codes are N(0, 1), so nearest-code choices are clear-cut."""
+    C, h, r, D, n, B, H, W, K = (int(v) for v in spec.split(","))
     torch.manual_seed(0)
-    model = Autoencoder(C=C, h=h, r=r, D=D, n=n, K=0)
+    model = Autoencoder(C=C, h=h, r=r, D=D, n=n, K=K)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             nn.init.uniform_(m.bias, 0.0, 0.2)
+    nn.init.normal_(model.quantizer.embedding.weight)
     x = torch.rand(B, C, H, W) - 0.5
-    xhat, _ = model(x)
-    F.mse_loss(xhat, x).backward()
+    xhat, vq = model(x)
+    (F.mse_loss(xhat, x) + vq).backward()
     tensors = dict(model.state_dict())
     tensors["input"] = x
     tensors["reconstruction"] = xhat
@@ -132,7 +137,7 @@ def export_check(path, spec):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--export-check", metavar="PATH", help="write a cross-check file and exit")
-    ap.add_argument("--check-spec", default="3,8,4,4,2,2,8,8", help="C,h,r,D,n,B,H,W of the cross-check model")
+    ap.add_argument("--check-spec", default="3,8,4,4,2,2,8,8,16", help="C,h,r,D,n,B,H,W,K of the cross-check model")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=64)

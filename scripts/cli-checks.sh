@@ -28,6 +28,10 @@ expect_error() {
   ok
 }
 
+# The house rules a script can check (ARCHITECTURE.md): Package.swift matches the imports, SQL only in
+# the store, metric keys only in the catalogue, no tracked file over 1 MB.
+if python3 "$(dirname "$0")/check-layout.py" >"$tmp/layout" 2>&1; then ok; else bad "$(grep FAIL "$tmp/layout" | head -5)"; fi
+
 cat >"$tmp/typo.toml" <<'T'
 name = "typo"
 [dataset]

@@ -87,7 +87,7 @@ public struct Dataset: Sendable {
     }
 
     /// Downsampled ImageNet npz: train = train_data_batch_* (capped by `train_images`, taken in
-    /// file order), eval = `eval_images` of val_data.npz chosen by the seed.
+    /// batch-number order: 1, 2, …, 10), eval = `eval_images` of val_data.npz chosen by the seed.
     static func loadImageNet64(_ spec: DatasetSpec) throws -> Dataset {
         let files = try spec.imagenetFiles()
         var parts: [ImageBatch] = [], have = 0

@@ -69,18 +69,38 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         ((1...5).map { (path as NSString).appendingPathComponent("data_batch_\($0).bin") }, (path as NSString).appendingPathComponent("test_batch.bin"))
     }
 
-    /// Train batches (train_data_batch_*.npz under `path`) and the validation file (val_data.npz
-    /// under `path` or a sibling Imagenet64_val_npz folder).
+    /// Train batches (train_data_batch_*.npz under `path`) in batch-number order (1, 2, …, 10,
+    /// not the string order 1, 10, 2, …), and the validation file (val_data.npz under `path` or
+    /// a sibling Imagenet64_val_npz folder).
     func imagenetFiles() throws -> (train: [String], eval: String) {
         let fm = FileManager.default
         guard let all = fm.enumerator(atPath: path)?.allObjects as? [String] else { throw DatasetError(path, "not a folder") }
         let train = all.filter { ($0 as NSString).lastPathComponent.hasPrefix("train_data_batch_") && $0.hasSuffix(".npz") }
-            .map { (path as NSString).appendingPathComponent($0) }.sorted()
+            .map { (path as NSString).appendingPathComponent($0) }
+            .sorted(by: Self.imagenetBatchOrder)
         let candidates = all.filter { ($0 as NSString).lastPathComponent == "val_data.npz" }.map { (path as NSString).appendingPathComponent($0) }
             + [((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Imagenet64_val_npz/val_data.npz")]
         guard let eval = candidates.first(where: { fm.fileExists(atPath: $0) }) else {
             throw DatasetError(path, "no val_data.npz here or in ../Imagenet64_val_npz")
         }
         return (train, eval)
+    }
+
+    /// The N of ".../train_data_batch_N.npz", or nil when N is not a number.
+    static func imagenetBatchNumber(_ file: String) -> Int? {
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let prefix = "train_data_batch_"
+        guard name.hasPrefix(prefix) else { return nil }
+        return Int(name.dropFirst(prefix.count))
+    }
+
+    /// Numbered batches by number (ties and unnumbered names by path, after the numbered ones).
+    static func imagenetBatchOrder(_ a: String, _ b: String) -> Bool {
+        switch (imagenetBatchNumber(a), imagenetBatchNumber(b)) {
+        case let (x?, y?) where x != y: return x < y
+        case (.some, .none): return true
+        case (.none, .some): return false
+        default: return a < b
+        }
     }
 }

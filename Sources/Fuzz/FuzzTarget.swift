@@ -4,7 +4,7 @@
 import Foundation
 import Coding
 import Datasets
-import Harness
+import Experiments
 
 let fuzzTarget = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "png"
 let scratch = NSTemporaryDirectory() + "tokbench-fuzz-\(getpid()).npz"

@@ -3,23 +3,24 @@ import Foundation
 import Datasets
 import Kernels
 import Layers
+import Backbones
+import Quantizers
 
-/// A learned tokenizer: the reference backbone (DESIGN.md) around a quantizer.
+/// A learned tokenizer: the reference backbone (Backbones/) around a quantizer (Quantizers/).
 ///   images [B, C, H, W] → x = pixel/255 − 0.5, channel-major [C, B, H, W]
 ///   → Encoder → z [D, B, h, w] → Quantizer → words [B, L, S] (L = h·w)
 ///   → dequantize → ẑ → Decoder → x̂ → round(255·(x̂ + 0.5)) clamped to 0…255.
 /// VQ-VAE, FSQ, LFQ and residual VQ differ only in the quantizer.
-public final class LatentTokenizer: Tokenizer {
+public final class LatentTokenizer: TrainableTokenizer {
     public let kind: String
     public let shape: ImageShape
     public let backbone: BackboneConfig
     public let params: ParameterSet
-    public let encoder: Encoder
+    public let encoder: ConvEncoder
     public let quantizer: Quantizer
-    public let decoder: Decoder
+    public let decoder: ConvDecoder
     let loss = MSELoss()
     let optimizer: Adam
-    public let isLearned = true
     public private(set) var stepsTrained = 0
     let seed: UInt64
 
@@ -28,9 +29,9 @@ public final class LatentTokenizer: Tokenizer {
         self.kind = kind; self.shape = shape; self.backbone = backbone; self.seed = seed
         let ps = ParameterSet(seed: seed)
         params = ps
-        encoder = Encoder(config: backbone, params: ps)          // names encoder.*
+        encoder = ConvEncoder(config: backbone, params: ps)      // names encoder.*
         quantizer = makeQuantizer(ps)                               // names quantizer.*
-        decoder = Decoder(config: backbone, params: ps)          // names decoder.*
+        decoder = ConvDecoder(config: backbone, params: ps)      // names decoder.*
         ps.finalize()
         optimizer = Adam(parameterCount: ps.count, learningRate: 3e-4)
         precondition(quantizer.latentDim == backbone.latent, "quantizer expects D = \(quantizer.latentDim), backbone gives \(backbone.latent)")
@@ -78,7 +79,7 @@ public final class LatentTokenizer: Tokenizer {
             let idx = Array(start..<min(images.count, start + Self.chunk))
             let x = Tensor(shape: [shape.channels, idx.count, shape.height, shape.width])
             input(images, indices: idx, into: x)
-            _ = quantizer.forward(encoder.forwardChannelMajor(x), training: false)
+            _ = quantizer.forward(encoder.forward(x), training: false)
             words.append(contentsOf: quantizer.lastWords)
             start += Self.chunk
         }
@@ -93,7 +94,7 @@ public final class LatentTokenizer: Tokenizer {
             let n = min(Self.chunk, tokens.count - start)
             let slice = Array(tokens.words[(start * L * S)..<((start + n) * L * S)])
             let zq = quantizer.dequantize(slice, shape: [backbone.latent, n, h, w])
-            parts.append(output(decoder.forwardChannelMajor(zq)))
+            parts.append(output(decoder.forward(zq)))
             start += n
         }
         return ImageBatch.concatenate(parts)
@@ -101,55 +102,40 @@ public final class LatentTokenizer: Tokenizer {
 
     // MARK: training
 
-    public func train(on dataset: Dataset, plan: TrainingPlan, hooks: TrainingHooks) throws {
-        let train = dataset.train
-        let B = plan.batch
-        let schedule = BatchSchedule(count: train.count, batch: B, seed: plan.seed)
-        let x = Tensor(shape: [shape.channels, B, shape.height, shape.width])
-        let start = Date()
-        var window: [Metric: Double] = [:], windowSteps = 0
-        var latest: [MetricValue] = []
-        let first = stepsTrained + 1
-        for step in first...max(plan.steps, first) where step <= plan.steps {
-            optimizer.learningRate = Float(plan.learningRate(at: step))
-            input(train, indices: schedule.indices(step: step), into: x)
-            params.zeroGrads()
-            let z = encoder.forwardChannelMajor(x)
-            if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
-            let zq = quantizer.forward(z, training: true)
-            let xhat = decoder.forwardChannelMajor(zq)
-            let mse = Double(loss.forward(xhat, x))
-            let aux = quantizer.lastLosses
-            let total = mse + aux.filter { $0.metric.isLossTerm }.reduce(0) { $0 + $1.value }
-            guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
-            _ = encoder.backwardChannelMajor(quantizer.backward(decoder.backwardChannelMajor(loss.backward())))
-            if let c = plan.gradClip { clipGradientNorm(params.grads, maxNorm: Float(c)) }
-            optimizer.update(params)
-            quantizer.afterStep()
-            stepsTrained = step
+    /// The batch tensor of the last step (reused across steps of the same batch size).
+    var batch: Tensor?
 
-            // Window averages of the per-step numbers, recorded every logEvery steps.
-            let usage = batchUsage(quantizer.lastWords)
-            for (k, v) in [(Metric.loss, total), (.reconMSE, mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)] + quantizer.lastLosses {
-                window[k, default: 0] += v
-            }
-            windowSteps += 1
-            if step % plan.logEvery == 0 || step == plan.steps {
-                var values: [MetricValue] = window.keys.sorted { $0.key < $1.key }.map { (metric: $0, value: window[$0]! / Double(windowSteps)) }
-                values.append((.learningRate, Double(optimizer.learningRate)))
-                if step % plan.evalEvery == 0 || step == plan.steps {
-                    latest = hooks.evaluate(step)
-                    values += latest
-                }
-                hooks.log(StepMetrics(step: step, values: values))
-                let elapsed = Date().timeIntervalSince(start)
-                hooks.progress(TrainingProgress(step: step, steps: plan.steps, loss: window[.loss]! / Double(windowSteps), latest: latest,
-                                                imagesPerSecond: Double((step - first + 1) * B) / elapsed,
-                                                secondsLeft: elapsed / Double(step - first + 1) * Double(plan.steps - step)))
-                window = [:]; windowSteps = 0
-                if step % plan.evalEvery == 0 && step < plan.steps { try hooks.checkpoint(step) }
-            }
-        }
+    /// One step: images[indices] → x → encoder → quantizer → decoder, MSE + the quantizer's loss terms,
+    /// backward, optional clipping, Adam, the quantizer's after-step update (EMA, restarts).
+    public func trainStep(_ images: ImageBatch, indices: [Int], learningRate: Float, gradClip: Float?, step: Int) throws -> [MetricValue] {
+        let B = indices.count
+        let x = batch.flatMap { $0.shape[1] == B ? $0 : nil } ?? Tensor(shape: [shape.channels, B, shape.height, shape.width])
+        batch = x
+        optimizer.learningRate = learningRate
+        input(images, indices: indices, into: x)
+        let (total, mse, _) = try forwardBackward(x, step: step)
+        if let c = gradClip { clipGradientNorm(params.grads, maxNorm: c) }
+        optimizer.update(params)
+        quantizer.afterStep()
+        stepsTrained = step
+        let usage = batchUsage(quantizer.lastWords)
+        return [(Metric.loss, total), (.reconMSE, mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)] + quantizer.lastLosses
+    }
+
+    /// x: [C, B, H, W] in [−0.5, 0.5] → the loss MSE(x̂, x) + the quantizer's loss terms, with every
+    /// parameter's gradient in `params.grads` (zeroed first). Returns (total, MSE, x̂: [C, B, H, W]).
+    func forwardBackward(_ x: Tensor, step: Int) throws -> (total: Double, mse: Double, xhat: Tensor) {
+        params.zeroGrads()
+        let z = encoder.forward(x)
+        if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
+        let zq = quantizer.forward(z, training: true)
+        let xhat = decoder.forward(zq)
+        let mse = Double(loss.forward(xhat, x))
+        let aux = quantizer.lastLosses
+        let total = mse + aux.filter { $0.metric.isLossTerm }.reduce(0) { $0 + $1.value }
+        guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
+        _ = encoder.backward(quantizer.backward(decoder.backward(loss.backward())))
+        return (total, mse, xhat)
     }
 
     /// The first non-finite value of a tensor, if any.
@@ -170,7 +156,7 @@ public final class LatentTokenizer: Tokenizer {
     // MARK: checkpoints
 
     /// Parameters under PyTorch-style names, quantizer buffers, and the optimizer state.
-    public func saveCheckpoint(to path: String, metadata: [String: String]) throws -> Bool {
+    public func saveCheckpoint(to path: String, metadata: [String: String]) throws {
         var tensors = params.safeTensors()
         for b in quantizer.buffers { tensors.append(SafeTensor(name: "buffers." + b.name, shape: b.shape, values: b.values)) }
         let opt = optimizer.stateTensors()
@@ -180,7 +166,6 @@ public final class LatentTokenizer: Tokenizer {
         meta["steps_trained"] = String(stepsTrained)
         meta["quantizer.random_state"] = String(quantizer.randomState)
         try SafeTensors.write(tensors, metadata: meta, to: URL(fileURLWithPath: path))   // atomic: temp file + rename
-        return true
     }
 
     public func loadCheckpoint(from path: String) throws -> Int {
@@ -197,33 +182,5 @@ public final class LatentTokenizer: Tokenizer {
         quantizer.randomState = rs
         stepsTrained = steps
         return steps
-    }
-}
-
-/// Which training images form the batch of each step: epoch e is a permutation drawn from
-/// (seed, e); step t takes the next B images of the stream. A pure function of the step, so a
-/// resumed run sees exactly the batches an uninterrupted one would.
-final class BatchSchedule {
-    let count: Int, batch: Int, seed: UInt64
-    private var cachedEpoch = -1
-    private var cached: [Int] = []
-
-    init(count: Int, batch: Int, seed: UInt64) { self.count = count; self.batch = batch; self.seed = seed }
-
-    func permutation(epoch: Int) -> [Int] {
-        var rng = Kernels.SplitMix64(seed: seed &+ 0x7472_6169_6E &+ UInt64(epoch) &* 0x9E37_79B9)
-        return rng.permutation(count)
-    }
-
-    /// Training-image indices of step t (1-based).
-    func indices(step t: Int) -> [Int] {
-        var out: [Int] = []
-        var position = (t - 1) * batch
-        while out.count < batch {
-            let e = position / count
-            if e != cachedEpoch { cachedEpoch = e; cached = permutation(epoch: e) }
-            out.append(cached[position % count]); position += 1
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import Settings
 import Datasets
 
 /// Raw pixel patches as tokens: each p×p×C patch of the image is one token whose words are the
@@ -10,7 +11,6 @@ public final class RawPatchTokenizer: Tokenizer {
     public let patch: Int   // p
     public let bits: Int    // k, 1…8
     public let shape: ImageShape
-    public let isLearned = false
 
     public init(patch: Int, bits: Int, shape: ImageShape) {
         precondition(shape.height % patch == 0 && shape.width % patch == 0 && (1...8).contains(bits))
@@ -20,7 +20,6 @@ public final class RawPatchTokenizer: Tokenizer {
     public var tokensPerImage: Int { (shape.height / patch) * (shape.width / patch) }
     public var log2VocabularySize: Double { Double(patch * patch * shape.channels * bits) }
 
-    public func train(on dataset: Dataset, plan: TrainingPlan, hooks: TrainingHooks) throws {}
 
     // images: [B, C, H, W] → words: [B, L, p·p·C], word order within a token (c, dy, dx)
     public func encode(_ images: ImageBatch) -> Tokens {
@@ -69,6 +68,8 @@ public final class RawPatchTokenizer: Tokenizer {
 }
 
 extension RawPatchTokenizer {
+    public struct Options: Decodable, Equatable, Sendable { public var patch: Int, bits: Int }
+
     public static let entry = TokenizerEntry(
         kind: "raw-patch",
         summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
@@ -78,11 +79,14 @@ extension RawPatchTokenizer {
             ConfigKey("bits", .int, default: .int(8), "bits kept per value k (1…8); decode to bin centres", check: ConfigKey.intIn(1...8)),
         ],
         validate: { config, shape in
-            let p = config.int("patch")
+            let p = try decodeOptions(Options.self, from: config.values).patch
             guard shape.height % p == 0, shape.width % p == 0 else {
                 throw ConfigError(key: "patch", "patch \(p) does not divide the resolution \(shape.height)x\(shape.width)")
             }
         },
-        make: { config, shape, _ in RawPatchTokenizer(patch: config.int("patch"), bits: config.int("bits"), shape: shape) }
+        make: { config, shape, _ in
+            let o = try decodeOptions(Options.self, from: config.values)
+            return RawPatchTokenizer(patch: o.patch, bits: o.bits, shape: shape)
+        }
     )
 }

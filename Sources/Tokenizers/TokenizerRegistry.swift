@@ -1,3 +1,4 @@
+import Settings
 /// How to build one kind of tokenizer from its configuration.
 public struct TokenizerEntry: Sendable {
     public let kind: String
@@ -20,10 +21,10 @@ public struct TokenizerEntry: Sendable {
 public enum TokenizerRegistry {
     public static let entries: [TokenizerEntry] = [
         RawPatchTokenizer.entry,
-        VQBottleneck.entry,
-        FiniteScalarQuantizer.entry,
-        LookupFreeQuantizer.entry,
-        ResidualVectorQuantizer.entry,
+        .vqVAE,
+        .fsq,
+        .lfq,
+        .rvq,
     ]
 
     public static func entry(_ kind: String) -> TokenizerEntry? { entries.first { $0.kind == kind } }
@@ -44,18 +45,7 @@ public enum TokenizerRegistry {
         guard let e = entry(config.kind) else {
             throw ConfigError(key: "kind", "unknown tokenizer \"\(config.kind)\" (known: \(kinds.joined(separator: ", ")))")
         }
-        let names = Set(e.keys.map(\.name))
-        if let unknown = config.values.keys.sorted().first(where: { !names.contains($0) }) {
-            throw ConfigError(key: unknown, "unknown key for \(e.kind) (known: \(e.keys.map(\.name).joined(separator: ", ")))")
-        }
-        var values = config.values
-        for key in e.keys {
-            guard var v = values[key.name] ?? key.defaultValue else { throw ConfigError(key: key.name, "missing (required for \(e.kind))") }
-            if key.type == .double, case .int(let i) = v { v = .double(Double(i)) }
-            guard v.type == key.type else { throw ConfigError(key: key.name, "must be a \(key.type.rawValue), got \(v)") }
-            if let m = key.check(v) { throw ConfigError(key: key.name, m) }
-            values[key.name] = v
-        }
+        let values = try resolveSettings(config.values, keys: e.keys, owner: e.kind)
         return (e, TokenizerConfig(kind: config.kind, values: values))
     }
 }

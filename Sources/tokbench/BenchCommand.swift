@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Harness
-import Layers
+import Kernels
+import Tools
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,34 +22,18 @@ struct EngineBenchOptions: ParsableArguments {
     }
 
     func run(train: Bool) throws {
-        let r = benchmarkBackbone(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
+        let r = try EngineBench.run(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
         print("tokbench " + r.description)
+        print("compute: " + ComputeEnvironment.current().summary)
         guard peer else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "bench/pytorch_peer.py", "--batch", String(batch), "--steps", String(steps), "--warmup", String(warmup), "--threads", String(threads)]
-        let pipe = Pipe(); p.standardOutput = pipe; p.standardError = pipe
-        try p.run(); p.waitUntilExit()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let mode = train ? "train" : "infer"
-        guard p.terminationStatus == 0,
-              let line = out.split(separator: "\n").first(where: { $0.contains(" \(mode) batch") }),
-              let peerRate = Self.imagesPerSecond(in: String(line)) else {
-            throw ValidationError("PyTorch peer failed (pip install torch?): " + out.split(separator: "\n").suffix(2).joined(separator: " "))
-        }
-        print(String(line))
-        print(String(format: "ratio tokbench/pytorch (%@): %.2f", mode, r.imagesPerSecond / peerRate))
-    }
-
-    /// "...: 123.4 images/s ..." → 123.4
-    static func imagesPerSecond(in line: String) -> Double? {
-        guard let r = line.range(of: " images/s") else { return nil }
-        return Double(line[..<r.lowerBound].split(separator: " ").last ?? "")
+        let p = try PyTorchPeer.run(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
+        print(p.line)
+        print(String(format: "ratio tokbench/pytorch (%@): %.2f", train ? "train" : "infer", r.imagesPerSecond / p.imagesPerSecond))
     }
 }
 
 struct BenchTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s of the reference backbone + VQ (32x32x3, h=128, r=32, D=64).")
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s of the model tokbench run trains: vq-vae on the reference backbone (32x32x3, h=128, r=32, D=64, K=512).")
     @OptionGroup var options: EngineBenchOptions
     func run() throws { try options.run(train: true) }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import Datasets
-import Evaluation
-import Reports
+import Tools
 
 struct BudgetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,17 +34,11 @@ struct BudgetCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let name = dataset, let kind = DatasetSpec.Kind(rawValue: name) else {
-            let side = resolution ?? 64, c = channels ?? 3
-            print(BudgetTable.render(bytesPerImage: side * side * c, shape: "\(side)x\(side)x\(c)", bitsPerByte: bpb, lengths: parsedLengths!))
-            return
+        if let name = dataset, let kind = DatasetSpec.Kind(rawValue: name) {
+            print(try BudgetReport.measured(DatasetSpec(kind: kind, path: path, resolution: resolution, channels: channels, evalImages: evalImages),
+                                            lengths: parsedLengths!), terminator: "")
+        } else {
+            print(BudgetReport.assumed(side: resolution ?? 64, channels: channels ?? 3, bitsPerByte: bpb, lengths: parsedLengths!), terminator: "")
         }
-        let data = try Dataset.load(DatasetSpec(kind: kind, path: path, resolution: resolution, channels: channels, evalImages: evalImages))
-        let rates = try DataRate.measure(data.eval, coders: DataRate.coders(forDataset: name, channels: data.eval.channels))
-        print("\(name): \(data.eval.count) eval images (\(data.splitDescription))")
-        for r in rates { print("  " + r.coder.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%.3f bits/byte", r.bitsPerByte)) }
-        let best = rates.map(\.bitsPerByte).min()!
-        let e = data.eval
-        print(BudgetTable.render(bytesPerImage: e.bytesPerImage, shape: "\(e.height)x\(e.width)x\(e.channels)", bitsPerByte: best, lengths: parsedLengths!))
     }
 }

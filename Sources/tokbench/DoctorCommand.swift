@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Harness
+import Tools
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

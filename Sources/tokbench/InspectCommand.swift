@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Harness
+import Tools
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

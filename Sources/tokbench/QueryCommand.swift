@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Harness
+import Experiments
 import Store
 import Reports
 

@@ -50,22 +50,39 @@ final class ArithmeticCoderTests: XCTestCase {
     }
 
     func testStreamEndChecks() throws {
-        var enc = BinaryArithmeticEncoder()
-        for i in 0..<1000 { enc.encode(bit: i % 3 == 0 ? 1 : 0, p16: 20000) }
-        let coded = enc.finish()
-        // Exact stream: fine.
-        var ok = BinaryArithmeticDecoder(data: coded)
-        for _ in 0..<1000 { _ = ok.decode(p16: 20000) }
-        XCTAssertNoThrow(try ok.finish())
         let expected = (0..<1000).map { $0 % 3 == 0 ? 1 : 0 }
-        // A truncated or extended stream either fails the stream-end check or decodes other bits
-        // (the coder alone has no redundancy; the image/token formats add a check hash).
-        for bad in [Array(coded.dropLast()), Array(coded.dropLast(3)), coded + [0], coded + [0xFF, 0xFF]] {
+        var enc = BinaryArithmeticEncoder()
+        for b in expected { enc.encode(bit: b, p16: 20000) }
+        let coded = enc.finish()
+        // Exact stream: every decoded bit is the encoded one, and the stream-end check passes.
+        var ok = BinaryArithmeticDecoder(data: coded)
+        let back = (0..<1000).map { _ in ok.decode(p16: 20000) }
+        XCTAssertEqual(back, expected)
+        XCTAssertNoThrow(try ok.finish())
+        // Damaged tails. The coder alone has no redundancy (the image/token formats add a check
+        // hash), so a truncation may go unnoticed here (dropping the flush byte flips only the last
+        // bit: worked out by hand with a Python port of the coder). What must hold:
+        //  - the bits coded by the intact prefix still decode exactly (the damage is confined to
+        //    the last few bytes: ~8.6 bits per byte here, plus the decoder's 4-byte look-ahead), so
+        //    a decoder that goes wrong early cannot hide behind "the bits differ";
+        //  - a stream that decodes to exactly the encoded bits but is longer must fail finish();
+        //  - a damaged stream never passes silently as the original.
+        XCTAssertGreaterThan(coded.count, 110)
+        let intact = 900
+        let damaged: [(name: String, bytes: [UInt8], mustThrow: Bool)] = [
+            ("drop 1", Array(coded.dropLast()), false), ("drop 3", Array(coded.dropLast(3)), false),
+            ("+00", coded + [0], true), ("+FF FF", coded + [0xFF, 0xFF], true)]
+        for (name, bad, mustThrow) in damaged {
             var dec = BinaryArithmeticDecoder(data: bad)
             let bits = (0..<1000).map { _ in dec.decode(p16: 20000) }
+            XCTAssertEqual(Array(bits.prefix(intact)), Array(expected.prefix(intact)), "\(name): the intact prefix decodes wrongly")
             var threw = false
-            do { try dec.finish() } catch { threw = true }
-            XCTAssertTrue(threw || bits != expected, "\(bad.count) bytes accepted silently")
+            do { try dec.finish() } catch {
+                threw = true
+                if mustThrow { XCTAssertEqual(error as? CodingError, .corrupt("trailing bytes"), name) }
+            }
+            if mustThrow { XCTAssertTrue(threw, "\(name): trailing bytes accepted") }
+            XCTAssertTrue(threw || bits != expected, "\(name): \(bad.count) bytes accepted silently as the original")
         }
     }
 

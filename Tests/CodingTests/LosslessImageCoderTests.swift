@@ -126,25 +126,101 @@ final class LosslessImageCoderTests: XCTestCase {
         XCTAssertThrowsError(try LosslessImageCoder.decode(coded + [0x55]))             // trailing byte
         // Explicit-size header with an absurd size must be rejected before allocating.
         XCTAssertThrowsError(try LosslessImageCoder.decode([0xA0, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2]))
-        // Body corruption: the stream-end check catches most single-byte flips (it is not a CRC);
-        // none may crash or hang, and a flip that is accepted must change the image.
+        // Body corruption: the stream-end check and the 8-bit pixel hash catch most single-byte
+        // flips (they are not a CRC); none may crash or hang, and each one is judged on its own.
         var caught = 0, tried = 0
         for pos in stride(from: 1, to: coded.count, by: 5) {
             var bad = coded
             bad[pos] ^= 0x5A
             tried += 1
-            if let img = try? LosslessImageCoder.decode(bad) { XCTAssertNotEqual(img.pixels, px) } else { caught += 1 }
+            if assertRejectedOrExactEncoding(bad, original: px, "flip at \(pos)") { caught += 1 }
         }
         XCTAssertGreaterThan(Double(caught), 0.8 * Double(tried), "\(caught)/\(tried) corruptions detected")
     }
 
-    func testFuzzedInputNeverCrashes() {
+    /// Bytes after the header (1 byte, + width and height varints for the explicit shape).
+    static func body(_ s: [UInt8]) -> [UInt8] {
+        var pos = 1
+        if let h0 = s.first, h0 & 3 == 0 {
+            for _ in 0..<2 {
+                while pos < s.count && s[pos] >= 128 { pos += 1 }
+                pos += 1
+            }
+        }
+        return Array(s.dropFirst(min(pos, s.count)))
+    }
+
+    /// The decoder's contract on any input: throw a `CodingError`, or return a well-formed image of
+    /// which the input is exactly the encoding (the body bit for bit; the header may spell the size
+    /// differently). It cannot accept anything else: the arithmetic decoder's value stays inside
+    /// the coding interval, so every byte it shifts out equals the byte the encoder would emit for
+    /// the same decisions, and the stream end must be exactly the flush byte; the decisions
+    /// re-binarise the decoded values, and the trailing hash must match them. When `original` is
+    /// given (a damaged stream of that image), the decoded image must differ from it.
+    /// Returns true when the input was rejected.
+    @discardableResult
+    func assertRejectedOrExactEncoding(_ bytes: [UInt8], original: [UInt8]? = nil, _ what: String,
+                                       file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let img: DecodedImage
+        do { img = try LosslessImageCoder.decode(bytes) } catch {
+            XCTAssertTrue(error is CodingError, "\(what): \(error) is not a CodingError", file: file, line: line)
+            return true
+        }
+        if let o = original { XCTAssertNotEqual(img.pixels, o, "\(what): damage decoded silently to the original image", file: file, line: line) }
+        guard img.width > 0, img.height > 0, img.channels == 1 || img.channels == 3,
+              img.pixels.count == img.width * img.height * img.channels else {
+            XCTFail("\(what): malformed image \(img.width)×\(img.height)×\(img.channels), \(img.pixels.count) values", file: file, line: line)
+            return false
+        }
+        let model: LosslessImageCoder.Model = bytes[0] & 8 != 0 ? .fitted : .coldStart
+        let again = LosslessImageCoder.encode(pixels: img.pixels, width: img.width, height: img.height, channels: img.channels, model: model)
+        XCTAssertEqual(again[0], bytes[0] & 0xFC | again[0] & 3, "\(what): header flags", file: file, line: line)
+        XCTAssertEqual(Self.body(again), Self.body(bytes), "\(what): accepted a stream that is not the encoding of the image it returned",
+                       file: file, line: line)
+        return false
+    }
+
+    func testFuzzedInputIsRejectedOrExactlyDecodable() {
+        // Random bytes behind a valid magic (any shape, either model): never a crash, never another
+        // error type, and nothing accepted that the encoder would not have written.
         var rng = Rng(s: 2024)
-        for _ in 0..<300 {
+        for trial in 0..<300 {
             let n = Int(rng.next() % 40)
             var bytes = (0..<n).map { _ in UInt8(rng.next() & 255) }
             if !bytes.isEmpty { bytes[0] = UInt8(0xA0 | (rng.next() & 15)) }   // valid magic, any shape
-            _ = try? LosslessImageCoder.decode(bytes)
+            let rejected = assertRejectedOrExactEncoding(bytes, "random input \(trial)")
+            if bytes.count < 2 { XCTAssertTrue(rejected, "input \(trial): \(bytes.count) bytes cannot hold an image") }
+        }
+    }
+
+    func testFuzzedValidStreamsDecodeExactlyAndDamageIsNeverSilent() throws {
+        // Small random images of random shape, channels, model and value range. A valid stream
+        // decodes byte-exactly; its cuts and extensions are errors or (rarely: the 8-bit hash is not
+        // a CRC) the exact encoding of a different image — never the original. The cuts near the
+        // end are the hard ones (the body is almost complete); with this seed one of them (image 17,
+        // 2 bytes cut) decodes to a different image, found with a Python port of the coder.
+        var rng = Rng(s: 77)
+        for trial in 0..<24 {
+            let w = 1 + Int(rng.next() % 6), h = 1 + Int(rng.next() % 6)
+            let c = rng.next() % 2 == 0 ? 1 : 3
+            let model: LosslessImageCoder.Model = rng.next() % 2 == 1 ? .fitted : .coldStart
+            let lo = Int(rng.next() % 256), span = 1 + rng.next() % 64
+            let px = (0..<(w * h * c)).map { _ in UInt8(min(255, lo + Int(rng.next() % span))) }
+            let coded = LosslessImageCoder.encode(pixels: px, width: w, height: h, channels: c, model: model)
+            let what = "image \(trial) (\(w)×\(h)×\(c) \(model))"
+            XCTAssertEqual(try LosslessImageCoder.decode(coded), DecodedImage(pixels: px, width: w, height: h, channels: c), what)
+            // The header says what was used: fitted only for gray.
+            XCTAssertEqual(coded[0] & 8 != 0, model == .fitted && c == 1, what)
+            var cuts = Set([0, 1, coded.count / 2])
+            for k in 1...6 where coded.count - k >= 0 { cuts.insert(coded.count - k) }
+            for cut in cuts.sorted() {
+                assertRejectedOrExactEncoding(Array(coded.prefix(cut)), original: px, "\(what) cut to \(cut) of \(coded.count) bytes")
+            }
+            for extra: [UInt8] in [[0], [0xFF], [coded[coded.count - 1]]] {
+                XCTAssertThrowsError(try LosslessImageCoder.decode(coded + extra), "\(what) + \(extra)") { e in
+                    XCTAssertTrue(e is CodingError, "\(what) + \(extra): \(e)")
+                }
+            }
         }
     }
 }

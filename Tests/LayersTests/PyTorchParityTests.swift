@@ -2,28 +2,39 @@ import XCTest
 import Foundation
 @testable import Kernels
 @testable import Layers
+@testable import Tokenizers
+import Settings
 
-/// Parity with PyTorch itself (no torch needed at test time): Fixtures/pytorch-parity.safetensors was written
-/// by `python3 bench/pytorch_peer.py --export-check PATH` (spec C,h,r,D,n,B,H,W = 3,8,4,4,2,2,8,8; the torch
-/// version is in its metadata). It holds the backbone's weights under PyTorch state_dict names, an input
-/// x: [2, 3, 8, 8], PyTorch's reconstruction and the gradients of F.mse_loss(x̂, x).
+/// Parity with PyTorch itself (no torch needed at test time) on the model `tokbench run` trains:
+/// kind = "vq-vae" with a gradient-trained codebook (ema, kmeans_init, restart off), as bench/pytorch_peer.py
+/// builds it. Fixtures/pytorch-parity.safetensors was written by `python3 bench/pytorch_peer.py --export-check PATH`
+/// (spec C,h,r,D,n,B,H,W,K = 3,8,4,4,2,2,8,8,16; the torch version is in its metadata). It holds the weights
+/// under PyTorch state_dict names, an input x: [2, 3, 8, 8], PyTorch's reconstruction and the gradients of
+/// F.mse_loss(x̂, x) + codebook loss + 0.25·commitment loss.
 final class PyTorchParityTests: XCTestCase {
-    func testBackboneMatchesPyTorch() throws {
+    func testLatentTokenizerMatchesPyTorch() throws {
         let url = try XCTUnwrap(Bundle.module.url(forResource: "pytorch-parity", withExtension: "safetensors", subdirectory: "Fixtures"))
         let (tensors, metadata) = try SafeTensors.decode(try Data(contentsOf: url))
-        XCTAssertEqual(metadata["config"], "3,8,4,4,2,2,8,8")
+        XCTAssertEqual(metadata["config"], "3,8,4,4,2,2,8,8,16")
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
-        let model = Autoencoder(config: BackboneConfig(channels: 3, hidden: 8, residual: 4, latent: 4, downsamplings: 2))
+        let config = TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(8), "residual": .int(4), "latent_dim": .int(4), "codebook_size": .int(16),
+                                                              "ema": .bool(false), "kmeans_init": .bool(false), "restart": .bool(false)])
+        let model = try XCTUnwrap(try TokenizerRegistry.make(config, shape: ImageShape(channels: 3, height: 8, width: 8)) as? LatentTokenizer)
         try model.params.load(tensors)   // every engine name exists in PyTorch's state_dict with the same shape
         let xs = try XCTUnwrap(byName["input"])
-        let x = Tensor(shape: xs.shape, values: xs.values)
-        let xhat = model.reconstruct(x)
+        let (B, C, HW) = (xs.shape[0], xs.shape[1], xs.shape[2] * xs.shape[3])
+        // NCHW (PyTorch) ↔ channel-major [C, B, H, W] (the engine).
+        func toCM(_ v: [Float]) -> [Float] {
+            var o = [Float](repeating: 0, count: v.count)
+            for b in 0..<B { for c in 0..<C { for p in 0..<HW { o[(c * B + b) * HW + p] = v[(b * C + c) * HW + p] } } }
+            return o
+        }
+        let x = Tensor(shape: [C, B, xs.shape[2], xs.shape[3]], values: toCM(xs.values))
+        let (_, _, xhat) = try model.forwardBackward(x, step: 1)
         let ref = try XCTUnwrap(byName["reconstruction"])
-        XCTAssertEqual(xhat.shape, ref.shape)
-        for i in 0..<ref.values.count { XCTAssertEqual(xhat[i], ref.values[i], accuracy: 1e-5) }
-        model.params.zeroGrads()
-        _ = model.reconstructionLoss.forward(xhat, x)
-        model.encoder.backward(model.decoder.backward(model.reconstructionLoss.backward()))
+        let refCM = toCM(ref.values)
+        XCTAssertEqual(xhat.count, refCM.count)
+        for i in 0..<refCM.count { XCTAssertEqual(xhat[i], refCM[i], accuracy: 1e-5) }
         var encoderTensors = 0
         for e in model.params.entries {
             let g = try XCTUnwrap(byName["grad." + e.name], e.name).values.map(Double.init)
@@ -40,5 +51,6 @@ final class PyTorchParityTests: XCTestCase {
             }
         }
         XCTAssertEqual(encoderTensors, 16)
+        XCTAssertNotNil(byName["grad.quantizer.embedding.weight"])
     }
 }

@@ -3,6 +3,9 @@ import Foundation
 import Datasets
 import Kernels
 @testable import Tokenizers
+@testable import Quantizers
+import Settings
+import Training
 
 /// Checkpoints outside the CLI: every learned kind, trained a few steps, saved, and loaded into a fresh
 /// tokenizer built from the same config with another seed, encodes and decodes exactly like the original.
@@ -32,11 +35,11 @@ final class CheckpointTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let path = dir + "/model.safetensors"
 
-            let trained = try TokenizerRegistry.make(config, shape: shape, seed: 3)
-            try trained.train(on: data, plan: plan, hooks: TrainingHooks())
-            XCTAssertTrue(try trained.saveCheckpoint(to: path, metadata: ["step": "6"]), config.kind)
+            let trained = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape, seed: 3) as? TrainableTokenizer, config.kind)
+            try TrainingLoop().train(trained, on: data.train, plan: plan, hooks: TrainingHooks())
+            try trained.saveCheckpoint(to: path, metadata: ["step": "6"])
 
-            let fresh = try TokenizerRegistry.make(config, shape: shape, seed: 99)
+            let fresh = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape, seed: 99) as? TrainableTokenizer)
             // Before loading, the fresh model (another seed) must differ, or the comparison proves nothing.
             XCTAssertNotEqual(fresh.decode(fresh.encode(data.eval)).pixels, trained.decode(trained.encode(data.eval)).pixels, config.kind)
             XCTAssertEqual(try fresh.loadCheckpoint(from: path), 6, config.kind)
@@ -46,19 +49,18 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
-    func testRawPatchHasNoCheckpoint() throws {
+    func testRawPatchHasNothingToTrain() throws {
         let t = try TokenizerRegistry.make(TokenizerConfig(kind: "raw-patch", values: ["patch": .int(4)]), shape: ImageShape(channels: 1, height: 8, width: 8))
-        XCTAssertFalse(try t.saveCheckpoint(to: NSTemporaryDirectory() + "never.safetensors", metadata: [:]))
-        XCTAssertThrowsError(try t.loadCheckpoint(from: "/nonexistent"))
+        XCTAssertNil(t as? TrainableTokenizer)
     }
 
     func testLoadingAnotherConfigsCheckpointIsAnError() throws {
         let shape = ImageShape(channels: 1, height: 8, width: 8)
-        let a = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(8), "residual": .int(4), "codebook_size": .int(16)]), shape: shape)
+        let a = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(8), "residual": .int(4), "codebook_size": .int(16)]), shape: shape) as! TrainableTokenizer
         let path = NSTemporaryDirectory() + "ckpt-mismatch-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        XCTAssertTrue(try a.saveCheckpoint(to: path, metadata: [:]))
-        let b = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(16), "residual": .int(4), "codebook_size": .int(16)]), shape: shape)
+        try a.saveCheckpoint(to: path, metadata: [:])
+        let b = try TokenizerRegistry.make(TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(16), "residual": .int(4), "codebook_size": .int(16)]), shape: shape) as! TrainableTokenizer
         XCTAssertThrowsError(try b.loadCheckpoint(from: path))
     }
 }
@@ -86,5 +88,16 @@ final class RegistryResolveTests: XCTestCase {
         XCTAssertEqual(key(["codebook_size": .string("16")]), "codebook_size")
         XCTAssertEqual(key(["codebook_size": .int(1)]), "codebook_size")
         XCTAssertEqual(key(["ema": .int(1)]), "ema")
+        XCTAssertEqual(key(["decay": .double(1.5)]), "decay")
+        XCTAssertEqual(key(["dead_threshold": .double(-1)]), "dead_threshold")
+    }
+
+    /// FSQ levels are a list of integers (a list of lists sweeps, in experiment files).
+    func testFSQLevelsAreAListOfIntegers() throws {
+        let t = try TokenizerRegistry.make(TokenizerConfig(kind: "fsq", values: ["levels": .ints([8, 5, 5, 5])]), shape: shape)
+        XCTAssertEqual(t.log2VocabularySize, log2(1000), accuracy: 1e-12)
+        XCTAssertThrowsError(try TokenizerRegistry.make(TokenizerConfig(kind: "fsq", values: ["levels": .string("8,5,5,5")]), shape: shape))
+        XCTAssertThrowsError(try TokenizerRegistry.make(TokenizerConfig(kind: "fsq", values: ["levels": .ints([8, 1])]), shape: shape))
+        XCTAssertEqual(TokenizerConfig(kind: "fsq", values: ["codebook_size": .int(1024), "levels": .ints([])]).label, "fsq(codebook_size=1024)")
     }
 }

@@ -3,6 +3,9 @@ import Foundation
 import Kernels
 import Layers
 @testable import Tokenizers
+@testable import Quantizers
+import Settings
+import Training
 
 final class QuantizerTests: XCTestCase {
     func tensor(_ shape: [Int], _ values: [Float]) -> Tensor { Tensor(shape: shape, values: values) }

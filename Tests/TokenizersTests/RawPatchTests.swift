@@ -2,6 +2,9 @@ import XCTest
 import Kernels
 import Datasets
 @testable import Tokenizers
+@testable import Quantizers
+import Settings
+import Training
 
 final class RawPatchTests: XCTestCase {
     func randomBatch(_ b: Int, _ c: Int, _ h: Int, _ w: Int, seed: UInt64) -> ImageBatch {

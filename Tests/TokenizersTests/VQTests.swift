@@ -3,6 +3,10 @@ import Datasets
 import Kernels
 import Layers
 @testable import Tokenizers
+@testable import Quantizers
+import Backbones
+import Settings
+import Training
 
 final class VQTests: XCTestCase {
     func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
@@ -105,9 +109,9 @@ final class VQTests: XCTestCase {
             let images = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { _ in UInt8(rng.int(below: 256)) })
             // The quantized forward pass, by hand.
             let x = Tensor(shape: [1, 3, 8, 8]); t.input(images, indices: [0, 1, 2], into: x)
-            let zq = t.quantizer.forward(t.encoder.forwardChannelMajor(x), training: false)
+            let zq = t.quantizer.forward(t.encoder.forward(x), training: false)
             let forwardWords = t.quantizer.lastWords
-            let direct = t.output(t.decoder.forwardChannelMajor(zq))
+            let direct = t.output(t.decoder.forward(zq))
             let tokens = t.encode(images)
             XCTAssertEqual(tokens.words, forwardWords)
             XCTAssertEqual(tokens.length, 4)

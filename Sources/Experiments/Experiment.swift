@@ -1,0 +1,304 @@
+import Foundation
+import Datasets
+import Tokenizers
+import Training
+import Settings
+
+/// A validated experiment file: the dataset, the training plan and every run it declares.
+public struct Experiment: Sendable {
+    public var name: String
+    public var file: String
+    public var fileSHA256: String
+    public var description: String
+    public var dataset: DatasetSpec
+    public var training: TrainingPlan
+    public var runs: [PlannedRun]
+}
+
+/// One run: one tokenizer configuration at one seed.
+public struct PlannedRun: Sendable {
+    public var tokenizer: TokenizerConfig
+    public var seed: UInt64
+    /// Stable identity within the experiment (used to skip finished runs on resume).
+    public var key: String { "\(tokenizer.label) seed=\(seed)" }
+}
+
+/// An experiment-file error naming the file, the line and the key.
+public struct ExperimentError: Error, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let message: String
+    public var description: String {
+        var s = file
+        if let l = line { s += ":\(l)" }
+        s += ": "
+        if let k = key { s += "\(k): " }
+        return s + message
+    }
+}
+
+extension Experiment {
+    /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
+    /// found here, before any run starts.
+    public static func load(path: String, overrides: [String] = []) throws -> Experiment {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ExperimentError(file: path, line: nil, key: nil, message: "cannot read experiment file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ExperimentError(file: path, line: nil, key: nil, message: "not UTF-8 text")
+        }
+        var doc: TOMLTable
+        do { doc = try TOMLParser.parse(text) } catch let e as TOMLError {
+            throw ExperimentError(file: path, line: e.line, key: nil, message: e.message)
+        }
+        for o in overrides { try applyOverride(o, to: &doc, file: path) }
+        return try ExperimentReader(file: path, sha: sha256Hex([UInt8](data))).read(doc)
+    }
+
+    public static func parse(text: String, file: String = "<string>") throws -> Experiment {
+        let doc: TOMLTable
+        do { doc = try TOMLParser.parse(text) } catch let e as TOMLError {
+            throw ExperimentError(file: file, line: e.line, key: nil, message: e.message)
+        }
+        return try ExperimentReader(file: file, sha: sha256Hex(Array(text.utf8))).read(doc)
+    }
+
+    /// `section.key=value` or `tokenizer.N.key=value` (N from 0), value in TOML syntax.
+    static func applyOverride(_ o: String, to doc: inout TOMLTable, file: String) throws {
+        let parts = o.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            throw ExperimentError(file: file, line: nil, key: o, message: "--set expects KEY=VALUE, e.g. training.steps=200")
+        }
+        let path = parts[0].split(separator: ".").map(String.init)
+        let value = TOMLNode(value: try TOMLParser.parseValue(parts[1]), line: 0)
+        func set(_ t: inout TOMLTable, _ p: ArraySlice<String>) throws {
+            let k = p.first!
+            if p.count == 1 { t[k] = value; return }
+            switch t[k]?.value {
+            case .table(var sub)?:
+                try set(&sub, p.dropFirst()); t[k] = TOMLNode(value: .table(sub), line: t[k]!.line)
+            case .array(var arr)?:
+                guard let i = Int(p.dropFirst().first ?? ""), arr.indices.contains(i), case .table(var sub) = arr[i].value, p.count > 2 else {
+                    throw ExperimentError(file: file, line: nil, key: parts[0], message: "--set: \(k) is a list; name an element, e.g. \(k).0.KEY")
+                }
+                try set(&sub, p.dropFirst(2)); arr[i] = TOMLNode(value: .table(sub), line: arr[i].line)
+                t[k] = TOMLNode(value: .array(arr), line: t[k]!.line)
+            case nil:
+                var sub = TOMLTable(line: 0)
+                try set(&sub, p.dropFirst()); t[k] = TOMLNode(value: .table(sub), line: 0)
+            default:
+                throw ExperimentError(file: file, line: nil, key: parts[0], message: "--set: \(k) is not a table")
+            }
+        }
+        try set(&doc, path[...])
+    }
+}
+
+/// Walks the TOML document, checking every key against what is allowed.
+struct ExperimentReader {
+    let file: String
+    let sha: String
+
+    func err(_ node: TOMLNode?, _ key: String?, _ msg: String) -> ExperimentError {
+        ExperimentError(file: file, line: node.flatMap { $0.line > 0 ? $0.line : nil }, key: key, message: msg)
+    }
+
+    func read(_ doc: TOMLTable) throws -> Experiment {
+        try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "tokenizer"], prefix: "")
+        guard let nameNode = doc["name"] else { throw err(nil, "name", "missing (every experiment has a name)") }
+        let name = try string(nameNode, "name")
+        let desc = try doc["description"].map { try string($0, "description") } ?? ""
+        var seeds: [UInt64] = [0]
+        if let s = doc["seed"] { seeds = [UInt64(try int(s, "seed", min: 0))] }
+        if let s = doc["seeds"] {
+            if doc["seed"] != nil { throw err(s, "seeds", "give either seed or seeds, not both") }
+            guard case .array(let items) = s.value, !items.isEmpty else { throw err(s, "seeds", "must be a non-empty list of integers") }
+            seeds = try items.map { UInt64(try int($0, "seeds", min: 0)) }
+        }
+        guard let dsNode = doc["dataset"], case .table(let ds) = dsNode.value else { throw err(doc["dataset"], "dataset", "missing [dataset] table") }
+        let dataset = try readDataset(ds, seed: seeds[0])
+        var plan = TrainingPlan()
+        if let trNode = doc["training"] {
+            guard case .table(let tr) = trNode.value else { throw err(trNode, "training", "must be a table") }
+            plan = try readTraining(tr)
+        }
+        guard let tokNode = doc["tokenizer"], case .array(let toks) = tokNode.value, !toks.isEmpty else {
+            throw err(doc["tokenizer"], "tokenizer", "declare at least one [[tokenizer]]")
+        }
+        let shape = ImageShape(channels: dataset.channels, height: dataset.resolution, width: dataset.resolution)
+        var runs: [PlannedRun] = []
+        for (i, t) in toks.enumerated() {
+            guard case .table(let table) = t.value else { throw err(t, "tokenizer", "must be a table") }
+            for config in try readTokenizer(table, index: i, shape: shape) {
+                for s in seeds { runs.append(PlannedRun(tokenizer: config, seed: s)) }
+            }
+        }
+        var seen = Set<String>()
+        for r in runs where !seen.insert(r.key).inserted {
+            throw err(nil, "tokenizer", "run \(r.key) is declared twice")
+        }
+        return Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs)
+    }
+
+    func readDataset(_ t: TOMLTable, seed: UInt64) throws -> DatasetSpec {
+        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images", "eval_photos"], prefix: "dataset.")
+        guard let kn = t["kind"] else { throw err(nil, "dataset.kind", "missing (one of \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        let ks = try string(kn, "dataset.kind")
+        guard let kind = DatasetSpec.Kind(rawValue: ks) else {
+            throw err(kn, "dataset.kind", "unknown dataset kind \"\(ks)\" (known: \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var path = try t["path"].map { try string($0, "dataset.path") }
+        if let p = path, p.hasPrefix("$") {   // "$VAR": read the folder from the environment
+            let v = String(p.dropFirst())
+            guard let value = ProcessInfo.processInfo.environment[v], !value.isEmpty else {
+                throw err(t["path"], "dataset.path", "environment variable \(v) is not set")
+            }
+            path = value
+        }
+        if [.imageFolder, .cifar10, .imagenet64].contains(kind) && path == nil { throw err(kind == .imageFolder ? nil : kn, "dataset.path", "a \(kind.rawValue) dataset needs a path") }
+        let res = try t["resolution"].map { try int($0, "dataset.resolution", min: 1, max: 4096) }
+        let ch = try t["channels"].map { try int($0, "dataset.channels", min: 1, max: 3) }
+        if let c = ch, c == 2 { throw err(t["channels"], "dataset.channels", "must be 1 (gray) or 3 (RGB)") }
+        let evalN = try t["eval_images"].map { try int($0, "dataset.eval_images", min: 1) } ?? 1000
+        let trainN = try t["train_images"].map { try int($0, "dataset.train_images", min: 1) }
+        if t["eval_photos"] != nil && kind != .photos { throw err(t["eval_photos"], "dataset.eval_photos", "only for kind = \"photos\"") }
+        let evalPhotos = try t["eval_photos"].map { try int($0, "dataset.eval_photos", min: 1) } ?? 4
+        if kind == .photos, let r = res, ![64, 128].contains(r) { throw err(t["resolution"], "dataset.resolution", "photos come as 64 or 128 pixel tiles, got \(r)") }
+        let spec = DatasetSpec(kind: kind, path: path, resolution: res, channels: ch, evalImages: evalN, trainImages: trainN, evalPhotos: evalPhotos, seed: seed)
+        do { try spec.checkAvailable() } catch let e as DatasetError {
+            throw err(t["path"] ?? t["kind"], "dataset.path", e.description)
+        }
+        return spec
+    }
+
+    func readTraining(_ t: TOMLTable) throws -> TrainingPlan {
+        try onlyKeys(t, ["steps", "batch", "lr", "schedule", "warmup", "grad_clip", "eval_every", "log_every"], prefix: "training.")
+        var p = TrainingPlan()
+        if let n = t["steps"] { p.steps = try int(n, "training.steps", min: 0) }
+        if let n = t["batch"] { p.batch = try int(n, "training.batch", min: 1, max: 65536) }
+        if let n = t["lr"] { p.learningRate = try double(n, "training.lr"); if !(p.learningRate > 0 && p.learningRate < 10) { throw err(n, "training.lr", "must be in (0, 10)") } }
+        if let n = t["schedule"] {
+            let v = try string(n, "training.schedule")
+            guard let sc = TrainingPlan.Schedule(rawValue: v) else {
+                throw err(n, "training.schedule", "must be one of \(TrainingPlan.Schedule.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(v)\"")
+            }
+            p.schedule = sc
+        }
+        if let n = t["warmup"] { p.warmupSteps = try int(n, "training.warmup", min: 0) }
+        if let n = t["grad_clip"] { let v = try double(n, "training.grad_clip"); guard v >= 0 else { throw err(n, "training.grad_clip", "must be ≥ 0 (0: off)") }; p.gradClip = v > 0 ? v : nil }
+        if let n = t["log_every"] { p.logEvery = try int(n, "training.log_every", min: 1) }
+        if let n = t["eval_every"] { p.evalEvery = try int(n, "training.eval_every", min: 1) }
+        if p.evalEvery % p.logEvery != 0 {
+            throw err(t["eval_every"] ?? t["log_every"], "training.eval_every", "must be a multiple of log_every (\(p.logEvery)), got \(p.evalEvery)")
+        }
+        return p
+    }
+
+    /// One [[tokenizer]] table → its runs: a list value sweeps, one run per value (the
+    /// cartesian product when several keys are lists).
+    func readTokenizer(_ t: TOMLTable, index: Int, shape: ImageShape) throws -> [TokenizerConfig] {
+        let prefix = "tokenizer[\(index)]."
+        guard let kn = t["kind"] else { throw err(nil, prefix + "kind", "missing (one of \(TokenizerRegistry.kinds.joined(separator: ", ")))") }
+        let kind = try string(kn, prefix + "kind")
+        guard let entry = TokenizerRegistry.entry(kind) else {
+            throw err(kn, prefix + "kind", "unknown tokenizer \"\(kind)\" (known: \(TokenizerRegistry.kinds.joined(separator: ", ")))")
+        }
+        try onlyKeys(t, ["kind"] + entry.keys.map(\.name), prefix: prefix)
+        var axes: [(key: ConfigKey, values: [ConfigValue], node: TOMLNode?)] = []
+        for key in entry.keys {
+            let full = prefix + key.name
+            guard let node = t[key.name] else {
+                guard let d = key.defaultValue else { throw err(nil, full, "missing (required for \(kind))") }
+                axes.append((key, [d], nil)); continue
+            }
+            // A list sweeps. For a list-valued key (FSQ levels), a list of integers is one value and a
+            // list of lists sweeps.
+            var items: [TOMLNode] = [node]
+            if case .array(let arr) = node.value {
+                let isList = { (n: TOMLNode) -> Bool in if case .array = n.value { return true }; return false }
+                if key.type != .ints || (!arr.isEmpty && arr.allSatisfy(isList)) {
+                    guard !arr.isEmpty else { throw err(node, full, "an empty list sweeps nothing") }
+                    items = arr
+                }
+            }
+            let values = try items.map { item -> ConfigValue in
+                let v = try convert(item, to: key.type, full)
+                if let m = key.check(v) { throw err(item, full, m) }
+                return v
+            }
+            axes.append((key, values, node))
+        }
+        var configs: [[String: ConfigValue]] = [[:]]
+        for axis in axes {
+            configs = configs.flatMap { c in axis.values.map { v in var c2 = c; c2[axis.key.name] = v; return c2 } }
+        }
+        return try configs.map { values in
+            let config = TokenizerConfig(kind: kind, values: values)
+            do { try entry.validate(config, shape) } catch let e as ConfigError {
+                throw err(t[e.key] ?? kn, prefix + e.key, e.message)
+            }
+            return config
+        }
+    }
+
+    // MARK: typed access
+
+    func onlyKeys(_ t: TOMLTable, _ allowed: [String], prefix: String) throws {
+        for (k, node) in t.entries where !allowed.contains(k) {
+            let close = allowed.filter { editDistance($0, k) <= 2 }
+            throw err(node, prefix + k, "unknown key" + (close.isEmpty ? " (allowed: \(allowed.joined(separator: ", ")))" : " (did you mean \(close[0])?)"))
+        }
+    }
+
+    func string(_ n: TOMLNode, _ key: String) throws -> String {
+        guard case .string(let s) = n.value else { throw err(n, key, "must be a string, got \(n.value.typeName)") }
+        return s
+    }
+
+    func int(_ n: TOMLNode, _ key: String, min lo: Int = .min, max hi: Int = .max) throws -> Int {
+        guard case .integer(let v) = n.value else { throw err(n, key, "must be an integer, got \(n.value.typeName)") }
+        guard v >= lo && v <= hi else {
+            throw err(n, key, hi == .max ? "must be ≥ \(lo), got \(v)" : "must be in \(lo)…\(hi), got \(v)")
+        }
+        return v
+    }
+
+    func double(_ n: TOMLNode, _ key: String) throws -> Double {
+        switch n.value {
+        case .float(let v): return v
+        case .integer(let v): return Double(v)
+        default: throw err(n, key, "must be a number, got \(n.value.typeName)")
+        }
+    }
+
+    func convert(_ n: TOMLNode, to type: ConfigType, _ key: String) throws -> ConfigValue {
+        switch (type, n.value) {
+        case (.int, .integer(let v)): return .int(v)
+        case (.double, .float(let v)): return .double(v)
+        case (.double, .integer(let v)): return .double(Double(v))
+        case (.bool, .boolean(let v)): return .bool(v)
+        case (.string, .string(let v)): return .string(v)
+        case (.ints, .array(let items)):
+            return .ints(try items.map { item in
+                guard case .integer(let v) = item.value else { throw err(item, key, "must be a list of integers, got a \(item.value.typeName) in it") }
+                return v
+            })
+        default: throw err(n, key, "must be \(type == .int ? "an" : "a") \(type.rawValue) (or a list of them), got \(n.value.typeName)")
+        }
+    }
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var prev = row[0]; row[0] = i
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            let cur = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+            prev = cur
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
+}

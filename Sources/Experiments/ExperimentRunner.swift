@@ -1,0 +1,221 @@
+import Foundation
+import Datasets
+import Tokenizers
+import Store
+import Training
+import Metrics
+import MetricCatalogue
+import Kernels
+import Settings
+
+/// Runs every run of an experiment and records each in the store:
+/// dataset → tokenizer.train → encode/decode eval → evaluator → store.
+public final class ExperimentRunner {
+    let store: ResultStore
+    let artifactDir: String?
+    let say: (String) -> Void
+    let recorder: EvaluationRecorder
+    let trainer: Trainer = TrainingLoop()
+    var datasets: [DatasetSpec: Dataset] = [:]
+    /// Called with each tokenizer before it trains (tests use it to inject faults).
+    public var beforeTraining: (Tokenizer) -> Void = { _ in }
+    /// Called after each checkpoint is recorded, with the number recorded so far by this process
+    /// (the crash-safety check uses it to kill the process at a known point).
+    public var afterCheckpoint: (Int) -> Void = { _ in }
+    var checkpointsRecorded = 0
+
+    /// artifactDir: where per-run files (reconstruction strips, checkpoints) go; nil keeps none.
+    public init(store: ResultStore, artifactDir: String? = nil, say: @escaping (String) -> Void) {
+        self.store = store; self.artifactDir = artifactDir; self.say = say
+        recorder = EvaluationRecorder(store: store, artifactDir: artifactDir, say: say)
+    }
+
+    /// Returns the ids of the runs recorded. A run that fails is recorded as `failed` with its
+    /// reason and the sweep goes on.
+    /// With `resume`, the latest experiment of the same name is continued: finished runs are
+    /// skipped, interrupted or failed runs continue from their last checkpoint (or start over
+    /// when they have none), runs not yet started start.
+    @discardableResult
+    public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
+        try store.markInterruptedRuns()
+        try store.recordDefinitions(Metric.all)
+        var previous: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
+        let experimentID: Int64
+        if resume, let last = try store.latestRuns(experiment: experiment.name) {
+            experimentID = last.experimentID; previous = last.runs
+        } else {
+            experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
+        }
+        var ids: [Int64] = []
+        for (i, planned) in experiment.runs.enumerated() {
+            let tag = "[\(i + 1)/\(experiment.runs.count)] \(planned.key)"
+            if let p = previous[planned.key] {
+                switch p.status {
+                case .finished: say(tag + ": finished as run \(p.id), skipped"); ids.append(p.id); continue
+                case .running: say(tag + ": run \(p.id) is running in another process, skipped"); continue
+                case .interrupted, .failed:
+                    say(tag + ": resuming run \(p.id)" + (p.checkpoint != nil ? " from its checkpoint" : " from the start"))
+                    try store.reopenRun(runID: p.id)
+                    ids.append(try runOne(planned, of: experiment, experimentID: experimentID, existing: (p.id, p.checkpoint)))
+                    continue
+                }
+            }
+            say(tag)
+            ids.append(try runOne(planned, of: experiment, experimentID: experimentID))
+        }
+        return ids
+    }
+
+    func dataset(_ spec: DatasetSpec) throws -> Dataset {
+        if let d = datasets[spec] { return d }
+        let start = Date()
+        let d = try Dataset.load(spec)
+        say(String(format: "  loaded %@: %d train, %d eval images %@ (%.1fs)", spec.kind.rawValue, d.train.count, d.eval.count,
+                   "\(d.eval.height)x\(d.eval.width)x\(d.eval.channels)", Date().timeIntervalSince(start)))
+        datasets[spec] = d
+        return d
+    }
+
+    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
+        var spec = experiment.dataset
+        spec.seed = planned.seed
+        var plan = experiment.training
+        plan.seed = planned.seed
+        let config = RunConfig(experiment: experiment.name, dataset: spec, training: plan, tokenizer: planned.tokenizer)
+        let runID = try existing?.id ?? store.beginRun(
+            NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
+                   dataset: spec.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current),
+            params: config.params)
+        do {
+            let data = try dataset(spec)
+            let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
+            try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")]
+                                  + ComputeEnvironment.current().pairs)
+            let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
+            beforeTraining(tokenizer)
+            let trainStart = Date()
+            var checkpoint: String? = nil
+            if let learned = tokenizer as? TrainableTokenizer {
+                checkpoint = try train(learned, data: data, plan: plan, runID: runID, config: config, resumeFrom: existing?.checkpoint)
+            }
+            let trainSeconds = Date().timeIntervalSince(trainStart)
+            let report = try recorder.record(tokenizer, on: data, runID: runID, extra: [(.trainSeconds, trainSeconds)],
+                                             artifacts: checkpoint.map { [("checkpoint", $0)] } ?? [])
+            say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
+                       runID, formatPSNR(report.value(.psnr)!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
+                       report.value(.capacityBPB)!))
+        } catch {
+            try store.failRun(runID: runID, reason: String(describing: error))
+            say("  run \(runID) failed: \(error)")
+        }
+        return runID
+    }
+
+    /// Trains through the training loop, recording curves as it goes and a checkpoint at every
+    /// evaluation step (continuing from `resumeFrom` when given); returns the final checkpoint's path.
+    func train(_ tokenizer: TrainableTokenizer, data: Dataset, plan: TrainingPlan, runID: Int64, config: RunConfig,
+               resumeFrom: String?) throws -> String? {
+        if let ckpt = resumeFrom, FileManager.default.fileExists(atPath: ckpt) {
+            say("  continuing after step \(try tokenizer.loadCheckpoint(from: ckpt))")
+        }
+        let checkpointPath = artifactDir.map { ($0 as NSString).appendingPathComponent("run-\(runID).safetensors") }
+        if let dir = artifactDir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var pending: [StepMetrics] = []
+        let probe = data.eval.slice(0..<min(500, data.eval.count))   // eval subset for training curves
+        let line = ProgressLine()
+        let hooks = TrainingHooks(
+            log: { m in
+                pending.append(m)
+                if pending.count >= 20 { try self.flush(&pending, runID) }
+            },
+            evaluate: { _ in
+                let r = Evaluator.evaluate(tokenizer, on: probe, full: false)
+                return [(.evalPSNR, r.value(.psnr)!)] + (r.value(.usage).map { [(.evalUsage, $0)] } ?? [])
+            },
+            progress: { line.update($0) },
+            checkpoint: { step in
+                try self.flush(&pending, runID)   // metrics up to the checkpoint are durable with it
+                guard let path = checkpointPath else { return }
+                try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "step": String(step)])
+                try self.store.recordArtifact(runID: runID, kind: "checkpoint", path: path)
+                self.checkpointsRecorded += 1
+                self.afterCheckpoint(self.checkpointsRecorded)
+            })
+        try trainer.train(tokenizer, on: data.train, plan: plan, hooks: hooks)
+        try flush(&pending, runID)
+        line.finish()
+        guard let path = checkpointPath else { return nil }
+        try tokenizer.saveCheckpoint(to: path, metadata: ["run_id": String(runID), "config": config.json, "code_version": CodeVersion.current])
+        return path
+    }
+
+    func flush(_ pending: inout [StepMetrics], _ runID: Int64) throws {
+        for m in pending { try store.recordMetrics(runID: runID, step: m.step, m.values) }
+        pending.removeAll()
+    }
+}
+
+public func formatPSNR(_ v: Double) -> String { v.isInfinite ? "∞ (lossless)" : String(format: "%.2f", v) }
+
+/// Everything needed to rerun one run, as stored in `run.config_json` and `param`.
+struct RunConfig: Encodable {
+    var experiment: String
+    var dataset: DatasetSpec
+    var training: TrainingPlan
+    var tokenizer: TokenizerConfig
+
+    var json: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    var params: [(key: String, value: String)] {
+        var p: [(key: String, value: String)] = [
+            ("dataset.kind", dataset.kind.rawValue), ("dataset.path", dataset.path),
+            ("dataset.resolution", String(dataset.resolution)), ("dataset.channels", String(dataset.channels)),
+            ("dataset.eval_images", String(dataset.evalImages)), ("dataset.seed", String(dataset.seed)),
+            ("training.steps", String(training.steps)), ("training.batch", String(training.batch)),
+            ("training.lr", String(training.learningRate)), ("training.schedule", training.schedule.rawValue),
+            ("training.warmup", String(training.warmupSteps)), ("training.grad_clip", training.gradClip.map { String($0) } ?? "off"),
+            ("training.eval_every", String(training.evalEvery)), ("training.log_every", String(training.logEvery)),
+            ("tokenizer.kind", tokenizer.kind),
+        ]
+        for k in tokenizer.values.keys.sorted() { p.append(("tokenizer.\(k)", tokenizer.values[k]!.description)) }
+        return p
+    }
+}
+
+extension TokenizerConfig: Encodable {
+    enum CodingKeys: String, CodingKey { case kind, values }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(values, forKey: .values)
+    }
+}
+
+/// A training progress line: rewritten in place on a terminal, plain periodic lines otherwise.
+final class ProgressLine {
+    let tty = isatty(STDOUT_FILENO) != 0
+    var lastPlain = -1
+
+    func update(_ p: TrainingProgress) {
+        var s = String(format: "  step %d/%d  loss %.5f", p.step, p.steps, p.loss)
+        for m in p.latest { s += String(format: "  %@ %.4g", m.metric.key, m.value) }
+        s += String(format: "  %.0f img/s  ETA %@", p.imagesPerSecond, Self.duration(p.secondsLeft))
+        if tty {
+            print("\r" + s + "\u{1B}[K", terminator: ""); fflush(stdout)
+        } else {
+            let decile = p.step * 10 / max(p.steps, 1)
+            if decile != lastPlain { lastPlain = decile; print(s); fflush(stdout) }
+        }
+    }
+
+    func finish() { if tty { print("") } }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, t % 3600 / 60) : String(format: "%dm%02ds", t / 60, t % 60)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Coding
+import Datasets
+
+/// The data's own lossless bits per byte: every eval image coded on its own (state reset, header
+/// included, like one file each), total coded bits ÷ raw bytes — by tokbench's coder (cold start,
+/// and with its Fashion-MNIST prior where that applies) and by PNG (libpng, zlib level 9) as the
+/// familiar reference. The budget a tokenizer is measured against is the best of them.
+public enum DataRate {
+    /// Bumped whenever a coder changes, so cached figures are recomputed.
+    public static let version = "coders-1"
+
+    /// The lossless coders the budget is measured with.
+    public enum Coder: String, Sendable, CaseIterable {
+        case tokbenchCold = "tokbench-cold"       // tokbench's coder, cold start
+        case tokbenchFitted = "tokbench-fitted"   // tokbench's coder with the Fashion-MNIST prior
+        case png                                  // libpng, zlib level 9
+
+        /// The coder of this name; an unknown name is an error, never a silent fallback.
+        public init(name: String) throws {
+            guard let c = Coder(rawValue: name) else {
+                throw DatasetError("<data rate>", "unknown coder \"\(name)\" (known: \(Coder.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            self = c
+        }
+    }
+
+    public struct Measurement: Sendable, Equatable {
+        public var coder: Coder
+        public var bits: Int          // total coded bits over the images
+        public var bytes: Int         // total raw bytes
+        public var seconds: Double    // encode time (all images, all threads)
+        public var bitsPerByte: Double { Double(bits) / Double(bytes) }
+    }
+
+    /// The coders that apply to a dataset: the fitted prior was fitted on the Fashion-MNIST train split.
+    public static func coders(forDataset kind: DatasetSpec.Kind, channels: Int) -> [Coder] {
+        [.tokbenchCold] + (kind == .fashionMNIST && channels == 1 ? [.tokbenchFitted] : []) + [.png]
+    }
+
+    /// images: [B, C, H, W]. Each image is coded independently, in parallel.
+    public static func measure(_ images: ImageBatch, coders: [Coder]) throws -> [Measurement] {
+        var out: [Measurement] = []
+        for coder in coders {
+            var sizes = [Int](repeating: 0, count: images.count)
+            var failure: String? = nil
+            let lock = NSLock()
+            let start = Date()
+            sizes.withUnsafeMutableBufferPointer { sz in
+                DispatchQueue.concurrentPerform(iterations: images.count) { i in
+                    let hwc = images.interleaved(i)
+                    switch coder {
+                    case .tokbenchCold, .tokbenchFitted:
+                        sz[i] = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels,
+                                                          model: coder == .tokbenchFitted ? .fitted : .coldStart).count
+                    case .png:
+                        do { sz[i] = try encodePNG(images, index: i, level: 9).count } catch {
+                            lock.lock(); failure = "\(error)"; lock.unlock()
+                        }
+                    }
+                }
+            }
+            if let f = failure { throw DatasetError("<\(coder.rawValue)>", f) }
+            out.append(Measurement(coder: coder, bits: 8 * sizes.reduce(0, +), bytes: images.pixels.count, seconds: Date().timeIntervalSince(start)))
+        }
+        return out
+    }
+
+    /// Round trip of tokbench's coder on every image (the rate is only honest if decoding works).
+    public static func verifyRoundTrip(_ images: ImageBatch, model: LosslessImageCoder.Model) throws {
+        for i in 0..<images.count {
+            let hwc = images.interleaved(i)
+            let coded = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels, model: model)
+            guard try LosslessImageCoder.decode(coded).pixels == hwc else { throw DatasetError("<tokbench coder>", "image \(i) does not round-trip") }
+        }
+    }
+}

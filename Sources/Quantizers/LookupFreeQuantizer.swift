@@ -1,0 +1,208 @@
+import Settings
+import MetricCatalogue
+import Foundation
+import Kernels
+import Layers
+
+/// Lookup-free quantization (MAGVIT-v2, Yu et al. 2023): each of d latent channels becomes one bit,
+/// q_i = +1 if u_i > 0 else −1, V = 2^d, index = Σ_i [q_i > 0]·2^i. Straight-through gradient.
+/// Losses (weights as in lucidrains' reference): commitment β·mean((u − sg q)²) and the entropy
+/// penalty  w·( mean_n H(p_n) − γ·H(mean_n p_n) ),  p_n = softmax over the 2^d codes c of
+/// 2·u_n·c / τ (= −‖u_n − c‖²/τ up to a constant): confident per-token assignments, diverse over
+/// the batch. Computed exactly over all 2^d codes, in chunks.
+public final class LookupFreeQuantizer: Quantizer {
+    public let bits: Int                  // d
+    public let latentDim: Int
+    public var commitment: Float = 0.25
+    public var entropyWeight: Float = 0.1
+    public var diversity: Float = 1.0     // γ
+    public var temperature: Float = 0.01  // τ (inverse temperature 100)
+    let projectIn: Conv2d?, projectOut: Conv2d?
+    var u: Tensor?, q: Tensor?, du: Tensor?
+    public private(set) var lastWords: [UInt32] = []
+    public private(set) var lastLosses: [MetricValue] = []
+    var entropyGrad: [Float] = []        // dE/du of the last training forward, [d, N]
+
+    public var wordsPerToken: Int { 1 }
+    public var wordRange: Int { 1 << bits }
+
+    public init(bits: Int, latentDim: Int, params: ParameterSet) {
+        precondition(bits >= 1 && bits <= 20)
+        self.bits = bits; self.latentDim = latentDim
+        if bits != latentDim {
+            projectIn = Conv2d(latentDim, bits, kernel: 1, params: params, name: "quantizer.project_in")
+            projectOut = Conv2d(bits, latentDim, kernel: 1, params: params, name: "quantizer.project_out")
+        } else { projectIn = nil; projectOut = nil }
+    }
+
+    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+        let p = projectIn?.forward(z) ?? z
+        let shape = [bits] + Array(z.shape.dropFirst())
+        let N = shape.dropFirst().reduce(1, *)
+        let uT = reusing(u, shape: shape); u = uT; uT.copy(from: p)
+        let qT = reusing(q, shape: shape); q = qT
+        var words = [UInt32](repeating: 0, count: N)
+        for i in 0..<bits {
+            for n in 0..<N {
+                let positive = uT.data[i * N + n] > 0
+                qT.data[i * N + n] = positive ? 1 : -1
+                if positive { words[n] |= 1 << UInt32(i) }
+            }
+        }
+        lastWords = words
+        if training {
+            var s = 0.0
+            for i in 0..<(bits * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
+            let (perSample, batch, grad) = entropyTerms(uT.data, count: N)
+            entropyGrad = grad
+            lastLosses = [(.commitLoss, Double(commitment) * s / Double(bits * N)),
+                          (.entropyLoss, Double(entropyWeight) * (perSample - Double(diversity) * batch)),
+                          (.sampleEntropy, perSample), (.codebookEntropy, batch)]
+        }
+        return projectOut?.forward(qT) ?? qT
+    }
+
+    /// The ±1 code matrix C: [K, d], row k holds the bits of k.
+    lazy var codeMatrix: [Float] = {
+        let K = 1 << bits
+        var c = [Float](repeating: -1, count: K * bits)
+        for k in 0..<K { for i in 0..<bits where (k >> i) & 1 == 1 { c[k * bits + i] = 1 } }
+        return c
+    }()
+
+    /// mean_n H(p_n), H(mean_n p_n), and d(mean H(p_n) − γ H(p̄))/du: [d, N].
+    /// logits l_{n,k} = (2/τ) Σ_i u_{i,n} c_{k,i} (one GEMM per chunk of rows), p_n = softmax(l_n);
+    ///   dH(p_n)/dl_{n,k} = −p_{n,k}(log p_{n,k} + H(p_n))
+    ///   dH(p̄)/dl_{n,k}  = −(1/N) p_{n,k}(log p̄_k − Σ_j p_{n,j} log p̄_j)
+    /// and du_{i,n} = (2/τ) Σ_k dl_{n,k} c_{k,i} (a second GEMM).
+    func entropyTerms(_ u: UnsafePointer<Float>, count N: Int) -> (Double, Double, [Float]) {
+        let K = 1 << bits, d = bits, scale = 2 / temperature
+        let chunk = max(1, min(N, (1 << 22) / K))
+        var probs = [Float](repeating: 0, count: chunk * K)
+        var mean = [Double](repeating: 0, count: K)
+        var perSample = 0.0
+        let C = codeMatrix
+        /// probs[r, k] = softmax_k(scale · u_{start+r} · c_k), r < rows
+        func softmaxRows(_ start: Int, _ rows: Int) {
+            probs.withUnsafeMutableBufferPointer { pb in
+                C.withUnsafeBufferPointer { cb in
+                    sgemm(transA: true, transB: true, m: rows, n: K, k: d, alpha: scale, a: u + start, lda: N,
+                          b: cb.baseAddress!, ldb: d, c: pb.baseAddress!, ldc: K)
+                }
+                let p = pb.baseAddress!
+                parallelRanges(rows, minimumPerTask: 16) { lo, hi in
+                    for r in lo..<hi {
+                        let row = p + r * K
+                        var mx = -Float.infinity
+                        for k in 0..<K { mx = max(mx, row[k]) }
+                        var s: Float = 0
+                        for k in 0..<K { let e = exp(row[k] - mx); row[k] = e; s += e }
+                        let inv = 1 / s
+                        for k in 0..<K { row[k] *= inv }
+                    }
+                }
+            }
+        }
+        // Pass 1: p̄ and the mean per-sample entropy.
+        var start = 0
+        while start < N {
+            let rows = min(chunk, N - start)
+            softmaxRows(start, rows)
+            for r in 0..<rows {
+                var h = 0.0
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    mean[k] += p
+                    if p > 0 { h -= p * log(p) }
+                }
+                perSample += h
+            }
+            start += rows
+        }
+        for k in 0..<K { mean[k] /= Double(N) }
+        perSample /= Double(N)
+        var batch = 0.0
+        let logMean = mean.map { $0 > 0 ? log($0) : -80.0 }
+        for k in 0..<K where mean[k] > 0 { batch -= mean[k] * logMean[k] }
+        // Pass 2: dl (in place of the probabilities), then du = scale · dl · C.
+        var grad = [Float](repeating: 0, count: d * N)
+        var g = [Float](repeating: 0, count: chunk * d)
+        let γ = Double(diversity)
+        start = 0
+        while start < N {
+            let rows = min(chunk, N - start)
+            softmaxRows(start, rows)
+            for r in 0..<rows {
+                var h = 0.0, cross = 0.0
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    if p > 0 { h -= p * log(p) }
+                    cross += p * logMean[k]
+                }
+                for k in 0..<K {
+                    let p = Double(probs[r * K + k])
+                    probs[r * K + k] = p > 0 ? Float((-p * (log(p) + h) + γ * p * (logMean[k] - cross)) / Double(N)) : 0
+                }
+            }
+            probs.withUnsafeBufferPointer { pb in C.withUnsafeBufferPointer { cb in g.withUnsafeMutableBufferPointer { gb in
+                sgemm(m: rows, n: d, k: K, alpha: scale, a: pb.baseAddress!, lda: K, b: cb.baseAddress!, ldb: d, c: gb.baseAddress!, ldc: d)
+            } } }
+            for r in 0..<rows { for i in 0..<d { grad[i * N + start + r] = g[r * d + i] } }
+            start += rows
+        }
+        return (perSample, batch, grad)
+    }
+
+    public func backward(_ dzq: Tensor) -> Tensor {
+        guard let uT = u, let qT = q else { preconditionFailure("LFQ.backward before a training forward") }
+        let dq = projectOut?.backward(dzq) ?? dzq
+        let g = reusing(du, shape: uT.shape); du = g
+        let N = uT.count / bits
+        let c = 2 * commitment / Float(bits * N)
+        for i in 0..<(bits * N) {
+            g.data[i] = dq.data[i] + c * (uT.data[i] - qT.data[i]) + entropyWeight * entropyGrad[i]
+        }
+        return projectIn?.backward(g) ?? g
+    }
+
+    public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
+        let N = shape.dropFirst().reduce(1, *)
+        let qT = reusing(q, shape: [bits] + Array(shape.dropFirst())); q = qT
+        for n in 0..<N { for i in 0..<bits { qT.data[i * N + n] = (words[n] >> UInt32(i)) & 1 == 1 ? 1 : -1 } }
+        lastWords = words
+        return projectOut?.forward(qT) ?? qT
+    }
+}
+
+extension LookupFreeQuantizer {
+    /// The settings of `kind = "lfq"` besides the backbone's.
+    public struct Options: Equatable, Sendable, Decodable {
+        public var bits: Int
+        public var entropyWeight: Float
+        public var diversity: Float
+        public var commitment: Float
+        public var temperature: Float
+        enum CodingKeys: String, CodingKey { case bits, entropyWeight = "entropy_weight", diversity, commitment, temperature }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            bits = try c.decode(Int.self, forKey: .bits)
+            entropyWeight = Float(try c.decode(Double.self, forKey: .entropyWeight))
+            diversity = Float(try c.decode(Double.self, forKey: .diversity))
+            commitment = Float(try c.decode(Double.self, forKey: .commitment))
+            temperature = Float(try c.decode(Double.self, forKey: .temperature))
+        }
+
+        public static let keys: [ConfigKey] = [
+            ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...16)),
+            ConfigKey("entropy_weight", .double, default: .double(0.1), "weight of the entropy penalty", check: ConfigKey.nonNegative),
+            ConfigKey("diversity", .double, default: .double(1.0), "gamma: weight of the batch (codebook) entropy inside the penalty"),
+            ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: ConfigKey.nonNegative),
+            ConfigKey("temperature", .double, default: .double(0.01), "tau of the code distribution softmax(2 u·c / tau)", check: ConfigKey.positive),
+        ]
+    }
+
+    public convenience init(options o: Options, latentDim: Int, params: ParameterSet) {
+        self.init(bits: o.bits, latentDim: latentDim, params: params)
+        entropyWeight = o.entropyWeight; diversity = o.diversity; commitment = o.commitment; temperature = o.temperature
+    }
+}

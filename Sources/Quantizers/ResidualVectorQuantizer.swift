@@ -1,0 +1,160 @@
+import Settings
+import MetricCatalogue
+import Foundation
+import Kernels
+import Layers
+
+/// Residual VQ (Zeghidour et al. 2021, SoundStream): S stages, each with its own codebook (EMA,
+/// k-means init, dead-code restarts as in the VQ-VAE bottleneck), quantizing what the stages
+/// before it left: r_0 = z, q_s = nearest_s(r_s), r_{s+1} = r_s − q_s, ẑ = Σ_s q_s.
+/// A token is S words (one per stage): log2 V = S·log2 K. Straight-through ẑ; commitment
+/// Σ_s β·mean((r_s − sg q_s)²). Optional quantizer dropout: each training batch uses only the
+/// first n ~ U{1…S} stages.
+public final class ResidualVectorQuantizer: Quantizer {
+    public let latentDim: Int
+    public let stages: [Codebook]
+    public var commitment: Float = 0.25
+    public var kmeansInit = true
+    public var restart = true
+    public var deadThreshold: Float = 1.0
+    public var quantizerDropout = false
+    var rng: Kernels.SplitMix64
+    var residuals: [Tensor] = []      // r_s, [D, N] per stage (training)
+    var quantized: [Tensor] = []      // q_s
+    var out: Tensor?, dz: Tensor?
+    var activeStages = 0
+    public private(set) var lastWords: [UInt32] = []
+    public private(set) var lastLosses: [MetricValue] = []
+
+    public var wordsPerToken: Int { stages.count }
+    public var wordRange: Int { stages[0].size }
+
+    public init(stages S: Int, codebookSize K: Int, latentDim: Int, decay: Float, params: ParameterSet, seed: UInt64) {
+        self.latentDim = latentDim
+        stages = (0..<S).map { s in
+            let c = Codebook(size: K, dimension: latentDim, params: params, name: "quantizer.layers.\(s).embedding")
+            c.decay = decay
+            return c
+        }
+        rng = Kernels.SplitMix64(seed: seed ^ 0x5256_51)
+    }
+
+    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+        let D = latentDim, N = z.count / D, S = stages.count
+        activeStages = training && quantizerDropout ? 1 + rng.int(below: S) : S
+        while residuals.count < S { residuals.append(Tensor(shape: [0])); quantized.append(Tensor(shape: [0])) }
+        let o = reusing(out, shape: z.shape); out = o; o.zero()
+        var words = [UInt32](repeating: 0, count: N * S)
+        var idx = [Int32](repeating: 0, count: N)
+        var commit = 0.0
+        for s in 0..<S {
+            let r = reusing(residuals[s], shape: [D, N]); residuals[s] = r
+            if s == 0 { r.copy(from: z) } else {
+                let prev = residuals[s - 1], pq = quantized[s - 1]
+                for i in 0..<(D * N) { r.data[i] = prev.data[i] - pq.data[i] }
+            }
+            let cb = stages[s]
+            if training && kmeansInit && !cb.initialized { cb.kmeansInitialize(r.data, count: N, iterations: 10, rng: &rng) }
+            cb.initialized = true
+            idx.withUnsafeMutableBufferPointer { cb.nearest(r.data, count: N, into: $0.baseAddress!) }
+            let q = reusing(quantized[s], shape: [D, N]); quantized[s] = q
+            for n in 0..<N {
+                let e = cb.code(Int(idx[n]))
+                for j in 0..<D { q.data[j * N + n] = e[j] }
+                words[n * S + s] = UInt32(idx[n])
+            }
+            if s < activeStages {
+                for i in 0..<(D * N) { o.data[i] += q.data[i]; let t = Double(r.data[i] - q.data[i]); commit += t * t }
+            }
+        }
+        lastWords = words
+        if training { lastLosses = [(.commitLoss, Double(commitment) * commit / Double(D * N)), (.activeStages, Double(activeStages))] }
+        return o
+    }
+
+    /// Straight-through: dL/dz = dL/dẑ + Σ_{s<n} 2β(r_s − q_s)/(D·N)  (r_s = z − Σ_{t<s} sg q_t).
+    public func backward(_ dzq: Tensor) -> Tensor {
+        let D = latentDim, N = dzq.count / D
+        let g = reusing(dz, shape: dzq.shape); dz = g
+        g.copy(from: dzq)
+        let c = 2 * commitment / Float(D * N)
+        for s in 0..<activeStages {
+            let r = residuals[s], q = quantized[s]
+            for i in 0..<(D * N) { g.data[i] += c * (r.data[i] - q.data[i]) }
+        }
+        return g
+    }
+
+    public func afterStep() {
+        let S = stages.count, N = lastWords.count / S
+        var restarts = 0
+        for s in 0..<activeStages {
+            let idx = (0..<N).map { Int32(lastWords[$0 * S + s]) }
+            idx.withUnsafeBufferPointer { stages[s].emaUpdate(residuals[s].data, count: N, indices: $0.baseAddress!, updateCodes: true) }
+            if restart { restarts += stages[s].restartDeadCodes(threshold: deadThreshold, from: residuals[s].data, count: N, rng: &rng).count }
+        }
+        lastLosses.append((.restarts, Double(restarts)))
+    }
+
+    /// words: [N, S] → ẑ = Σ_s e_s[word_s]; with `stages` < S only the first ones.
+    public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
+        dequantize(words, shape: shape, using: stages.count)
+    }
+
+    public func dequantize(_ words: [UInt32], shape: [Int], using n: Int) -> Tensor {
+        let D = latentDim, S = stages.count, N = shape.dropFirst().reduce(1, *)
+        let o = reusing(out, shape: shape); out = o; o.zero()
+        for s in 0..<n {
+            for p in 0..<N {
+                let e = stages[s].code(Int(words[p * S + s]))
+                for j in 0..<D { o.data[j * N + p] += e[j] }
+            }
+        }
+        lastWords = words
+        return o
+    }
+
+    public var randomState: UInt64 { get { rng.state } set { rng.state = newValue } }
+    public var buffers: [(name: String, shape: [Int], values: [Float])] { stages.flatMap(\.buffers) }
+    public func loadBuffers(_ b: [String: [Float]]) throws { for s in stages { try s.loadBuffers(b) } }
+}
+
+extension ResidualVectorQuantizer {
+    /// The settings of `kind = "rvq"` besides the backbone's.
+    public struct Options: Equatable, Sendable, Decodable {
+        public var stages: Int
+        public var codebookSize: Int
+        public var decay: Float
+        public var commitment: Float
+        public var kmeansInit: Bool
+        public var restart: Bool
+        public var deadThreshold: Float
+        public var quantizerDropout: Bool
+        enum CodingKeys: String, CodingKey {
+            case stages, codebookSize = "codebook_size", decay, commitment, kmeansInit = "kmeans_init", restart, deadThreshold = "dead_threshold",
+                 quantizerDropout = "quantizer_dropout"
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            stages = try c.decode(Int.self, forKey: .stages)
+            codebookSize = try c.decode(Int.self, forKey: .codebookSize)
+            decay = Float(try c.decode(Double.self, forKey: .decay))
+            commitment = Float(try c.decode(Double.self, forKey: .commitment))
+            kmeansInit = try c.decode(Bool.self, forKey: .kmeansInit)
+            restart = try c.decode(Bool.self, forKey: .restart)
+            deadThreshold = Float(try c.decode(Double.self, forKey: .deadThreshold))
+            quantizerDropout = try c.decode(Bool.self, forKey: .quantizerDropout)
+        }
+
+        public static let keys: [ConfigKey] = [
+            ConfigKey("stages", .int, default: .int(2), "S quantizer stages (words per token)", check: ConfigKey.intIn(1...32)),
+            ConfigKey("codebook_size", .int, default: .int(512), "K codes per stage", check: ConfigKey.intIn(2...(1 << 20))),
+            ConfigKey("quantizer_dropout", .bool, default: .bool(false), "train each batch with the first n ~ U{1..S} stages"),
+        ] + Codebook.keys
+    }
+
+    public convenience init(options o: Options, latentDim: Int, params: ParameterSet, seed: UInt64) {
+        self.init(stages: o.stages, codebookSize: o.codebookSize, latentDim: latentDim, decay: o.decay, params: params, seed: seed)
+        commitment = o.commitment; kmeansInit = o.kmeansInit; restart = o.restart; deadThreshold = o.deadThreshold; quantizerDropout = o.quantizerDropout
+    }
+}

@@ -1,0 +1,56 @@
+// The latent tokenizers of the registry: the reference backbone (Backbones/) around one quantizer
+// (Quantizers/). A kind's keys are the backbone's plus its quantizer's, each declared once beside
+// the type that reads them; `make` decodes both into typed options.
+import Backbones
+import Quantizers
+import Settings
+import Layers
+
+extension TokenizerEntry {
+    /// A latent kind: `quantizerDim` gives the latent size a latent_dim of 0 stands for (nil: 0 not allowed),
+    /// `quantizer` builds the bottleneck from its decoded options.
+    static func latent<Options: Decodable>(
+        kind: String, summary: String, labelKeys: [String], latent: Int = 64, latentDoc: String = "latent channels D",
+        options: Options.Type, keys: [ConfigKey], quantizerDim: @escaping @Sendable (Options) -> Int? = { _ in nil },
+        validate extra: @escaping @Sendable (BackboneOptions, Options) throws -> Void = { _, _ in },
+        quantizer: @escaping @Sendable (Options, Int, ParameterSet, UInt64) -> Quantizer
+    ) -> TokenizerEntry {
+        TokenizerEntry(
+            kind: kind, summary: summary, labelKeys: labelKeys, keys: BackboneOptions.keys(latent: latent, latentDoc: latentDoc) + keys,
+            validate: { c, shape in
+                let b = try decodeOptions(BackboneOptions.self, from: c.values)
+                try b.validate(height: shape.height, width: shape.width)
+                try extra(b, try decodeOptions(Options.self, from: c.values))
+            },
+            make: { c, shape, seed in
+                let o = try decodeOptions(Options.self, from: c.values)
+                let backbone = try decodeOptions(BackboneOptions.self, from: c.values).config(channels: shape.channels, quantizerDim: quantizerDim(o))
+                return LatentTokenizer(kind: kind, shape: shape, backbone: backbone, seed: seed) { ps in quantizer(o, backbone.latent, ps, seed) }
+            })
+    }
+
+    static let vqVAE = latent(
+        kind: "vq-vae", summary: "VQ-VAE on the reference backbone: nearest-code VQ, EMA codebook, k-means init, dead-code restarts",
+        labelKeys: ["codebook_size"], options: VQBottleneck.Options.self, keys: VQBottleneck.Options.keys,
+        validate: { b, o in
+            if let d = o.codebookDim, d > b.latentDim { throw ConfigError(key: "codebook_dim", "must not exceed latent_dim (\(b.latentDim))") }
+        },
+        quantizer: { o, d, ps, seed in VQBottleneck(latentDim: d, options: o, params: ps, seed: seed) })
+
+    static let fsq = latent(
+        kind: "fsq", summary: "finite scalar quantization (Mentzer et al. 2023) on the reference backbone",
+        labelKeys: ["codebook_size", "levels"], latent: 0, latentDoc: "latent channels D (0: one per level, no projection)",
+        options: FiniteScalarQuantizer.Options.self, keys: FiniteScalarQuantizer.Options.keys, quantizerDim: { $0.resolvedLevels.count },
+        quantizer: { o, d, ps, _ in FiniteScalarQuantizer(options: o, latentDim: d, params: ps) })
+
+    static let lfq = latent(
+        kind: "lfq", summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
+        labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
+        options: LookupFreeQuantizer.Options.self, keys: LookupFreeQuantizer.Options.keys, quantizerDim: { $0.bits },
+        quantizer: { o, d, ps, _ in LookupFreeQuantizer(options: o, latentDim: d, params: ps) })
+
+    static let rvq = latent(
+        kind: "rvq", summary: "residual VQ: S codebooks on successive residuals (EMA, k-means init, restarts)",
+        labelKeys: ["stages", "codebook_size"], options: ResidualVectorQuantizer.Options.self, keys: ResidualVectorQuantizer.Options.keys,
+        quantizer: { o, d, ps, seed in ResidualVectorQuantizer(options: o, latentDim: d, params: ps, seed: seed) })
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+import Datasets
+import Tools
+
+struct FitPriorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit-prior", abstract: "Fit the lossless coder's Fashion-MNIST prior and write Sources/Coding/FittedPriorData.swift.")
+
+    @Option(help: "Fashion-MNIST train images (IDX, gzip or raw).")
+    var train: String = DatasetSpec(kind: .fashionMNIST).path + "/train-images-idx3-ubyte.gz"
+    @Option(name: .shortAndLong, help: "Output Swift file.") var output: String = "Sources/Coding/FittedPriorData.swift"
+
+    @Option(help: ArgumentHelp("Images of the mixer pass.", visibility: .hidden)) var mixerImages: Int = 2000
+
+    func run() throws {
+        try Data(try PriorFit.source(trainFile: train, mixerImages: mixerImages).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        print("wrote \(output)")
+    }
+}

@@ -1,0 +1,148 @@
+import XCTest
+import Kernels
+import Datasets
+import Tokenizers
+import Store
+import Training
+import Settings
+@testable import Experiments
+
+final class ExperimentTests: XCTestCase {
+    var folder = ""
+
+    /// A tiny PNG folder dataset (6 images 8×8 RGB), made in the test.
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "tokbench-exp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: 1)
+        for i in 0..<6 {
+            let img = ImageBatch(count: 1, channels: 3, height: 8, width: 8, pixels: (0..<192).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            try Data(encodePNG(img)).write(to: URL(fileURLWithPath: folder + "/img\(i).png"))
+        }
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+
+    func text(_ tokenizers: String, dataset: String? = nil, extra: String = "") -> String {
+        """
+        name = "t"
+        seed = 0
+        \(extra)
+        [dataset]
+        \(dataset ?? "kind = \"image-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 2")
+        \(tokenizers)
+        """
+    }
+
+    func testSweepsExpandToOneRunPerValue() throws {
+        let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = [2, 4]\nbits = [8, 4, 2]\n"))
+        XCTAssertEqual(e.runs.count, 6)
+        XCTAssertEqual(Set(e.runs.map(\.key)).count, 6)
+        XCTAssertEqual(e.runs[0].tokenizer.values, ["patch": .int(2), "bits": .int(8)])
+        XCTAssertEqual(e.training, TrainingPlan())   // defaults
+    }
+
+    func testSeedsMultiplyRuns() throws {
+        let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\n").replacingOccurrences(of: "seed = 0", with: "seeds = [1, 2]"))
+        XCTAssertEqual(e.runs.map(\.seed), [1, 2])
+    }
+
+    func assertError(_ toml: String, line: Int?, key: String?, _ fragment: String, file: StaticString = #filePath, l: UInt = #line) {
+        XCTAssertThrowsError(try Experiment.parse(text: toml, file: "x.toml"), file: file, line: l) { e in
+            guard let x = e as? ExperimentError else { return XCTFail("\(e)", file: file, line: l) }
+            XCTAssertEqual(x.line, line, x.description, file: file, line: l)
+            XCTAssertEqual(x.key, key, x.description, file: file, line: l)
+            XCTAssertTrue(x.description.contains(fragment), x.description, file: file, line: l)
+            XCTAssertTrue(x.description.hasPrefix("x.toml"), file: file, line: l)
+            XCTAssertFalse(x.description.contains("\n"), file: file, line: l)
+        }
+    }
+
+    func testErrorsNameFileLineAndKey() {
+        // Lines: 1 name, 2 seed, 3 extra, 4 [dataset], 5 kind, 6 path, 7 resolution, 8 eval_images, 9 [[tokenizer]], 10…
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\npatchh = 4\n"), line: 11, key: "tokenizer[0].patchh", "did you mean patch?")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\nbits = 9\n"), line: 11, key: "tokenizer[0].bits", "must be in 1…8")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\nbits = [8, 0]\n"), line: 11, key: "tokenizer[0].bits", "got 0")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = 3\n"), line: 11, key: "tokenizer[0].patch", "does not divide the resolution 8x8")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\nbits = \"8\"\n"), line: 11, key: "tokenizer[0].bits", "must be an integer")
+        assertError(text("[[tokenizer]]\nkind = \"vq-magic\"\n"), line: 10, key: "tokenizer[0].kind", "unknown tokenizer")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", extra: "colour = 1"), line: 3, key: "colour", "unknown key")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"fashion-mnist\"\npath = \"/nope\""), line: 6, key: "dataset.path", "/nope/train-images-idx3-ubyte.gz: not found")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\neval_images = 6"), line: 6, key: "dataset.path", "need at least eval_images + 1")
+        assertError(text(""), line: nil, key: "tokenizer", "declare at least one")
+        assertError("name = \"t\"\n[dataset\n", line: 2, key: nil, "expected ]")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[training]\nsteps = -1\n"), line: 12, key: "training.steps", "must be ≥ 0")
+    }
+
+    func testOverrides() throws {
+        let path = folder + "/e.toml"
+        try text("[[tokenizer]]\nkind = \"raw-patch\"\nbits = [8, 4]\n[training]\nsteps = 100\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let e = try Experiment.load(path: path, overrides: ["training.steps=7", "tokenizer.0.bits=[2]", "dataset.eval_images=3"])
+        XCTAssertEqual(e.training.steps, 7)
+        XCTAssertEqual(e.runs.map { $0.tokenizer.values["bits"] }, [.int(2)])
+        XCTAssertEqual(e.dataset.evalImages, 3)
+        XCTAssertThrowsError(try Experiment.load(path: path, overrides: ["training.stepz=7"])) { e in
+            XCTAssertTrue(String(describing: e).contains("training.stepz: unknown key"), String(describing: e))
+        }
+    }
+
+    func testRunnerRecordsEveryRun() throws {
+        let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = 4\nbits = [8, 1]\n"))
+        let store = try ResultStore()
+        let ids = try ExperimentRunner(store: store, say: { _ in }).run(e)
+        XCTAssertEqual(ids.count, 2)
+        let s = try store.summary()
+        let col = { (name: String) in s.columns.firstIndex(of: name)! }
+        XCTAssertEqual(s.rows.map { $0[col("status")] }, [.text("finished"), .text("finished")])
+        XCTAssertEqual(s.rows[0][col("psnr")], .real(.infinity))
+        XCTAssertEqual(s.rows[0][col("capacity_bpb")], .real(8))
+        XCTAssertEqual(s.rows[1][col("capacity_bpb")], .real(1))
+        guard case .real(let p) = s.rows[1][col("psnr")] else { return XCTFail() }
+        XCTAssertTrue(p > 0 && p < 20, "\(p)")
+        // Every run records the budget: data bpb (cached once per split), capacity, token rate, deficit.
+        for id in ids {
+            let keys = Set(try store.query("SELECT key FROM result WHERE run_id = \(id)").rows.map { $0[0].description })
+            for k in ["data_bpb", "data_bpb_png", "data_bpb_tokbench-cold", "capacity_bpb", "token_rate_bpb", "token_entropy_bpb", "deficit_bpb", "min_log2v_lossless", "ssim"] {
+                XCTAssertTrue(keys.contains(k), "run \(id) lacks \(k)")
+            }
+        }
+        XCTAssertEqual(try store.query("SELECT count(*) FROM data_rate").rows, [[.integer(2)]])   // cold + png, measured once
+        // Random pixels are incompressible: the data needs about 8 bits per byte, and the lossless
+        // raw-patch stream costs about as much.
+        let dataBPB = try store.query("SELECT value FROM result WHERE key = 'data_bpb' AND run_id = \(ids[0])").rows[0][0]
+        if case .real(let v) = dataBPB { XCTAssertGreaterThan(v, 7.5) } else { XCTFail() }
+        let split = try store.query("SELECT value FROM param WHERE key = 'dataset.split' AND run_id = \(ids[0])").rows
+        XCTAssertTrue(split[0][0].description.contains("first 2 eval, 4 train"))
+    }
+
+    /// NaN in the loss stops a run: it is recorded as failed with the step and reason, and the
+    /// sweep goes on to the next run.
+    func testDivergedRunIsRecordedAsFailedAndTheSweepGoesOn() throws {
+        let e = try Experiment.parse(text: text("""
+            [[tokenizer]]
+            kind = "fsq"
+            hidden = 8
+            residual = 4
+            latent_dim = 4
+            codebook_size = 256
+            downsamplings = 1
+            [[tokenizer]]
+            kind = "raw-patch"
+            [training]
+            steps = 5
+            batch = 2
+            eval_every = 5
+            log_every = 1
+            """))
+        let store = try ResultStore()
+        let runner = ExperimentRunner(store: store, say: { _ in })
+        runner.beforeTraining = { t in
+            if let latent = t as? LatentTokenizer { latent.params.values.data[0] = .nan }   // poison one weight
+        }
+        let ids = try runner.run(e)
+        XCTAssertEqual(ids.count, 2)
+        let rows = try store.query("SELECT status, error FROM run ORDER BY id").rows
+        XCTAssertEqual(rows[0][0], .text("failed"))
+        XCTAssertTrue(rows[0][1].description.contains("training diverged at step 1: loss is nan"), rows[0][1].description)
+        XCTAssertEqual(rows[1][0], .text("finished"))
+    }
+}
