@@ -18,7 +18,9 @@ public struct Dataset: Sendable {
         switch spec.kind {
         case .fashionMNIST: return try loadFashionMNIST(spec)
         case .imageFolder: return try loadImageFolder(spec)
-        case .photos: return try loadPhotos(spec)
+        case .photos:
+            guard !spec.path.isEmpty else { throw DatasetError("<photos>", "no cache directory for the photo tiles (DatasetSpec.withCache)") }
+            return try loadPhotos(spec)
         case .cifar10: return try loadCIFAR10(spec)
         case .imagenet64: return try loadImageNet64(spec)
         }

@@ -19,7 +19,14 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public var seed: UInt64            // drives the split
 
     public static let defaultFashionMNISTPath = "/usr/share/datasets/fashion-mnist"
-    public static let defaultPhotosCache = "results/cache"
+    /// The photos set's tiles live in the cache directory, which sits beside the results database
+    /// (`<dir of --db>/cache`, so results/cache by default) whatever the working directory: a photos
+    /// spec without a path gets it from `withCache` before loading.
+    public func withCache(_ directory: String) -> DatasetSpec {
+        var s = self
+        if kind == .photos && s.path.isEmpty { s.path = directory }
+        return s
+    }
 
     public init(kind: Kind, path: String? = nil, resolution: Int? = nil, channels: Int? = nil,
                 evalImages: Int = 1000, trainImages: Int? = nil, evalPhotos: Int = 4, seed: UInt64 = 0) {
@@ -27,7 +34,7 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         switch kind {
         case .fashionMNIST: self.path = path ?? Self.defaultFashionMNISTPath; self.resolution = resolution ?? 28; self.channels = channels ?? 1
         case .imageFolder: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
-        case .photos: self.path = path ?? Self.defaultPhotosCache; self.resolution = resolution ?? 64; self.channels = channels ?? 3
+        case .photos: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
         case .cifar10: self.path = path ?? ""; self.resolution = resolution ?? 32; self.channels = channels ?? 3
         case .imagenet64: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
         }

@@ -14,6 +14,7 @@ public final class ExperimentRunner {
     let store: ResultStore
     let artifactDir: String?
     let say: (String) -> Void
+    let cacheDir: String
     let recorder: EvaluationRecorder
     let trainer: Trainer = TrainingLoop()
     var datasets: [DatasetSpec: Dataset] = [:]
@@ -25,8 +26,9 @@ public final class ExperimentRunner {
     var checkpointsRecorded = 0
 
     /// artifactDir: where per-run files (reconstruction strips, checkpoints) go; nil keeps none.
-    public init(store: ResultStore, artifactDir: String? = nil, say: @escaping (String) -> Void) {
-        self.store = store; self.artifactDir = artifactDir; self.say = say
+    /// cacheDir: where dataset caches live (the photo tiles), beside the database.
+    public init(store: ResultStore, artifactDir: String? = nil, cacheDir: String, say: @escaping (String) -> Void) {
+        self.store = store; self.artifactDir = artifactDir; self.cacheDir = cacheDir; self.say = say
         recorder = EvaluationRecorder(store: store, artifactDir: artifactDir, say: say)
     }
 
@@ -77,7 +79,7 @@ public final class ExperimentRunner {
     }
 
     func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
-        var spec = experiment.dataset
+        var spec = experiment.dataset.withCache(cacheDir)
         spec.seed = planned.seed
         var plan = experiment.training
         plan.seed = planned.seed

@@ -10,7 +10,7 @@ public enum LosslessBench {
     public struct Row { public var coder: String; public var bits: Int; public var bytes: Int; public var seconds: Double; public var note: String }
 
     /// The images to code: the first `count` Fashion-MNIST test images, or a dataset's eval split.
-    public static func images(dataset: String, count: Int, seed: UInt64) throws -> (ImageBatch, String) {
+    public static func images(dataset: String, count: Int, seed: UInt64, cacheDir: String) throws -> (ImageBatch, String) {
         switch dataset {
         case "fashion-mnist":
             let spec = DatasetSpec(kind: .fashionMNIST)
@@ -18,7 +18,7 @@ public enum LosslessBench {
             let b = try readIDXImages(path: (spec.path as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"), limit: count)
             return (b, "the first \(b.count) Fashion-MNIST test images")
         case "photos":
-            let d = try Dataset.load(DatasetSpec(kind: .photos, evalImages: count, seed: seed))
+            let d = try Dataset.load(DatasetSpec(kind: .photos, evalImages: count, seed: seed).withCache(cacheDir))
             return (d.eval, "\(d.eval.count) eval tiles of the photos set (\(d.splitDescription))")
         default:
             throw DatasetError(dataset, "bench lossless knows fashion-mnist and photos")

@@ -50,8 +50,10 @@ struct BenchLossless: ParsableCommand {
     @Option(help: "Number of images.") var images: Int = 500
     @Option(help: "Seed of the photos split.") var seed: UInt64 = 0
 
+    @OptionGroup var store: StoreOptions
+
     func run() throws {
-        let (batch, what) = try LosslessBench.images(dataset: dataset, count: images, seed: seed)
+        let (batch, what) = try LosslessBench.images(dataset: dataset, count: images, seed: seed, cacheDir: store.cacheDir)
         print("\(what): \(batch.pixels.count) bytes, each image coded as one file")
         print("coder                              bits/byte     MB/s   note")
         for r in try LosslessBench.run(batch, say: { print($0) }) {

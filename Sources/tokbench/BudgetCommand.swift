@@ -18,6 +18,8 @@ struct BudgetCommand: ParsableCommand {
     @Option(help: "Bits per byte the data carries (assumed, when no dataset is given).") var bpb: Double = 3
     @Option(help: "Token counts L, comma separated.") var lengths: String = "64,256,1024,4096"
 
+    @OptionGroup var store: StoreOptions
+
     func validate() throws {
         if let r = resolution { guard r > 0 else { throw ValidationError("--resolution must be positive") } }
         if let c = channels { guard [1, 3].contains(c) else { throw ValidationError("--channels must be 1 or 3") } }
@@ -35,7 +37,8 @@ struct BudgetCommand: ParsableCommand {
 
     func run() throws {
         if let name = dataset, let kind = DatasetSpec.Kind(rawValue: name) {
-            print(try BudgetReport.measured(DatasetSpec(kind: kind, path: path, resolution: resolution, channels: channels, evalImages: evalImages),
+            print(try BudgetReport.measured(DatasetSpec(kind: kind, path: path, resolution: resolution, channels: channels, evalImages: evalImages)
+                                                .withCache(store.cacheDir),
                                             lengths: parsedLengths!), terminator: "")
         } else {
             print(BudgetReport.assumed(side: resolution ?? 64, channels: channels ?? 3, bitsPerByte: bpb, lengths: parsedLengths!), terminator: "")

@@ -10,7 +10,8 @@ struct DataCommand: ParsableCommand {
 
     @Argument(help: "Dataset to prepare (photos).") var name: Name
     @Option(help: "Tile sizes, comma separated.") var tiles: String = "64,128"
-    @Option(help: "Cache folder.") var cache: String = DatasetSpec.defaultPhotosCache
+    @OptionGroup var store: StoreOptions
+    var cache: String { store.cacheDir }
     @Option(help: "Photos held out for eval (for the printed split).") var evalPhotos: Int = 4
     @Option(help: "Seed of the printed split.") var seed: UInt64 = 0
 

@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
             for e in experiments { print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs\n" + e.runs.map { "  " + $0.key }.joined(separator: "\n")) }
             return
         }
-        let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, say: { print($0); fflush(stdout) })
+        let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, cacheDir: store.cacheDir, say: { print($0); fflush(stdout) })
         if let n = killAfterCheckpoint { runner.afterCheckpoint = { count in if count >= n { kill(getpid(), SIGKILL) } } }
         for e in experiments {
             print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")

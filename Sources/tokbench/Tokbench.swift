@@ -16,6 +16,8 @@ struct StoreOptions: ParsableArguments {
 
     /// Per-run files live beside the database: reconstruction strips, checkpoints.
     var artifactDir: String { ((db as NSString).deletingLastPathComponent as NSString).appendingPathComponent("artifacts") }
+    /// Every cache (photo tiles) lives beside the database too: results/cache by default, whatever the working directory.
+    var cacheDir: String { ((db as NSString).deletingLastPathComponent as NSString).appendingPathComponent("cache") }
 }
 
 /// Entry point: help goes to stdout; any error becomes one line on stderr and a non-zero exit

@@ -88,7 +88,7 @@ final class ExperimentTests: XCTestCase {
     func testRunnerRecordsEveryRun() throws {
         let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = 4\nbits = [8, 1]\n"))
         let store = try ResultStore()
-        let ids = try ExperimentRunner(store: store, say: { _ in }).run(e)
+        let ids = try ExperimentRunner(store: store, cacheDir: NSTemporaryDirectory(), say: { _ in }).run(e)
         XCTAssertEqual(ids.count, 2)
         let s = try store.summary()
         let col = { (name: String) in s.columns.firstIndex(of: name)! }
@@ -134,7 +134,7 @@ final class ExperimentTests: XCTestCase {
             log_every = 1
             """))
         let store = try ResultStore()
-        let runner = ExperimentRunner(store: store, say: { _ in })
+        let runner = ExperimentRunner(store: store, cacheDir: NSTemporaryDirectory(), say: { _ in })
         runner.beforeTraining = { t in
             if let latent = t as? LatentTokenizer { latent.params.values.data[0] = .nan }   // poison one weight
         }
