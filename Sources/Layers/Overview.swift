@@ -1,11 +1,10 @@
 // Layers — the CPU training engine of tokbench (llm.c style: flat Float32 buffers, explicit backward).
 //
-// Conventions
-// - Model-boundary tensors are NCHW: images x: [B, C, H, W], latents z: [B, D, h, w].
-// - Inside Encoder/Decoder every activation is channel-major [C, B, H, W], so one im2col over the whole
-//   batch ([C·k·k, B·Ho·Wo]) and one sgemm per conv cover the batch with no per-layer transposes.
-//   Conv2d, ConvTranspose2d, GroupNorm and ResidualBlock take and return that layout; ReLU/SiLU/GELU and
-//   MSELoss are layout-agnostic; Linear is [N, features].
+// Conventions (ARCHITECTURE.md, "Engine")
+// - Every activation is channel-major [C, B, H, W], so one im2col over the whole batch ([C·k·k, B·Ho·Wo])
+//   and one sgemm per conv cover the batch with no per-layer transposes. Conv2d, ConvTranspose2d, GroupNorm
+//   and ResidualBlock take and return that layout; ReLU/SiLU/GELU and MSELoss are layout-agnostic;
+//   Linear is [N, features]. Images enter as bytes and become x: [C, B, H, W] in the tokenizer.
 // - forward(x) returns a layer-owned tensor (reused across steps of the same batch size: no allocation
 //   churn); backward(dy) accumulates (+=) into the ParameterSet's gradients and returns dL/dx.
 //   Call params.zeroGrads() before each step's backward.
@@ -17,16 +16,15 @@
 //   ConvTranspose2d is GEMM + col2im. Threading: Threading.configure(threads:) sets OpenBLAS threads and the
 //   concurrentPerform workers used by im2col/col2im/elementwise loops (default: all cores).
 // - Checked against PyTorch: bench/pytorch_peer.py --export-check writes weights, an input, PyTorch's
-//   reconstruction and gradients as safetensors; the engine matched them to ~1e-7 relative.
+//   reconstruction and gradients as safetensors (Tests/LayersTests/Fixtures); PyTorchParityTests runs the
+//   vq-vae LatentTokenizer on it.
 //
-// Typical tokenizer step (see Autoencoder.trainStep):
+// A training step (LatentTokenizer.trainStep, driven by Training/TrainingLoop):
 //   params.zeroGrads()
-//   let z = encoder.forward(x)                 // [B, D, h, w]
-//   let zq = quantize(z)                       // tokenizer-specific
-//   let xhat = decoder.forward(zq)             // [B, C, H, W]
-//   let loss = mse.forward(xhat, x)
-//   var dz = decoder.backward(mse.backward())  // dL/dzq: [B, D, h, w]
-//   dz = straightThrough(dz) (+ extra terms)   // feed gradients for z
-//   encoder.backward(dz)
+//   let z = encoder.forward(x)                 // x: [C, B, H, W] → z: [D, B, h, w]
+//   let zq = quantizer.forward(z, training: true)
+//   let xhat = decoder.forward(zq)             // [C, B, H, W]
+//   let loss = mse.forward(xhat, x) + quantizer losses
+//   encoder.backward(quantizer.backward(decoder.backward(mse.backward())))
 //   clipGradientNorm(params.grads, maxNorm: 1) // optional
-//   adam.update(params)
+//   adam.update(params); quantizer.afterStep()

@@ -17,16 +17,6 @@ final class ParallelTests: XCTestCase {
         }
     }
 
-    func testLayoutRoundTrip() {
-        let B = 3, C = 4, HW = 5
-        let x = Tensor(shape: [B, C, HW]); for i in 0..<x.count { x[i] = Float(i) }
-        let cm = Tensor(shape: [C, B, HW]), back = Tensor(shape: [B, C, HW])
-        nchwToChannelMajor(x.data, batch: B, channels: C, spatial: HW, into: cm.data)
-        XCTAssertEqual(cm[(2 * B + 1) * HW + 3], x[(1 * C + 2) * HW + 3])  // [c=2, b=1, p=3]
-        channelMajorToNCHW(cm.data, batch: B, channels: C, spatial: HW, into: back.data)
-        XCTAssertEqual(back.values, x.values)
-    }
-
     func testElementwiseHelpers() {
         let n = 100_003
         let a = Tensor(shape: [n]), b = Tensor(shape: [n])

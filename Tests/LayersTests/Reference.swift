@@ -114,18 +114,6 @@ enum Ref {
             fatalError("Ref.forward: unsupported layer \(type(of: layer))")
         }
     }
-
-    static func nchwToCM(_ x: [Double], B: Int, C: Int, HW: Int) -> [Double] {
-        var y = x
-        for b in 0..<B { for c in 0..<C { for i in 0..<HW { y[(c * B + b) * HW + i] = x[(b * C + c) * HW + i] } } }
-        return y
-    }
-
-    static func cmToNCHW(_ x: [Double], B: Int, C: Int, HW: Int) -> [Double] {
-        var y = x
-        for b in 0..<B { for c in 0..<C { for i in 0..<HW { y[(b * C + c) * HW + i] = x[(c * B + b) * HW + i] } } }
-        return y
-    }
 }
 
 enum GradCheck {
