@@ -6,6 +6,10 @@
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// The lossless coder is optimized in debug builds too: the tests and cli-checks code real images with it
+// (data rates, `tokbench fit-prior` regenerating the committed prior), which is ~20x slower unoptimized.
+let optimizeAlways: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+                                      .unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "tokbench",
@@ -37,7 +41,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Kernels", "Layers", "Backbones", "Quantizers", "Settings", "MetricCatalogue", "Datasets"],
                 swiftSettings: optimize),
         .target(name: "Training", dependencies: ["Kernels", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
-        .target(name: "Coding", dependencies: [], swiftSettings: optimize),
+        .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
         .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding"], path: "Sources/Metrics",
                 exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -165,6 +165,10 @@ T
   n=$("$bin" query "select count(*) from summary where experiment like 'conc%' and status = 'finished'" --format csv --db "$tmp/conc/t.sqlite" | tail -1)
   [ "$n" = "8" ] && ok || bad "concurrent runs: $n of 8 recorded; $(cat "$tmp"/conc*.log | grep -i error | head -3)"
 
+# The lossless coder's fitted prior regenerates from the repository, byte for byte (about 80 s).
+"$bin" fit-prior -o "$tmp/prior.swift" >/dev/null 2>&1 && cmp -s "$tmp/prior.swift" "$(dirname "$0")/../Sources/Coding/FittedPriorData.swift" \
+  && ok || bad "tokbench fit-prior does not regenerate Sources/Coding/FittedPriorData.swift"
+
 # Every subcommand's output, by content.
 "$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \
   && [ "$(grep -c "raw-patch" "$tmp/dry")" = "2" ] && ok || bad "run --dry-run: $(cat "$tmp/dry")"

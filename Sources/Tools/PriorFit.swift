@@ -9,16 +9,17 @@ import Datasets
 public enum PriorFit {
     public static let images = 59_500
     public static let confidence = 127
+    /// Images of the second pass, which carries the mixers' weights from image to image.
+    public static let mixerImages = 2000
 
     /// The Swift source of FittedPriorData.swift, fitted on the Fashion-MNIST train file at `path`.
-    public static func source(trainFile path: String, mixerImages: Int = 2000, fitConfidence: Int = 6) throws -> String {
+    public static func source(trainFile path: String) throws -> String {
         let batch = try readIDXImages(path: path, limit: images)
         guard batch.count == images else { throw DatasetError(path, "has \(batch.count) images, the prior is fitted on \(images)") }
         let plane = batch.height * batch.width
         let list = (0..<batch.count).map { Array(batch.pixels[($0 * plane)..<(($0 + 1) * plane)]) }
-        var prior = LosslessImageCoder.fitGrayPrior(images: list, width: batch.width, height: batch.height, mixerImages: mixerImages,
-                                                    confidence: fitConfidence)
-        prior.confidence = confidence
+        let prior = LosslessImageCoder.fitGrayPrior(images: list, width: batch.width, height: batch.height, mixerImages: mixerImages,
+                                                    confidence: confidence)
         let bytes = prior.serialized()
         let b64 = Data(bytes).base64EncodedString()
         var lines: [String] = []

@@ -11,11 +11,9 @@ struct FitPriorCommand: ParsableCommand {
     var train: String = DatasetSpec(kind: .fashionMNIST).path + "/train-images-idx3-ubyte.gz"
     @Option(name: .shortAndLong, help: "Output Swift file.") var output: String = "Sources/Coding/FittedPriorData.swift"
 
-    @Option(help: ArgumentHelp("Images of the mixer pass.", visibility: .hidden)) var mixerImages: Int = 2000
-    @Option(help: ArgumentHelp("Confidence of the table prior during the mixer pass.", visibility: .hidden)) var fitConfidence: Int = 6
 
     func run() throws {
-        try Data(try PriorFit.source(trainFile: train, mixerImages: mixerImages, fitConfidence: fitConfidence).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        try Data(try PriorFit.source(trainFile: train).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         print("wrote \(output)")
     }
 }
