@@ -193,6 +193,19 @@ extension PhotoSet {
     /// Ensures the cache for `tile` exists and matches the photos on this machine (same files,
     /// sizes, mtimes and downsample rule), building it if not. Returns the cache file's path.
     @discardableResult
+    /// `tokbench data photos`: cuts and caches the tiles of each size, saying what the split holds.
+    public static func prepare(cacheDir: String, tiles: [Int], evalPhotos: Int, seed: UInt64, say: (String) -> Void) throws {
+        say("\(sourceFiles().count) source photos (\(aptPackages.joined(separator: ", ")))")
+        for t in tiles {
+            let start = Date()
+            let file = try prepare(cacheDir: cacheDir, tile: t)
+            let split = try load(cacheDir: cacheDir, tile: t, evalPhotos: evalPhotos, seed: seed)
+            say(String(format: "tiles %dx%d: %d train tiles from %d photos, %d eval tiles from %d photos (seed %llu) -> %@ (%.1fs)",
+                       t, t, split.train.count, split.trainSources.count, split.eval.count, split.evalSources.count, seed, file,
+                       Date().timeIntervalSince(start)))
+        }
+    }
+
     public static func prepare(cacheDir: String, tile: Int, downsample: Int? = nil) throws -> String {
         let path = cacheFile(cacheDir: cacheDir, tile: tile)
         let files = sourceFiles()

@@ -41,6 +41,9 @@ public struct ExperimentError: Error, CustomStringConvertible {
 extension Experiment {
     /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
     /// found here, before any run starts.
+    /// The runs this file declares, one per line (`tokbench run --dry-run`).
+    public var plan: String { "experiment \(name) (\(file)): \(runs.count) runs\n" + runs.map { "  " + $0.key }.joined(separator: "\n") }
+
     public static func load(path: String, overrides: [String] = []) throws -> Experiment {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ExperimentError(file: path, line: nil, key: nil, message: "cannot read experiment file")

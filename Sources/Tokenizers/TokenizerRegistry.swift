@@ -48,4 +48,18 @@ public enum TokenizerRegistry {
         let values = try resolveSettings(config.values, keys: e.keys, owner: e.kind)
         return (e, TokenizerConfig(kind: config.kind, values: values))
     }
+
+    /// Every kind with its keys: name, type, default, meaning (`tokbench tokenizers`).
+    public static func describe() -> String {
+        var out = ""
+        for e in entries {
+            out += "\(e.kind): \(e.summary)\n"
+            for k in e.keys {
+                let d = k.defaultValue.map { $0 == .string("") ? "\"\"" : $0.description } ?? "required"
+                out += "  " + k.name.padding(toLength: 18, withPad: " ", startingAt: 0) + k.type.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                    + "default " + d.padding(toLength: 8, withPad: " ", startingAt: 0) + k.doc + "\n"
+            }
+        }
+        return out
+    }
 }

@@ -23,15 +23,6 @@ struct DataCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sources = PhotoSet.sourceFiles()
-        print("\(sources.count) source photos (\(PhotoSet.aptPackages.joined(separator: ", ")))")
-        for t in tileSizes {
-            let start = Date()
-            let file = try PhotoSet.prepare(cacheDir: cache, tile: t)
-            let split = try PhotoSet.load(cacheDir: cache, tile: t, evalPhotos: evalPhotos, seed: seed)
-            print(String(format: "tiles %dx%d: %d train tiles from %d photos, %d eval tiles from %d photos (seed %llu) -> %@ (%.1fs)",
-                         t, t, split.train.count, split.trainSources.count, split.eval.count, split.evalSources.count, seed, file,
-                         Date().timeIntervalSince(start)))
-        }
+        try PhotoSet.prepare(cacheDir: cache, tiles: tileSizes, evalPhotos: evalPhotos, seed: seed, say: { print($0) })
     }
 }

@@ -26,10 +26,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
-        if dryRun {
-            for e in experiments { print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs\n" + e.runs.map { "  " + $0.key }.joined(separator: "\n")) }
-            return
-        }
+        if dryRun { for e in experiments { print(e.plan) }; return }
         let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, cacheDir: store.cacheDir, say: { print($0); fflush(stdout) })
         if let n = killAfterCheckpoint { runner.afterCheckpoint = { count in if count >= n { kill(getpid(), SIGKILL) } } }
         for e in experiments {
