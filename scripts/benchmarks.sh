@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The benchmarks behind the README's numbers, written to results/benchmarks.md: the lossless coder
 # against PNG/JPEG XL/WebP/optipng, the data budgets, and the engine against PyTorch (the ratio
-# only when `pip install torch` is there). Run after scripts/reproduce.sh has built the photos cache.
+# only when `pip install torch` is there), with the CPU and the BLAS kernels they ran on.
+# Builds the photos cache first when it is missing. Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh mate-backgrounds plasma-workspace-wallpapers libjxl-tools webp optipng
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
 swift build -c release --product tokbench
 bin=.build/release/tokbench
+$bin data photos --tiles 64 >/dev/null
 {
   echo "# tokbench benchmarks ($(date -u +%Y-%m-%d), $(nproc) cores, code $(git log -1 --format=%h --abbrev=12 -- Package.swift Sources))"
+  echo; echo "Every figure below was measured in this one run, on this machine:"
+  echo; echo '$ tokbench env'; $bin env
   echo; echo '$ tokbench bench lossless fashion-mnist --images 500'; $bin bench lossless fashion-mnist --images 500
   echo; echo '$ tokbench bench lossless photos --images 240'; $bin bench lossless photos --images 240
   echo; echo '$ tokbench budget fashion-mnist --eval-images 2000'; $bin budget fashion-mnist --eval-images 2000
