@@ -169,6 +169,80 @@ T
 "$bin" fit-prior -o "$tmp/prior.swift" >/dev/null 2>&1 && cmp -s "$tmp/prior.swift" "$(dirname "$0")/../Sources/Coding/FittedPriorData.swift" \
   && ok || bad "tokbench fit-prior does not regenerate Sources/Coding/FittedPriorData.swift"
 
+# External tokenizers (protocol v1) with a standard-library Python program: the hand-computed case
+# (reconstructions = images XOR 1, tokens (n·L + l) mod 16) and every failure mode, each a failed run
+# with a one-line reason while the sweep goes on.
+fake="$(cd "$(dirname "$0")/.." && pwd)/Tests/Corpus/external/fake_tokenizer.py"
+cat >"$tmp/ext.toml" <<T
+name = "external"
+[dataset]
+kind = "fashion-mnist"
+eval_images = 20
+train_images = 50
+[[tokenizer]]
+kind = "external"
+command = ["python3", "$fake"]
+timeout_s = 3
+[tokenizer.args]
+mode = ["ok", "exit", "timeout", "missing", "shape", "dtype", "oob", "garbage"]
+[[tokenizer]]
+kind = "external"
+command = ["python3", "$fake"]
+train = true
+T
+"$bin" run "$tmp/ext.toml" --db "$tmp/ext.sqlite" >"$tmp/ext.log" 2>&1 && ok || bad "external run: $(tail -3 "$tmp/ext.log")"
+"$bin" query "select label, status, coalesce(error, '') from run order by id" --format csv --db "$tmp/ext.sqlite" >"$tmp/ext.csv"
+python3 - "$tmp/ext.csv" <<'P' && ok || bad "external failure modes: $(cat "$tmp/ext.csv")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+want = {"ok": None, "exit": "exited with status 3; last stderr: something went wrong on the GPU", "timeout": "timed out after 3 s",
+        "missing": "neither 'vocab_size' nor 'log2_vocab'", "shape": "'reconstructions' has shape [20, 28, 29, 1], expected [20, 28, 28, 1]",
+        "dtype": "'reconstructions' has dtype '<f4', expected uint8", "oob": "'tokens' holds 16 at flat index 5, outside 0..<16",
+        "garbage": "corrupt npz (zip)"}
+assert len(rows) == 9, rows
+for label, status, error in rows[:8]:
+    mode = label.split("args.mode=")[1].split(",")[0]
+    if want[mode] is None: assert status == "finished", (label, status, error)
+    else: assert status == "failed" and want[mode] in error and "\n" not in error, (label, status, error)
+assert rows[8][1] == "finished", rows[8]
+P
+"$bin" query "select key, value from result where run_id = 1" --format csv --db "$tmp/ext.sqlite" >"$tmp/ext-r.csv"
+python3 - "$tmp/ext-r.csv" <<'P' && ok || bad "external hand-computed values: $(cat "$tmp/ext-r.csv")"
+import csv, math, sys
+r = {k: float(v) for k, v in list(csv.reader(open(sys.argv[1])))[1:]}
+N, L, V, HWC = 20, 49, 16, 784
+counts = [0] * V
+for t in range(N * L): counts[t % V] += 1                      # tokens (n·L + l) mod V
+H = -sum(c / (N * L) * math.log2(c / (N * L)) for c in counts)
+expect = {"psnr": 10 * math.log10(255 ** 2), "capacity_bpb": L * math.log2(V) / HWC, "usage": 1.0, "tokens_per_image": L, "log2_vocab": 4.0,
+          "token_entropy_bpb": H * N * L / (N * HWC), "perplexity": 2 ** H, "metric_fake_lpips": 0.125, "lossless": 0.0, "max_abs_error": 1.0}
+for k, v in expect.items():
+    assert abs(r[k] - v) <= 1e-9 * max(1, abs(v)), (k, r[k], v)
+P
+# tokbench eval: folders matched by name (PSNR of bytes off by 2 is 10·log10(255²/4)), mismatches refused, nothing recorded.
+python3 - "$tmp/ev" <<'P'
+import os, struct, sys, zlib, random
+d = sys.argv[1]; rnd = random.Random(1)
+def png(path, rows):
+    def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    raw = b"".join(b"\0" + bytes(r) for r in rows)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+for sub in ("orig", "recon", "short"): os.makedirs(os.path.join(d, sub), exist_ok=True)
+for i in range(5):
+    rows = [[rnd.randrange(4, 250) for _ in range(16)] for _ in range(16)]
+    png(os.path.join(d, "orig", "im%d.png" % i), rows)
+    png(os.path.join(d, "recon", "im%d.png" % i), [[v + 2 for v in r] for r in rows])
+    if i < 4: png(os.path.join(d, "short", "im%d.png" % i), rows)
+P
+"$bin" eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --experiment outside --label mine --db "$tmp/ev.sqlite" >"$tmp/ev.out" 2>&1 \
+  && grep -qE "^  psnr +42.11$" "$tmp/ev.out" && ok || bad "eval folders: $(cat "$tmp/ev.out")"
+expect_error "eval mismatched folders" "im4.png is in one and not the other" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/short" --experiment outside --label x --db "$tmp/ev.sqlite"
+mkdir -p "$tmp/ev/empty"; expect_error "eval empty folder" "no PNG or JPEG files" -- eval --originals "$tmp/ev/empty" --reconstructions "$tmp/ev/recon" --experiment outside --label x --db "$tmp/ev.sqlite"
+[ "$("$bin" query "select count(*) from run" --format csv --db "$tmp/ev.sqlite" | tail -1)" = "1" ] && ok || bad "a refused eval recorded a run"
+# tokbench eval --run: the killed-and-resumed run re-evaluated from its checkpoint reproduces its stored numbers exactly.
+"$bin" eval --run 1 --db "$tmp/killed/t.sqlite" >"$tmp/reeval.out" 2>&1 && grep -qE "^  psnr .*\(identical\)$" "$tmp/reeval.out" \
+  && [ "$(grep -c "(identical)" "$tmp/reeval.out")" = "$(grep -cE "^  [a-z_0-9]+ +[0-9]" "$tmp/reeval.out")" ] && ok || bad "eval --run: $(cat "$tmp/reeval.out")"
+
 # Every subcommand's output, by content.
 "$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \
   && [ "$(grep -c "raw-patch" "$tmp/dry")" = "2" ] && ok || bad "run --dry-run: $(cat "$tmp/dry")"

@@ -24,9 +24,17 @@ public struct EvaluationRecorder {
     @discardableResult
     public func record(_ tokenizer: Tokenizer, on data: Dataset, runID: Int64, extra: [MetricValue] = [],
                        artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
-        let report = Evaluator.evaluate(tokenizer, on: data.eval)
+        try record(Evaluator.outputs(tokenizer, on: data.eval), of: data, runID: runID, extra: extra, artifacts: artifacts)
+    }
+
+    /// The same for outputs produced elsewhere (an external program, files on disk): `outputs` are
+    /// the tokens and reconstructions of `data.eval`, in its order.
+    @discardableResult
+    public func record(_ outputs: TokenizerOutputs, of data: Dataset, runID: Int64, extra: [MetricValue] = [],
+                       artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
+        let report = Evaluator.measure(data.eval, outputs)
         var results = report.values + extra
-        results += try budget(data, tokensPerImage: tokenizer.tokensPerImage, capacity: report.value(.capacityBPB)!)
+        results += try budget(data, tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
         let strips = try saveStrips(runID, data.eval, report.reconstruction)
         try store.finishRun(runID: runID, results: results, artifacts: strips + artifacts)
         return report
@@ -34,7 +42,7 @@ public struct EvaluationRecorder {
 
     /// The data's lossless rate on the eval split (computed once per split and cached in the
     /// store) and where this run stands against it.
-    func budget(_ data: Dataset, tokensPerImage L: Int, capacity: Double) throws -> [MetricValue] {
+    func budget(_ data: Dataset, tokensPerImage L: Int?, capacity: Double?) throws -> [MetricValue] {
         let s = data.spec
         let key = "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
         var rates = try store.dataRates(key: key)
@@ -50,8 +58,9 @@ public struct EvaluationRecorder {
         }
         var out: [MetricValue] = coders.map { c in (Metric.dataBPB(coder: c.rawValue), Double(rates[c.rawValue]!.bits) / Double(rates[c.rawValue]!.bytes)) }
         let best = out.map(\.value).min()!
-        out += [(.dataBPB, best), (.deficitBPB, best - capacity),
-                (.minLog2VLossless, InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))]
+        out.append((.dataBPB, best))
+        if let capacity { out.append((.deficitBPB, best - capacity)) }
+        if let L { out.append((.minLog2VLossless, InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))) }
         return out
     }
 

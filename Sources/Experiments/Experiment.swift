@@ -207,20 +207,20 @@ struct ExperimentReader {
         guard let entry = TokenizerRegistry.entry(kind) else {
             throw err(kn, prefix + "kind", "unknown tokenizer \"\(kind)\" (known: \(TokenizerRegistry.kinds.joined(separator: ", ")))")
         }
-        try onlyKeys(t, ["kind"] + entry.keys.map(\.name), prefix: prefix)
-        var axes: [(key: ConfigKey, values: [ConfigValue], node: TOMLNode?)] = []
+        try onlyKeys(t, ["kind"] + entry.keys.map(\.name) + (entry.openPrefix != nil ? ["args"] : []), prefix: prefix)
+        var axes: [(name: String, values: [ConfigValue])] = []
         for key in entry.keys {
             let full = prefix + key.name
             guard let node = t[key.name] else {
                 guard let d = key.defaultValue else { throw err(nil, full, "missing (required for \(kind))") }
-                axes.append((key, [d], nil)); continue
+                axes.append((key.name, [d])); continue
             }
             // A list sweeps. For a list-valued key (FSQ levels), a list of integers is one value and a
             // list of lists sweeps.
             var items: [TOMLNode] = [node]
             if case .array(let arr) = node.value {
                 let isList = { (n: TOMLNode) -> Bool in if case .array = n.value { return true }; return false }
-                if key.type != .ints || (!arr.isEmpty && arr.allSatisfy(isList)) {
+                if !key.type.isList || (!arr.isEmpty && arr.allSatisfy(isList)) {
                     guard !arr.isEmpty else { throw err(node, full, "an empty list sweeps nothing") }
                     items = arr
                 }
@@ -230,11 +230,31 @@ struct ExperimentReader {
                 if let m = key.check(v) { throw err(item, full, m) }
                 return v
             }
-            axes.append((key, values, node))
+            axes.append((key.name, values))
+        }
+        // An external program's `args` table: every key passes to the program as --key=value; a list sweeps.
+        if let prefix2 = entry.openPrefix, let a = t["args"] {
+            guard case .table(let table) = a.value else { throw err(a, prefix + "args", "must be a table, got \(a.value.typeName)") }
+            for (k, node) in table.entries {
+                var items = [node]
+                if case .array(let arr) = node.value {
+                    guard !arr.isEmpty else { throw err(node, prefix + "args." + k, "an empty list sweeps nothing") }
+                    items = arr
+                }
+                axes.append((prefix2 + k, try items.map { item -> ConfigValue in
+                    switch item.value {
+                    case .integer(let v): return .int(v)
+                    case .float(let v): return .double(v)
+                    case .boolean(let v): return .bool(v)
+                    case .string(let v): return .string(v)
+                    default: throw err(item, prefix + "args." + k, "must be a string, number or boolean (or a list of them), got \(item.value.typeName)")
+                    }
+                }))
+            }
         }
         var configs: [[String: ConfigValue]] = [[:]]
         for axis in axes {
-            configs = configs.flatMap { c in axis.values.map { v in var c2 = c; c2[axis.key.name] = v; return c2 } }
+            configs = configs.flatMap { c in axis.values.map { v in var c2 = c; c2[axis.name] = v; return c2 } }
         }
         return try configs.map { values in
             let config = TokenizerConfig(kind: kind, values: values)
@@ -285,6 +305,11 @@ struct ExperimentReader {
         case (.ints, .array(let items)):
             return .ints(try items.map { item in
                 guard case .integer(let v) = item.value else { throw err(item, key, "must be a list of integers, got a \(item.value.typeName) in it") }
+                return v
+            })
+        case (.strings, .array(let items)):
+            return .strings(try items.map { item in
+                guard case .string(let v) = item.value else { throw err(item, key, "must be a list of strings, got a \(item.value.typeName) in it") }
                 return v
             })
         default: throw err(n, key, "must be \(type == .int ? "an" : "a") \(type.rawValue) (or a list of them), got \(n.value.typeName)")

@@ -93,6 +93,10 @@ public final class ExperimentRunner {
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
             try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")]
                                   + ComputeEnvironment.current().pairs)
+            if planned.tokenizer.kind == ExternalProgram.kind {
+                try runExternal(planned, data: data, runID: runID, directory: (experiment.file as NSString).deletingLastPathComponent)
+                return runID
+            }
             let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
             beforeTraining(tokenizer)
             let trainStart = Date()
@@ -111,6 +115,18 @@ public final class ExperimentRunner {
             say("  run \(runID) failed: \(error)")
         }
         return runID
+    }
+
+    /// An external tokenizer: the program tokenizes (and, with train = true, first trains) on its own;
+    /// its outputs go through the same evaluator and recorder as native runs.
+    func runExternal(_ planned: PlannedRun, data: Dataset, runID: Int64, directory: String) throws {
+        let (_, resolved) = try TokenizerRegistry.resolve(planned.tokenizer)
+        let program = try ExternalProgram(config: resolved, directory: directory.isEmpty ? "." : directory)
+        let outputs = try program.run(train: data.train, eval: data.eval, seed: planned.seed, log: say)
+        let report = try recorder.record(outputs, of: data, runID: runID)
+        say(String(format: "  run %lld: PSNR %@ dB, L = %.0f, log2V = %.1f, capacity %.3f bits/byte (external, %.1f s)",
+                   runID, formatPSNR(report.value(.psnr)!), report.value(.tokensPerImage) ?? 0, report.value(.log2Vocab) ?? 0,
+                   report.value(.capacityBPB) ?? 0, outputs.seconds))
     }
 
     /// Trains through the training loop, recording curves as it goes and a checkpoint at every
@@ -160,7 +176,7 @@ public final class ExperimentRunner {
 public func formatPSNR(_ v: Double) -> String { v.isInfinite ? "∞ (lossless)" : String(format: "%.2f", v) }
 
 /// Everything needed to rerun one run, as stored in `run.config_json` and `param`.
-struct RunConfig: Encodable {
+struct RunConfig: Codable {
     var experiment: String
     var dataset: DatasetSpec
     var training: TrainingPlan
@@ -188,12 +204,16 @@ struct RunConfig: Encodable {
     }
 }
 
-extension TokenizerConfig: Encodable {
+extension TokenizerConfig: Codable {
     enum CodingKeys: String, CodingKey { case kind, values }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(values, forKey: .values)
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kind: try c.decode(String.self, forKey: .kind), values: try c.decode([String: ConfigValue].self, forKey: .values))
     }
 }
 

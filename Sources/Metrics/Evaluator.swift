@@ -7,14 +7,20 @@ import Tokenizers
 public struct EvaluationReport: Sendable {
     public var values: [MetricValue]
     public var reconstruction: ImageBatch   // decode(encode(eval)), [B, C, H, W]
-    public var tokens: Tokens
+    public var tokens: Tokens?
     public func value(_ metric: Metric) -> Double? { values.first { $0.metric == metric }?.value }
 }
 
-/// The one evaluator: encode → decode the eval images in batches, then measure.
+/// The one evaluator: every tokenizer's outputs, native or produced elsewhere, are measured here.
 public enum Evaluator {
-    /// `full`: also SSIM and the token-stream rate (off for the quick checks during training).
+    /// encode → decode the eval images in batches, then measure. `full`: also SSIM and the
+    /// token-stream rate (off for the quick checks during training).
     public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, full: Bool = true) -> EvaluationReport {
+        measure(eval, outputs(tokenizer, on: eval, batchSize: batchSize), full: full)
+    }
+
+    /// A native tokenizer's tokens and reconstructions of `eval`, in batches.
+    public static func outputs(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256) -> TokenizerOutputs {
         let start = Date()
         var recon: [ImageBatch] = []
         var tokenParts: [Tokens] = []
@@ -27,16 +33,19 @@ public enum Evaluator {
             b += batchSize
         }
         let seconds = Date().timeIntervalSince(start)
-        let reconstruction = ImageBatch.concatenate(recon)
         var words: [UInt32] = []
         for t in tokenParts { words.append(contentsOf: t.words) }
         let first = tokenParts[0]
         let tokens = Tokens(count: eval.count, gridRows: first.gridRows, gridCols: first.gridCols,
                             wordsPerToken: first.wordsPerToken, wordRange: first.wordRange, words: words)
+        return TokenizerOutputs(tokens: tokens, reconstruction: ImageBatch.concatenate(recon), log2Vocab: tokenizer.log2VocabularySize,
+                                seconds: seconds)
+    }
 
+    /// Every catalogue number of `outputs` against the originals `eval` (same count and geometry).
+    public static func measure(_ eval: ImageBatch, _ outputs: TokenizerOutputs, full: Bool = true) -> EvaluationReport {
+        let reconstruction = outputs.reconstruction
         let fid = fidelity(original: eval, reconstruction: reconstruction)
-        let stats = tokenStatistics(tokens)
-        let log2V = tokenizer.log2VocabularySize
         var values: [MetricValue] = [
             (.psnr, fid.psnr),
             (.psnrOfMeanMSE, fid.psnrOfMeanMSE),
@@ -44,23 +53,32 @@ public enum Evaluator {
             (.exactFraction, fid.exactFraction),
             (.lossless, fid.lossless ? 1 : 0),
             (.maxAbsError, Double(fid.maxAbsError)),
-            (.tokensPerImage, Double(tokenizer.tokensPerImage)),
-            (.log2Vocab, log2V),
-            (.capacityBPB, InformationBudget.capacityBitsPerByte(tokens: tokenizer.tokensPerImage, log2V: log2V, bytesPerImage: eval.bytesPerImage)),
-            (.distinctTokens, Double(stats.distinct)),
-            (.evalImages, Double(eval.count)),
-            (.evalSeconds, seconds),
         ]
+        var stats: TokenStatistics? = nil
+        if let tokens = outputs.tokens {
+            let s = tokenStatistics(tokens)
+            stats = s
+            values.append((.tokensPerImage, Double(tokens.length)))
+            if let log2V = outputs.log2Vocab {
+                values += [(.log2Vocab, log2V),
+                           (.capacityBPB, InformationBudget.capacityBitsPerByte(tokens: tokens.length, log2V: log2V, bytesPerImage: eval.bytesPerImage))]
+            }
+            values.append((.distinctTokens, Double(s.distinct)))
+        }
+        values += [(.evalImages, Double(eval.count)), (.evalSeconds, outputs.seconds)]
         if full {
             values.append((.ssim, SSIM.mean(original: eval, reconstruction: reconstruction)))
-            let rate = TokenRate.measure(tokens)
-            let bytes = Double(eval.pixels.count)
-            values += [(.tokenRateBPB, Double(rate.codedBits) / bytes), (.tokenRateOrder0BPB, Double(rate.order0Bits) / bytes),
-                       (.tokenRateContextBPB, Double(rate.contextBits) / bytes), (.tokenEntropyBPB, rate.entropyBits / bytes)]
+            if let tokens = outputs.tokens {
+                let rate = TokenRate.measure(tokens)
+                let bytes = Double(eval.pixels.count)
+                values += [(.tokenRateBPB, Double(rate.codedBits) / bytes), (.tokenRateOrder0BPB, Double(rate.order0Bits) / bytes),
+                           (.tokenRateContextBPB, Double(rate.contextBits) / bytes), (.tokenEntropyBPB, rate.entropyBits / bytes)]
+            }
         }
-        if log2V <= 53 { values.append((.codebookSize, pow(2, log2V).rounded())) }
-        if let u = stats.usage { values.append((.usage, u)) }
-        if let p = stats.perplexity { values.append((.perplexity, p)) }
-        return EvaluationReport(values: values, reconstruction: reconstruction, tokens: tokens)
+        if let log2V = outputs.log2Vocab, outputs.tokens != nil, log2V <= 53 { values.append((.codebookSize, pow(2, log2V).rounded())) }
+        if let u = stats?.usage { values.append((.usage, u)) }
+        if let p = stats?.perplexity { values.append((.perplexity, p)) }
+        values += outputs.extra
+        return EvaluationReport(values: values, reconstruction: reconstruction, tokens: outputs.tokens)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 
 /// A setting's value, as read from an experiment file.
 public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
-    case int(Int), double(Double), bool(Bool), string(String), ints([Int])
+    case int(Int), double(Double), bool(Bool), string(String), ints([Int]), strings([String])
 
     public var description: String {
         switch self {
@@ -15,6 +15,7 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
         case .bool(let v): return String(v)
         case .string(let v): return v
         case .ints(let v): return "[" + v.map(String.init).joined(separator: ",") + "]"
+        case .strings(let v): return "[" + v.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
         }
     }
     public var intValue: Int? { if case .int(let v) = self { return v }; return nil }
@@ -24,9 +25,13 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
     public var intsValue: [Int]? { if case .ints(let v) = self { return v }; return nil }
+    public var stringsValue: [String]? { if case .strings(let v) = self { return v }; return nil }
 
     public var type: ConfigType {
-        switch self { case .int: return .int; case .double: return .double; case .bool: return .bool; case .string: return .string; case .ints: return .ints }
+        switch self {
+        case .int: return .int; case .double: return .double; case .bool: return .bool; case .string: return .string
+        case .ints: return .ints; case .strings: return .strings
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -37,6 +42,7 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
         case .bool(let v): try c.encode(v)
         case .string(let v): try c.encode(v)
         case .ints(let v): try c.encode(v)
+        case .strings(let v): try c.encode(v)
         }
     }
     public init(from decoder: Decoder) throws {
@@ -45,13 +51,17 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible, Codable {
         else if let v = try? c.decode(Double.self) { self = .double(v) }
         else if let v = try? c.decode(Bool.self) { self = .bool(v) }
         else if let v = try? c.decode([Int].self) { self = .ints(v) }
+        else if let v = try? c.decode([String].self) { self = .strings(v) }
         else { self = .string(try c.decode(String.self)) }
     }
 }
 
 /// The type a setting must have.
 public enum ConfigType: String, Sendable {
-    case int = "integer", double = "number", bool = "boolean", string = "string", ints = "list of integers"
+    case int = "integer", double = "number", bool = "boolean", string = "string", ints = "list of integers", strings = "list of strings"
+
+    /// A list-valued type: a list is one value, a list of lists sweeps.
+    public var isList: Bool { self == .ints || self == .strings }
 }
 
 /// One key a component accepts: its type, its default (nil: required) and what it means.
@@ -78,12 +88,14 @@ public struct ConfigKey: Sendable {
 /// Resolves values against a component's keys: unknown keys, wrong types and out-of-range values are
 /// errors naming the key; a missing key takes its default (a key without a default is required);
 /// an integer where a number is expected is that number.
-public func resolveSettings(_ values: [String: ConfigValue], keys: [ConfigKey], owner: String) throws -> [String: ConfigValue] {
+/// Keys under `openPrefix` (an external program's `args.*`) pass as they are: the program checks them.
+public func resolveSettings(_ values: [String: ConfigValue], keys: [ConfigKey], owner: String, openPrefix: String? = nil) throws -> [String: ConfigValue] {
     let names = Set(keys.map(\.name))
-    if let unknown = values.keys.sorted().first(where: { !names.contains($0) }) {
+    var out: [String: ConfigValue] = [:]
+    for (k, v) in values where openPrefix.map({ k.hasPrefix($0) }) ?? false { out[k] = v }
+    if let unknown = values.keys.sorted().first(where: { !names.contains($0) && out[$0] == nil }) {
         throw ConfigError(key: unknown, "unknown key for \(owner) (known: \(keys.map(\.name).joined(separator: ", ")))")
     }
-    var out: [String: ConfigValue] = [:]
     for key in keys {
         guard var v = values[key.name] ?? key.defaultValue else { throw ConfigError(key: key.name, "missing (required for \(owner))") }
         if key.type == .double, case .int(let i) = v { v = .double(Double(i)) }

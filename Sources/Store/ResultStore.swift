@@ -49,6 +49,16 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
+    /// The latest experiment of this name, created (with this file and hash) when there is none.
+    public func experimentID(named name: String, file: String, fileSHA256: String) throws -> Int64 {
+        try write { db in
+            if let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db) { return e.id! }
+            var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
+            try e.insert(db)
+            return e.id!
+        }
+    }
+
     /// Records the definitions that give results their meaning (latest text wins).
     public func recordDefinitions(_ metrics: [Metric]) throws {
         try write { db in for m in metrics { try DefinitionRecord(key: m.key, text: m.definition).save(db) } }

@@ -10,10 +10,14 @@ public struct TokenizerEntry: Sendable {
     /// throwing a ConfigError that names the key. Runs before any run starts.
     public let validate: @Sendable (TokenizerConfig, ImageShape) throws -> Void
     public let make: @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer   // seed
+    /// Keys under this prefix are the kind's own business (an external program's `args.`).
+    public let openPrefix: String?
 
-    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
+    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], openPrefix: String? = nil,
+                validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
                 make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer) {
-        self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.validate = validate; self.make = make
+        self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.openPrefix = openPrefix
+        self.validate = validate; self.make = make
     }
 }
 
@@ -25,6 +29,7 @@ public enum TokenizerRegistry {
         .fsq,
         .lfq,
         .rvq,
+        ExternalProgram.entry,
     ]
 
     public static func entry(_ kind: String) -> TokenizerEntry? { entries.first { $0.kind == kind } }
@@ -45,7 +50,7 @@ public enum TokenizerRegistry {
         guard let e = entry(config.kind) else {
             throw ConfigError(key: "kind", "unknown tokenizer \"\(config.kind)\" (known: \(kinds.joined(separator: ", ")))")
         }
-        let values = try resolveSettings(config.values, keys: e.keys, owner: e.kind)
+        let values = try resolveSettings(config.values, keys: e.keys, owner: e.kind, openPrefix: e.openPrefix)
         return (e, TokenizerConfig(kind: config.kind, values: values))
     }
 

@@ -58,6 +58,11 @@ extension Metric {
                "lossless bits per byte of the eval images under the \(coder) coder, each image coded alone")
     }
 
+    /// A number an external tokenizer measured itself (out.npz `metric_<name>`, e.g. LPIPS or rFID on its GPU).
+    public static func external(_ name: String) -> Metric {
+        Metric("metric_" + name, title: name, format: .general, "reported by the external tokenizer program itself (out.npz metric_\(name)); not measured by tokbench")
+    }
+
     // MARK: training
     public static let trainSeconds = Metric("train_seconds", title: "train s", unit: "s", format: .integer, summaryColumn: "train_seconds",
         "wall time of training (0 for tokenizers that do not learn)")
@@ -108,6 +113,7 @@ extension Metric {
     public static func named(_ key: String) -> Metric? {
         if let m = all.first(where: { $0.key == key }) { return m }
         if key.hasPrefix("data_bpb_") { return dataBPB(coder: String(key.dropFirst("data_bpb_".count))) }
+        if key.hasPrefix("metric_") { return external(String(key.dropFirst("metric_".count))) }
         return nil
     }
 }

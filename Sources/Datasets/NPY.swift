@@ -1,0 +1,90 @@
+// NumPy arrays of any common numeric dtype, for the external-tokenizer protocol and `tokbench eval`:
+// read one array of an .npz archive or a standalone .npy file, write a uint8 .npy file.
+// Supported dtypes (little-endian or single byte): u1 i1 u2 i2 u4 i4 u8 i8 f4 f8 and b1 (bool).
+import Foundation
+
+/// A numeric array: its shape, dtype and values (integers exactly, floats as Double).
+public struct NumericArray: Sendable, Equatable {
+    public enum Values: Sendable, Equatable { case integers([Int64]), floats([Double]) }
+    public var shape: [Int]
+    public var dtype: String          // the .npy descr, e.g. "<i8"
+    public var values: Values
+    public var count: Int { shape.reduce(1, *) }
+    public var isInteger: Bool { if case .integers = values { return true }; return false }
+    /// The values as integers (nil for a float array).
+    public var integers: [Int64]? { if case .integers(let v) = values { return v }; return nil }
+    /// The values as Doubles (integers converted).
+    public var doubles: [Double] {
+        switch values { case .floats(let v): return v; case .integers(let v): return v.map(Double.init) }
+    }
+    public init(shape: [Int], dtype: String, values: Values) { self.shape = shape; self.dtype = dtype; self.values = values }
+}
+
+/// One array of an .npz archive by key, any supported dtype.
+public func readNPZNumeric(path: String, key: String) throws -> NumericArray {
+    let file = try mappedFile(path)
+    return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+        let entries = try zipEntries(buf, path: path)
+        guard let entry = entries.first(where: { npzKey($0.name) == key }) else {
+            let keys = entries.map { npzKey($0.name) }
+            throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
+        }
+        return try decodeNPY(try zipEntryData(buf, entry, path: path), path: path, name: key)
+    }
+}
+
+/// A standalone .npy file.
+public func readNPYFile(path: String) throws -> NumericArray {
+    try decodeNPY(try readFileBytes(path), path: path, name: (path as NSString).lastPathComponent)
+}
+
+/// The bytes of an .npy file (version 1.0) holding uint8 values of this shape, C order.
+public func encodeNPY(uint8 values: [UInt8], shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count, "encodeNPY: shape does not match the values")
+    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(dims)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }   // pad so the data starts 64-byte aligned
+    header += "\n"
+    let n = header.utf8.count
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + values
+}
+
+/// An .npy blob → its array. Errors name the file and array and say what is wrong.
+func decodeNPY(_ data: [UInt8], path: String, name: String) throws -> NumericArray {
+    let h = try parseNPYHeader(data, path: path, name: name)
+    let count = try h.elementCount(path: path, name: name)
+    var d = h.descr
+    if d.count == 3, d.first == "=" { d = "<" + d.dropFirst() }
+    if d.count == 2 { d = "|" + d }
+    let kind = d.dropFirst().first!, size = Int(String(d.dropFirst(2))) ?? 0
+    guard d.first == "<" || d.first == "|", ["u", "i", "f", "b"].contains(kind), [1, 2, 4, 8].contains(size),
+          !(kind == "f" && size < 4), !(kind == "b" && size != 1) else {
+        throw DatasetError(path, "array '\(name)' has dtype '\(h.descr)', expected a little-endian integer, bool or float type")
+    }
+    let bytes = data.count - h.dataOffset
+    guard bytes == count * size else {
+        throw DatasetError(path, "array '\(name)' shape \(pyShape(h.shape)) needs \(count * size) bytes of '\(h.descr)', it holds \(bytes)")
+    }
+    return data.withUnsafeBytes { raw -> NumericArray in
+        let p = raw.baseAddress!.advanced(by: h.dataOffset)
+        func load<T: FixedWidthInteger>(_: T.Type) -> [Int64] {
+            (0..<count).map { Int64(truncatingIfNeeded: T(littleEndian: p.loadUnaligned(fromByteOffset: $0 * size, as: T.self))) }
+        }
+        switch (kind, size) {
+        case ("f", 4): return NumericArray(shape: h.shape, dtype: h.descr, values: .floats((0..<count).map {
+            Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }))
+        case ("f", _): return NumericArray(shape: h.shape, dtype: h.descr, values: .floats((0..<count).map {
+            Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }))
+        case ("i", 1): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(Int8.self)))
+        case ("i", 2): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(Int16.self)))
+        case ("i", 4): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(Int32.self)))
+        case ("i", _): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(Int64.self)))
+        case ("u", 2): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt16.self)))
+        case ("u", 4): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt32.self)))
+        case ("u", 8):
+            // Values ≥ 2^63 cannot be tokens; they become negative here and fail the range check.
+            return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt64.self)))
+        default: return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt8.self)))   // u1, b1
+        }
+    }
+}

@@ -1,0 +1,182 @@
+// `tokbench eval`: the evaluator on outputs made elsewhere, and on saved checkpoints.
+//  - files: originals and reconstructions as two folders of PNG/JPEG matched by file name (the VTBench
+//    layout) or as two uint8 .npy arrays [N, H, W, C], optionally with the tokens (.npy, integers
+//    [N, L] or [N, L, W]) and V; recorded as a run of a named experiment.
+//  - a run: its tokenizer rebuilt from the stored config and checkpoint, evaluated on its own eval
+//    split (reproducing the stored numbers) or on another dataset (train on A, test on B); recorded
+//    as a new run linked to it (param evaluates_run).
+import Foundation
+import Datasets
+import Kernels
+import MetricCatalogue
+import Settings
+import Store
+import Tokenizers
+
+public struct OutsideEvaluation {
+    let store: ResultStore
+    let recorder: EvaluationRecorder
+    let cacheDir: String
+    let say: (String) -> Void
+
+    public init(store: ResultStore, artifactDir: String?, cacheDir: String, say: @escaping (String) -> Void) {
+        self.store = store; self.cacheDir = cacheDir; self.say = say
+        recorder = EvaluationRecorder(store: store, artifactDir: artifactDir, say: say)
+    }
+
+    // MARK: files
+
+    /// Images from a folder of PNG/JPEG files (sorted by name) or a uint8 .npy [N, H, W, C]; with their names.
+    static func images(_ path: String) throws -> (ImageBatch, [String]) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError(path, "not found") }
+        if !isDir.boolValue {
+            let a = try readNPYFile(path: path)
+            guard a.dtype.hasSuffix("u1"), let v = a.integers, a.shape.count == 4, [1, 3].contains(a.shape[3]), a.shape[0] >= 1 else {
+                throw DatasetError(path, "expected uint8 images [N, H, W, C] with C = 1 or 3, got \(a.dtype) \(a.shape)")
+            }
+            let (N, H, W, C) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
+            var b = ImageBatch(count: N, channels: C, height: H, width: W)
+            for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<C {
+                b.pixels[((n * C + c) * H + y) * W + x] = UInt8(v[((n * H + y) * W + x) * C + c])
+            } } } }
+            return (b, (0..<N).map { "image \($0)" })
+        }
+        let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
+        guard !files.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
+        var parts: [ImageBatch] = []
+        for f in files {
+            let im = try readImage(path: f)
+            if let first = parts.first, (im.width, im.height, im.channels) != (first.width, first.height, first.channels) {
+                throw DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(first.width)x\(first.height)x\(first.channels)")
+            }
+            parts.append(im)
+        }
+        let root = (path as NSString).standardizingPath
+        return (ImageBatch.concatenate(parts), files.map { String(($0 as NSString).standardizingPath.dropFirst(root.count + 1)) })
+    }
+
+    /// Scores reconstructions against originals (matched by name) and records them as a run of
+    /// `experiment` labelled `label`. Nothing is recorded when anything does not match.
+    public func evaluateFiles(originals: String, reconstructions: String, tokens tokensPath: String?, vocabSize: Int?,
+                              experiment: String, label: String) throws -> Int64 {
+        try store.recordDefinitions(Metric.all)
+        let (orig, names) = try Self.images(originals)
+        let (recon, reconNames) = try Self.images(reconstructions)
+        guard names == reconNames else {
+            let missing = names.first { !reconNames.contains($0) } ?? reconNames.first { !names.contains($0) } ?? "?"
+            throw DatasetError(reconstructions, "does not hold the same images as \(originals): \(missing) is in one and not the other"
+                               + " (\(names.count) vs \(reconNames.count) images)")
+        }
+        guard (recon.width, recon.height, recon.channels) == (orig.width, orig.height, orig.channels) else {
+            throw DatasetError(reconstructions, "images are \(recon.width)x\(recon.height)x\(recon.channels), the originals \(orig.width)x\(orig.height)x\(orig.channels)")
+        }
+        var tokens: Tokens? = nil, log2V: Double? = nil
+        if let tp = tokensPath {
+            guard let V = vocabSize, V >= 2 else { throw DatasetError(tp, "--tokens needs --vocab-size V (≥ 2)") }
+            let t = try readNPYFile(path: tp)
+            guard let tv = t.integers, t.shape.count == 2 || t.shape.count == 3, t.shape[0] == orig.count else {
+                throw DatasetError(tp, "expected integer tokens [\(orig.count), L] or [\(orig.count), L, W], got \(t.dtype) \(t.shape)")
+            }
+            if let bad = tv.firstIndex(where: { $0 < 0 || $0 >= V }) { throw DatasetError(tp, "token \(tv[bad]) at flat index \(bad) is outside 0..<\(V)") }
+            let L = t.shape[1], S = t.shape.count == 3 ? t.shape[2] : 1
+            let side = Int(Double(L).squareRoot().rounded())
+            let (rows, cols) = side * side == L ? (side, side) : (1, L)
+            tokens = Tokens(count: orig.count, gridRows: rows, gridCols: cols, wordsPerToken: S, wordRange: V, words: tv.map { UInt32($0) })
+            log2V = Double(S) * log2(Double(V))
+        }
+        let spec = DatasetSpec(kind: .imageFolder, path: (originals as NSString).standardizingPath, resolution: orig.height, channels: orig.channels,
+                               evalImages: orig.count)
+        let data = Dataset(spec: spec, train: ImageBatch(count: 0, channels: orig.channels, height: orig.height, width: orig.width), eval: orig,
+                           splitDescription: "eval: the \(orig.count) images of \(originals), matched by name with \(reconstructions)")
+        let config: [String: String] = ["originals": originals, "reconstructions": reconstructions, "tokens": tokensPath ?? "",
+                                        "vocab_size": vocabSize.map(String.init) ?? ""]
+        let configJSON = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
+        let experimentID = try store.experimentID(named: experiment, file: "tokbench eval", fileSHA256: sha256Hex(Array(configJSON.utf8)))
+        let runID = try store.beginRun(NewRun(experimentID: experimentID, runKey: "eval " + label, tokenizer: "outside", label: label,
+                                              dataset: "image-folder", configJSON: configJSON, seed: 0, codeVersion: CodeVersion.current),
+                                       params: config.sorted { $0.key < $1.key }.map { ("eval.\($0.key)", $0.value) }
+                                           + [("dataset.split", data.splitDescription), ("dataset.channels", String(orig.channels))]
+                                           + ComputeEnvironment.current().pairs)
+        do {
+            try recorder.record(TokenizerOutputs(tokens: tokens, reconstruction: recon, log2Vocab: log2V), of: data, runID: runID)
+        } catch {
+            try store.failRun(runID: runID, reason: String(describing: error))
+            throw error
+        }
+        return runID
+    }
+
+    // MARK: saved runs
+
+    /// Re-evaluates finished run `id` from its checkpoint, on its own eval split or on `dataset`
+    /// (resolution and channels are the run's). Returns the new run's id and the original's results.
+    public func reevaluate(run id: Int64, dataset other: DatasetSpec?) throws -> (runID: Int64, original: [String: Double]) {
+        try store.recordDefinitions(Metric.all)
+        guard let stored = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
+        guard stored.run.runStatus == .finished else { throw StoreError("run \(id) is \(stored.run.status), not finished") }
+        let config: RunConfig
+        do { config = try JSONDecoder().decode(RunConfig.self, from: Data(stored.run.configJSON.utf8)) } catch {
+            throw StoreError("run \(id): its config_json is not a tokbench run config (\(error))")
+        }
+        var spec = config.dataset.withCache(cacheDir)
+        if var o = other {
+            o.resolution = spec.resolution; o.channels = spec.channels; o.seed = o.seed == 0 ? spec.seed : o.seed
+            spec = o.withCache(cacheDir)
+        }
+        let data = try Dataset.load(spec)
+        let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
+        let tokenizer = try TokenizerRegistry.make(config.tokenizer, shape: shape, seed: UInt64(bitPattern: stored.run.seed))
+        if let learned = tokenizer as? TrainableTokenizer {
+            guard let ckpt = stored.artifacts["checkpoint"], FileManager.default.fileExists(atPath: ckpt) else {
+                throw StoreError("run \(id) has no checkpoint file to evaluate (artifact 'checkpoint' missing or deleted)")
+            }
+            say("loaded run \(id) after step \(try learned.loadCheckpoint(from: ckpt)) from \(ckpt)")
+        }
+        var newConfig = config
+        newConfig.dataset = spec
+        let key = stored.run.runKey + " | eval of run \(id) on \(spec.kind.rawValue) \(spec.path)"
+        let runID = try store.beginRun(NewRun(experimentID: stored.run.experimentID, runKey: key, tokenizer: stored.run.tokenizer,
+                                              label: stored.run.label + (other == nil ? " (re-evaluated)" : " on \(spec.kind.rawValue)"),
+                                              dataset: spec.kind.rawValue, configJSON: newConfig.json, seed: UInt64(bitPattern: stored.run.seed),
+                                              codeVersion: CodeVersion.current),
+                                       params: newConfig.params + [("evaluates_run", String(id)), ("dataset.split", data.splitDescription)]
+                                           + ComputeEnvironment.current().pairs)
+        do { try recorder.record(tokenizer, on: data, runID: runID) } catch {
+            try store.failRun(runID: runID, reason: String(describing: error))
+            throw error
+        }
+        return (runID, stored.results)
+    }
+}
+
+extension OutsideEvaluation {
+    /// The headline numbers of a recorded run, one per line.
+    public func summary(run id: Int64) throws -> String {
+        guard let r = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
+        return "recorded run \(id) (\(r.run.label)) in experiment \(r.experiment)\n" + Self.headline.compactMap { m in
+            r.results[m.key].map { "  " + m.key.padding(toLength: 18, withPad: " ", startingAt: 0) + m.format($0) }
+        }.joined(separator: "\n")
+    }
+
+    /// A re-evaluation beside the run it re-evaluates: every headline number and whether it is identical.
+    public func comparison(run id: Int64, with original: Int64, original results: [String: Double]) throws -> String {
+        guard let r = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
+        var out = "recorded run \(id): run \(original) re-evaluated on \(r.run.dataset)\n"
+        out += "  " + "metric".padding(toLength: 18, withPad: " ", startingAt: 0) + "run \(original)".padding(toLength: 22, withPad: " ", startingAt: 0) + "now\n"
+        for m in Self.headline {
+            guard let now = r.results[m.key] else { continue }
+            let then = results[m.key]
+            out += "  " + m.key.padding(toLength: 18, withPad: " ", startingAt: 0) + (then.map { String($0) } ?? "–").padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(now) + (then == now ? "  (identical)" : "") + "\n"
+        }
+        return out
+    }
+
+    static let headline: [Metric] = [.psnr, .ssim, .usage, .perplexity, .tokensPerImage, .log2Vocab, .capacityBPB, .tokenRateBPB, .tokenEntropyBPB,
+                                     .dataBPB, .deficitBPB]
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }
+}

@@ -1,0 +1,209 @@
+// An external tokenizer: a program in any language that follows tokbench's external protocol
+// (ARCHITECTURE.md, "External tokenizer protocol", version 1). tokbench writes the eval images (and,
+// with `train = true`, the train images) as uint8 .npy files [N, H, W, C] into a fresh directory,
+// runs the program (no shell) from the experiment file's directory with
+//   --images PATH --out PATH [--train-images PATH --seed S] [--key=value for every args key]
+// and reads out.npz: `tokens` (integers [N, L] or [N, L, W]), `reconstructions` (uint8 [N, H, W, C]),
+// `vocab_size` (integer, or [W] equal integers) or `log2_vocab` (float), and optional float scalars
+// `metric_<name>`. Everything else (PSNR, usage, rate, budget, …) the one evaluator measures.
+import Foundation
+import Datasets
+import MetricCatalogue
+import Settings
+
+public final class ExternalProgram {
+    public static let kind = "external"
+    public static let protocolVersion = 1
+
+    public struct Options: Decodable, Sendable {
+        public var command: [String]
+        public var train: Bool
+        public var timeoutSeconds: Int
+        enum CodingKeys: String, CodingKey { case command, train, timeoutSeconds = "timeout_s" }
+    }
+
+    public static let entry = TokenizerEntry(
+        kind: kind,
+        summary: "a program in any language (protocol v\(protocolVersion), ARCHITECTURE.md): reads images.npy, writes out.npz (tokens, reconstructions, vocab_size)",
+        labelKeys: [],
+        keys: [
+            ConfigKey("command", .strings, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
+            ConfigKey("train", .bool, default: .bool(false), "also pass --train-images PATH --seed S: the program trains first"),
+            ConfigKey("timeout_s", .int, default: .int(3600), "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
+        ],
+        openPrefix: "args.",
+        validate: { c, _ in
+            let o = try decodeOptions(Options.self, from: c.values)
+            guard !o.command.isEmpty, !o.command[0].isEmpty else { throw ConfigError(key: "command", "must name a program") }
+        },
+        make: { _, _, _ in throw ConfigError(key: "kind", "an external tokenizer runs through ExternalProgram.run, not encode/decode") })
+
+    public let options: Options
+    public let args: [(key: String, value: ConfigValue)]
+    public let directory: String
+
+    /// config: resolved (TokenizerRegistry.resolve); directory: where the command runs.
+    public init(config: TokenizerConfig, directory: String) throws {
+        options = try decodeOptions(Options.self, from: config.values)
+        args = config.values.keys.filter { $0.hasPrefix("args.") }.sorted().map { (String($0.dropFirst(5)), config.values[$0]!) }
+        self.directory = directory
+    }
+
+    /// A failure of the program or of its output, in one line (with the program's last stderr lines).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs the program on `eval` (training on `train` first when the options say so) and returns its
+    /// outputs, checked against the protocol. `log` receives the program's stderr and stdout lines.
+    public func run(train: ImageBatch?, eval: ImageBatch, seed: UInt64, log: @escaping (String) -> Void) throws -> TokenizerOutputs {
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "tokbench-external-\(getpid())-\(UUID().uuidString)"
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let images = dir + "/images.npy", out = dir + "/out.npz"
+        try Data(Self.npy(eval)).write(to: URL(fileURLWithPath: images))
+        var arguments = options.command + ["--images", images, "--out", out]
+        if options.train {
+            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
+            let trainPath = dir + "/train_images.npy"
+            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
+            arguments += ["--train-images", trainPath, "--seed", String(seed)]
+        }
+        arguments += args.map { "--\($0.key)=\($0.value)" }
+        let start = Date()
+        let stderrTail = try Self.execute(arguments, in: directory, timeout: options.timeoutSeconds, log: log)
+        let seconds = Date().timeIntervalSince(start)
+        do {
+            return try Self.readOutputs(out, eval: eval, seconds: seconds)
+        } catch {
+            throw Failure(description: "\(error)" + (stderrTail.isEmpty ? "" : "; program stderr: " + stderrTail))
+        }
+    }
+
+    /// images [N, C, H, W] → .npy bytes of uint8 [N, H, W, C].
+    static func npy(_ b: ImageBatch) -> [UInt8] {
+        var hwc: [UInt8] = []
+        hwc.reserveCapacity(b.pixels.count)
+        for i in 0..<b.count { hwc += b.interleaved(i) }
+        return encodeNPY(uint8: hwc, shape: [b.count, b.height, b.width, b.channels])
+    }
+
+    /// Runs argv (through /usr/bin/env, which execs it: no shell), streaming its output lines to `log`;
+    /// a non-zero exit or a timeout throws with the last stderr lines. Returns those lines otherwise.
+    static func execute(_ argv: [String], in directory: String, timeout: Int, log: @escaping (String) -> Void) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let errPipe = Pipe(), outPipe = Pipe()
+        p.standardError = errPipe; p.standardOutput = outPipe
+        let lines = OutputLines(prefix: "  [\(argv.first ?? "program")] ", log: log)
+        errPipe.fileHandleForReading.readabilityHandler = { lines.consume(stderr: true, $0.availableData, final: false) }
+        outPipe.fileHandleForReading.readabilityHandler = { lines.consume(stderr: false, $0.availableData, final: false) }
+        let done = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in done.signal() }
+        do { try p.run() } catch { throw Failure(description: "cannot start \(argv.first ?? ""): \(error.localizedDescription)") }
+        var timedOut = false
+        if done.wait(timeout: .now() + .seconds(timeout)) == .timedOut {
+            timedOut = true
+            p.terminate()                                             // SIGTERM, then SIGKILL after 5 s
+            if done.wait(timeout: .now() + .seconds(5)) == .timedOut { kill(p.processIdentifier, SIGKILL); done.wait() }
+        }
+        errPipe.fileHandleForReading.readabilityHandler = nil
+        outPipe.fileHandleForReading.readabilityHandler = nil
+        lines.consume(stderr: true, errPipe.fileHandleForReading.readDataToEndOfFile(), final: true)
+        lines.consume(stderr: false, outPipe.fileHandleForReading.readDataToEndOfFile(), final: true)
+        let last = lines.lastErrors
+        let suffix = last.isEmpty ? "" : "; last stderr: " + last
+        if timedOut { throw Failure(description: "\(argv.first ?? "program") timed out after \(timeout) s (timeout_s)" + suffix) }
+        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
+            let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"
+            throw Failure(description: "\(argv.first ?? "program") \(how)" + suffix)
+        }
+        return last
+    }
+
+    /// out.npz → outputs, checked: the keys, shapes and dtypes, N and the image geometry, tokens below V.
+    static func readOutputs(_ path: String, eval: ImageBatch, seconds: Double) throws -> TokenizerOutputs {
+        guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "the program wrote no \((path as NSString).lastPathComponent)") }
+        let keys = try npzKeys(path: path)
+        func need(_ k: String) throws -> NumericArray {
+            guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
+            return try readNPZNumeric(path: path, key: k)
+        }
+        let N = eval.count, H = eval.height, W = eval.width, C = eval.channels
+        // reconstructions: uint8 [N, H, W, C]
+        let r = try need("reconstructions")
+        guard r.dtype.hasSuffix("u1"), let rv = r.integers else { throw Failure(description: "out.npz 'reconstructions' has dtype '\(r.dtype)', expected uint8") }
+        guard r.shape == [N, H, W, C] else {
+            throw Failure(description: "out.npz 'reconstructions' has shape \(r.shape), expected [\(N), \(H), \(W), \(C)] (N, H, W, C of the eval images)")
+        }
+        var recon = ImageBatch(count: N, channels: C, height: H, width: W)
+        for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<C {
+            recon.pixels[((n * C + c) * H + y) * W + x] = UInt8(rv[((n * H + y) * W + x) * C + c])
+        } } } }
+        // tokens: integers [N, L] or [N, L, S]
+        let t = try need("tokens")
+        guard let tv = t.integers else { throw Failure(description: "out.npz 'tokens' has dtype '\(t.dtype)', expected integers") }
+        guard (t.shape.count == 2 || t.shape.count == 3), t.shape[0] == N, t.shape[1] >= 1, t.shape.count == 2 || t.shape[2] >= 1 else {
+            throw Failure(description: "out.npz 'tokens' has shape \(t.shape), expected [\(N), L] or [\(N), L, W]")
+        }
+        let L = t.shape[1], S = t.shape.count == 3 ? t.shape[2] : 1
+        // vocabulary: vocab_size (scalar or [S] equal) or log2_vocab
+        var wordRange: Int64, log2V: Double
+        if keys.contains("vocab_size") {
+            let v = try readNPZNumeric(path: path, key: "vocab_size")
+            guard let vs = v.integers, v.shape == [] || v.shape == [S], let first = vs.first, first >= 2, vs.allSatisfy({ $0 == first }) else {
+                throw Failure(description: "out.npz 'vocab_size' must be an integer ≥ 2 (or \(S) equal integers), got \(v.shape) \(v.dtype)")
+            }
+            wordRange = first
+            log2V = Double(S) * log2(Double(first))
+        } else if keys.contains("log2_vocab") {
+            let v = try readNPZNumeric(path: path, key: "log2_vocab")
+            guard v.shape == [], let l = v.doubles.first, l > 0, l.isFinite else { throw Failure(description: "out.npz 'log2_vocab' must be a positive float scalar") }
+            log2V = l
+            wordRange = (tv.max() ?? 0) + 1          // what the stream uses (for the token coder)
+        } else {
+            throw Failure(description: "out.npz has neither 'vocab_size' nor 'log2_vocab' (keys: \(keys.joined(separator: ", ")))")
+        }
+        if let bad = tv.firstIndex(where: { $0 < 0 || $0 >= wordRange }) {
+            throw Failure(description: "out.npz 'tokens' holds \(tv[bad]) at flat index \(bad), outside 0..<\(wordRange) (vocab_size)")
+        }
+        guard wordRange <= Int64(UInt32.max) else { throw Failure(description: "vocab_size \(wordRange) per word is above 2^32: give multi-word tokens") }
+        // A square L is read as a grid (the token coder's neighbour context), any other L as one row.
+        let side = Int(Double(L).squareRoot().rounded())
+        let (rows, cols) = side * side == L ? (side, side) : (1, L)
+        let tokens = Tokens(count: N, gridRows: rows, gridCols: cols, wordsPerToken: S, wordRange: Int(wordRange), words: tv.map { UInt32($0) })
+        var extra: [MetricValue] = []
+        for k in keys where k.hasPrefix("metric_") {
+            let v = try readNPZNumeric(path: path, key: k)
+            guard v.shape == [] || v.shape == [1], let x = v.doubles.first, x.isFinite else { throw Failure(description: "out.npz '\(k)' must be a finite float scalar") }
+            extra.append((Metric.external(String(k.dropFirst("metric_".count))), x))
+        }
+        return TokenizerOutputs(tokens: tokens, reconstruction: recon, log2Vocab: log2V, extra: extra, seconds: seconds)
+    }
+}
+
+/// Splits a program's output streams into lines for the log, keeping the last 5 stderr lines for the
+/// failure message. Called from the pipes' handler threads.
+private final class OutputLines: @unchecked Sendable {
+    let prefix: String
+    let log: (String) -> Void
+    let lock = NSLock()
+    var partial: [Bool: String] = [:]
+    var tail: [String] = []
+    init(prefix: String, log: @escaping (String) -> Void) { self.prefix = prefix; self.log = log }
+
+    func consume(stderr: Bool, _ d: Data, final: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        var lines = ((partial[stderr] ?? "") + String(decoding: d, as: UTF8.self)).components(separatedBy: "\n")
+        partial[stderr] = final ? "" : lines.removeLast()
+        for l in lines where !l.isEmpty {
+            log(prefix + l)
+            if stderr { tail.append(l); if tail.count > 5 { tail.removeFirst() } }
+        }
+    }
+
+    var lastErrors: String { lock.lock(); defer { lock.unlock() }; return tail.joined(separator: " | ") }
+}
