@@ -201,7 +201,7 @@ want = {"ok": None, "exit": "exited with status 3; last stderr: something went w
         "garbage": "corrupt npz (zip)"}
 assert len(rows) == 9, rows
 for label, status, error in rows[:8]:
-    mode = label.split("args.mode=")[1].split(",")[0]
+    mode = label.split("mode=")[1].split(",")[0].rstrip(")")
     if want[mode] is None: assert status == "finished", (label, status, error)
     else: assert status == "failed" and want[mode] in error and "\n" not in error, (label, status, error)
 assert rows[8][1] == "finished", rows[8]

@@ -123,6 +123,7 @@ public enum TOMLParser {
                     let name = path.joined(separator: ".")
                     if isArray {
                         current = try Self.appendArrayTable(&root, path, line: headerLine)
+                        defined = defined.filter { !$0.hasPrefix(name + ".") }   // [name.sub] tables belong to the new element
                     } else {
                         guard !defined.contains(name) else { throw TOMLError(line: headerLine, message: "table [\(name)] defined twice") }
                         defined.insert(name)

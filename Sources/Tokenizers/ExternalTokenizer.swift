@@ -31,7 +31,7 @@ public final class ExternalProgram {
             ConfigKey("train", .bool, default: .bool(false), "also pass --train-images PATH --seed S: the program trains first"),
             ConfigKey("timeout_s", .int, default: .int(3600), "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
         ],
-        openPrefix: "args.",
+        openPrefix: "args.", quietKeys: ["timeout_s"],
         validate: { c, _ in
             let o = try decodeOptions(Options.self, from: c.values)
             guard !o.command.isEmpty, !o.command[0].isEmpty else { throw ConfigError(key: "command", "must name a program") }
@@ -99,8 +99,22 @@ public final class ExternalProgram {
         let errPipe = Pipe(), outPipe = Pipe()
         p.standardError = errPipe; p.standardOutput = outPipe
         let lines = OutputLines(prefix: "  [\(argv.first ?? "program")] ", log: log)
-        errPipe.fileHandleForReading.readabilityHandler = { lines.consume(stderr: true, $0.availableData, final: false) }
-        outPipe.fileHandleForReading.readabilityHandler = { lines.consume(stderr: false, $0.availableData, final: false) }
+        // One blocking reader thread per stream until end of file (no readabilityHandler: on Linux its
+        // dispatch source can crash when torn down while data is arriving).
+        let readers = DispatchGroup()
+        for (pipe, isErr) in [(errPipe, true), (outPipe, false)] {
+            let handle = pipe.fileHandleForReading
+            readers.enter()
+            Thread.detachNewThread {
+                while true {
+                    let d = handle.availableData
+                    if d.isEmpty { break }
+                    lines.consume(stderr: isErr, d, final: false)
+                }
+                lines.consume(stderr: isErr, Data(), final: true)
+                readers.leave()
+            }
+        }
         let done = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in done.signal() }
         do { try p.run() } catch { throw Failure(description: "cannot start \(argv.first ?? ""): \(error.localizedDescription)") }
@@ -110,10 +124,7 @@ public final class ExternalProgram {
             p.terminate()                                             // SIGTERM, then SIGKILL after 5 s
             if done.wait(timeout: .now() + .seconds(5)) == .timedOut { kill(p.processIdentifier, SIGKILL); done.wait() }
         }
-        errPipe.fileHandleForReading.readabilityHandler = nil
-        outPipe.fileHandleForReading.readabilityHandler = nil
-        lines.consume(stderr: true, errPipe.fileHandleForReading.readDataToEndOfFile(), final: true)
-        lines.consume(stderr: false, outPipe.fileHandleForReading.readDataToEndOfFile(), final: true)
+        _ = readers.wait(timeout: .now() + .seconds(10))              // the rest of the output (a leftover child may hold the pipe)
         let last = lines.lastErrors
         let suffix = last.isEmpty ? "" : "; last stderr: " + last
         if timedOut { throw Failure(description: "\(argv.first ?? "program") timed out after \(timeout) s (timeout_s)" + suffix) }

@@ -12,11 +12,13 @@ public struct TokenizerEntry: Sendable {
     public let make: @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer   // seed
     /// Keys under this prefix are the kind's own business (an external program's `args.`).
     public let openPrefix: String?
+    /// Keys labels never show (they do not change what is measured, e.g. a timeout).
+    public let quietKeys: [String]
 
-    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], openPrefix: String? = nil,
+    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], openPrefix: String? = nil, quietKeys: [String] = [],
                 validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
                 make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer) {
-        self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.openPrefix = openPrefix
+        self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.openPrefix = openPrefix; self.quietKeys = quietKeys
         self.validate = validate; self.make = make
     }
 }

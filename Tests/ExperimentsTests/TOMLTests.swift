@@ -38,6 +38,21 @@ final class TOMLTests: XCTestCase {
         XCTAssertEqual(inl["j"]?.value, .string("s"))
     }
 
+    /// [tokenizer.args] after each [[tokenizer]] belongs to that element (not "defined twice");
+    /// twice under the same element is still an error.
+    func testSubTablesOfEachArrayElement() throws {
+        let doc = try TOMLParser.parse("[[tokenizer]]\nkind = \"a\"\n[tokenizer.args]\nx = 1\n[[tokenizer]]\nkind = \"b\"\n[tokenizer.args]\nx = 2\n")
+        guard case .array(let toks)? = doc["tokenizer"]?.value, toks.count == 2 else { return XCTFail() }
+        let xs = toks.map { t -> TOMLValue? in
+            guard case .table(let tt) = t.value, case .table(let args)? = tt["args"]?.value else { return nil }
+            return args["x"]?.value
+        }
+        XCTAssertEqual(xs, [.integer(1), .integer(2)])
+        XCTAssertThrowsError(try TOMLParser.parse("[[tokenizer]]\n[tokenizer.args]\nx = 1\n[tokenizer.args]\ny = 2\n")) { e in
+            XCTAssertTrue(String(describing: e).contains("defined twice"), "\(e)")
+        }
+    }
+
     func testDottedKeysAndHeaders() throws {
         let doc = try TOMLParser.parse("a.b = 1\n[c.d]\ne = 2\n")
         guard case .table(let a)? = doc["a"]?.value, case .table(let c)? = doc["c"]?.value, case .table(let d)? = c["d"]?.value else { return XCTFail() }
