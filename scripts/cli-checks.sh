@@ -243,6 +243,27 @@ mkdir -p "$tmp/ev/empty"; expect_error "eval empty folder" "no PNG or JPEG files
 "$bin" eval --run 1 --db "$tmp/killed/t.sqlite" >"$tmp/reeval.out" 2>&1 && grep -qE "^  psnr .*\(identical\)$" "$tmp/reeval.out" \
   && [ "$(grep -c "(identical)" "$tmp/reeval.out")" = "$(grep -cE "^  [a-z_0-9]+ +[0-9]" "$tmp/reeval.out")" ] && ok || bad "eval --run: $(cat "$tmp/reeval.out")"
 
+# tokbench data photos: with the Debian photographs (scripts/benchmarks.sh installs them), the split by photo;
+# without them, the one-line error that says which packages to install.
+if [ -d /usr/share/backgrounds/mate/nature ]; then
+  "$bin" data photos --tiles 64 --db "$tmp/photos/t.sqlite" >"$tmp/photos.out" 2>&1 \
+    && grep -qE "^tiles 64x64: [0-9]+ train tiles from [0-9]+ photos, [0-9]+ eval tiles from 4 photos \(seed 0\) -> .*/photos/cache/photos-64.tiles" "$tmp/photos.out" \
+    && ok || bad "data photos: $(cat "$tmp/photos.out")"
+else
+  expect_error "data photos without the photographs" "apt-get install mate-backgrounds plasma-workspace-wallpapers" -- data photos --tiles 64 --db "$tmp/photos/t.sqlite"
+fi
+# eval: images of another size, and an unreadable file, are refused by name.
+mkdir -p "$tmp/ev/big" "$tmp/ev/bad"; cp "$tmp/ev/orig/"*.png "$tmp/ev/big/"; cp "$tmp/ev/orig/"*.png "$tmp/ev/bad/"
+python3 -c "import sys; open(sys.argv[1], 'wb').write(b'not a png at all')" "$tmp/ev/bad/im2.png"
+python3 - "$tmp/ev/big/im3.png" <<'P'
+import struct, sys, zlib
+def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+raw = b"".join(b"\0" + bytes(range(48)) for _ in range(16))   # 16x16 RGB
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+P
+expect_error "eval other size" "big/im3.png: is 16x16x3, the first image is 16x16x1" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/big" --experiment outside --label x --db "$tmp/ev.sqlite"
+expect_error "eval unreadable file" "bad/im2.png" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/bad" --experiment outside --label x --db "$tmp/ev.sqlite"
+
 # Every subcommand's output, by content.
 "$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \
   && [ "$(grep -c "raw-patch" "$tmp/dry")" = "2" ] && ok || bad "run --dry-run: $(cat "$tmp/dry")"
