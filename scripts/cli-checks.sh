@@ -197,7 +197,7 @@ import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))[1:]
 want = {"ok": None, "exit": "exited with status 3; last stderr: something went wrong on the GPU", "timeout": "timed out after 3 s",
         "missing": "neither 'vocab_size' nor 'log2_vocab'", "shape": "'reconstructions' has shape [20, 28, 29, 1], expected [20, 28, 28, 1]",
-        "dtype": "'reconstructions' has dtype '<f4', expected uint8", "oob": "'tokens' holds 16 at flat index 5, outside 0..<16",
+        "dtype": "'reconstructions' must be uint8 images [N, H, W, C] with C = 1 or 3, got dtype '<f4'", "oob": "'tokens' holds 16 at flat index 5, outside 0..<16",
         "garbage": "corrupt npz (zip)"}
 assert len(rows) == 9, rows
 for label, status, error in rows[:8]:

@@ -22,15 +22,7 @@ public struct NumericArray: Sendable, Equatable {
 
 /// One array of an .npz archive by key, any supported dtype.
 public func readNPZNumeric(path: String, key: String) throws -> NumericArray {
-    let file = try mappedFile(path)
-    return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-        let entries = try zipEntries(buf, path: path)
-        guard let entry = entries.first(where: { npzKey($0.name) == key }) else {
-            let keys = entries.map { npzKey($0.name) }
-            throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
-        }
-        return try decodeNPY(try zipEntryData(buf, entry, path: path), path: path, name: key)
-    }
+    try decodeNPY(try npzEntry(path: path, key: key).data, path: path, name: key)
 }
 
 /// A standalone .npy file.
@@ -86,5 +78,19 @@ func decodeNPY(_ data: [UInt8], path: String, name: String) throws -> NumericArr
             return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt64.self)))
         default: return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt8.self)))   // u1, b1
         }
+    }
+}
+
+extension ImageBatch {
+    /// Images from a uint8 array [N, H, W, C] (C = 1 or 3), as the external protocol and `tokbench eval` write them.
+    public init(hwc a: NumericArray, path: String, name: String) throws {
+        guard a.dtype.hasSuffix("u1"), let v = a.integers, a.shape.count == 4, [1, 3].contains(a.shape[3]) else {
+            throw DatasetError(path, "'\(name)' must be uint8 images [N, H, W, C] with C = 1 or 3, got dtype '\(a.dtype)' shape \(a.shape)")
+        }
+        let (N, H, W, C) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
+        self.init(count: N, channels: C, height: H, width: W)
+        for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<C {
+            pixels[((n * C + c) * H + y) * W + x] = UInt8(truncatingIfNeeded: v[((n * H + y) * W + x) * C + c])
+        } } } }
     }
 }

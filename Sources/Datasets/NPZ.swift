@@ -21,6 +21,21 @@ public func readImageNetNPZ(path: String, resolution: Int = 64) throws -> ImageB
 /// One uint8 array of an .npz archive, by key (the entry name without `.npy`), in C order.
 /// bytes: product(shape) values.
 public func readNPZArray(path: String, key: String) throws -> (shape: [Int], bytes: [UInt8]) {
+    var (name, data) = try npzEntry(path: path, key: key)
+    let header = try parseNPYHeader(data, path: path, name: name)
+    guard header.isUInt8 else {
+        throw DatasetError(path, "array '\(key)' has dtype '\(header.descr)', expected uint8 ('|u1')")
+    }
+    let count = try header.elementCount(path: path, name: name)
+    guard data.count - header.dataOffset == count else {
+        throw DatasetError(path, "array '\(key)' shape \(pyShape(header.shape)) needs \(count) bytes, entry holds \(data.count - header.dataOffset)")
+    }
+    data.removeSubrange(0..<header.dataOffset)  // in place: no second copy of a large array
+    return (header.shape, data)
+}
+
+/// The bytes of one .npy entry of an .npz archive, by key (the entry name without `.npy`), and its name.
+func npzEntry(path: String, key: String) throws -> (name: String, data: [UInt8]) {
     let file = try mappedFile(path)
     return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
         let entries = try zipEntries(buf, path: path)
@@ -28,17 +43,7 @@ public func readNPZArray(path: String, key: String) throws -> (shape: [Int], byt
             let keys = entries.map { npzKey($0.name) }
             throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
         }
-        var data = try zipEntryData(buf, entry, path: path)
-        let header = try parseNPYHeader(data, path: path, name: entry.name)
-        guard header.isUInt8 else {
-            throw DatasetError(path, "array '\(key)' has dtype '\(header.descr)', expected uint8 ('|u1')")
-        }
-        let count = try header.elementCount(path: path, name: entry.name)
-        guard data.count - header.dataOffset == count else {
-            throw DatasetError(path, "array '\(key)' shape \(pyShape(header.shape)) needs \(count) bytes, entry holds \(data.count - header.dataOffset)")
-        }
-        data.removeSubrange(0..<header.dataOffset)  // in place: no second copy of a large array
-        return (header.shape, data)
+        return (entry.name, try zipEntryData(buf, entry, path: path))
     }
 }
 

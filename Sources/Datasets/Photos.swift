@@ -190,9 +190,6 @@ extension PhotoSet {
         (cacheDir as NSString).appendingPathComponent("photos-\(tile).tiles")
     }
 
-    /// Ensures the cache for `tile` exists and matches the photos on this machine (same files,
-    /// sizes, mtimes and downsample rule), building it if not. Returns the cache file's path.
-    @discardableResult
     /// `tokbench data photos`: cuts and caches the tiles of each size, saying what the split holds.
     public static func prepare(cacheDir: String, tiles: [Int], evalPhotos: Int, seed: UInt64, say: (String) -> Void) throws {
         say("\(sourceFiles().count) source photos (\(aptPackages.joined(separator: ", ")))")
@@ -206,6 +203,9 @@ extension PhotoSet {
         }
     }
 
+    /// Ensures the cache for `tile` exists and matches the photos on this machine (same files,
+    /// sizes, mtimes and downsample rule), building it if not. Returns the cache file's path.
+    @discardableResult
     public static func prepare(cacheDir: String, tile: Int, downsample: Int? = nil) throws -> String {
         let path = cacheFile(cacheDir: cacheDir, tile: tile)
         let files = sourceFiles()

@@ -31,16 +31,9 @@ public struct OutsideEvaluation {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError(path, "not found") }
         if !isDir.boolValue {
-            let a = try readNPYFile(path: path)
-            guard a.dtype.hasSuffix("u1"), let v = a.integers, a.shape.count == 4, [1, 3].contains(a.shape[3]), a.shape[0] >= 1 else {
-                throw DatasetError(path, "expected uint8 images [N, H, W, C] with C = 1 or 3, got \(a.dtype) \(a.shape)")
-            }
-            let (N, H, W, C) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
-            var b = ImageBatch(count: N, channels: C, height: H, width: W)
-            for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<C {
-                b.pixels[((n * C + c) * H + y) * W + x] = UInt8(v[((n * H + y) * W + x) * C + c])
-            } } } }
-            return (b, (0..<N).map { "image \($0)" })
+            let b = try ImageBatch(hwc: try readNPYFile(path: path), path: path, name: (path as NSString).lastPathComponent)
+            guard b.count >= 1 else { throw DatasetError(path, "holds no images") }
+            return (b, (0..<b.count).map { "image \($0)" })
         }
         let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
         guard !files.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
@@ -79,11 +72,8 @@ public struct OutsideEvaluation {
                 throw DatasetError(tp, "expected integer tokens [\(orig.count), L] or [\(orig.count), L, W], got \(t.dtype) \(t.shape)")
             }
             if let bad = tv.firstIndex(where: { $0 < 0 || $0 >= V }) { throw DatasetError(tp, "token \(tv[bad]) at flat index \(bad) is outside 0..<\(V)") }
-            let L = t.shape[1], S = t.shape.count == 3 ? t.shape[2] : 1
-            let side = Int(Double(L).squareRoot().rounded())
-            let (rows, cols) = side * side == L ? (side, side) : (1, L)
-            tokens = Tokens(count: orig.count, gridRows: rows, gridCols: cols, wordsPerToken: S, wordRange: V, words: tv.map { UInt32($0) })
-            log2V = Double(S) * log2(Double(V))
+            tokens = Tokens(values: tv, shape: t.shape, wordRange: V)
+            log2V = Double(tokens!.wordsPerToken) * log2(Double(V))
         }
         let spec = DatasetSpec(kind: .imageFolder, path: (originals as NSString).standardizingPath, resolution: orig.height, channels: orig.channels,
                                evalImages: orig.count)

@@ -145,22 +145,18 @@ public final class ExternalProgram {
         }
         let N = eval.count, H = eval.height, W = eval.width, C = eval.channels
         // reconstructions: uint8 [N, H, W, C]
-        let r = try need("reconstructions")
-        guard r.dtype.hasSuffix("u1"), let rv = r.integers else { throw Failure(description: "out.npz 'reconstructions' has dtype '\(r.dtype)', expected uint8") }
-        guard r.shape == [N, H, W, C] else {
-            throw Failure(description: "out.npz 'reconstructions' has shape \(r.shape), expected [\(N), \(H), \(W), \(C)] (N, H, W, C of the eval images)")
+        let recon = try ImageBatch(hwc: try need("reconstructions"), path: path, name: "reconstructions")
+        guard (recon.count, recon.height, recon.width, recon.channels) == (N, H, W, C) else {
+            throw Failure(description: "out.npz 'reconstructions' has shape [\(recon.count), \(recon.height), \(recon.width), \(recon.channels)], "
+                          + "expected [\(N), \(H), \(W), \(C)] (N, H, W, C of the eval images)")
         }
-        var recon = ImageBatch(count: N, channels: C, height: H, width: W)
-        for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<C {
-            recon.pixels[((n * C + c) * H + y) * W + x] = UInt8(rv[((n * H + y) * W + x) * C + c])
-        } } } }
         // tokens: integers [N, L] or [N, L, S]
         let t = try need("tokens")
         guard let tv = t.integers else { throw Failure(description: "out.npz 'tokens' has dtype '\(t.dtype)', expected integers") }
         guard (t.shape.count == 2 || t.shape.count == 3), t.shape[0] == N, t.shape[1] >= 1, t.shape.count == 2 || t.shape[2] >= 1 else {
             throw Failure(description: "out.npz 'tokens' has shape \(t.shape), expected [\(N), L] or [\(N), L, W]")
         }
-        let L = t.shape[1], S = t.shape.count == 3 ? t.shape[2] : 1
+        let S = t.shape.count == 3 ? t.shape[2] : 1
         // vocabulary: vocab_size (scalar or [S] equal) or log2_vocab
         var wordRange: Int64, log2V: Double
         if keys.contains("vocab_size") {
@@ -182,10 +178,7 @@ public final class ExternalProgram {
             throw Failure(description: "out.npz 'tokens' holds \(tv[bad]) at flat index \(bad), outside 0..<\(wordRange) (vocab_size)")
         }
         guard wordRange <= Int64(UInt32.max) else { throw Failure(description: "vocab_size \(wordRange) per word is above 2^32: give multi-word tokens") }
-        // A square L is read as a grid (the token coder's neighbour context), any other L as one row.
-        let side = Int(Double(L).squareRoot().rounded())
-        let (rows, cols) = side * side == L ? (side, side) : (1, L)
-        let tokens = Tokens(count: N, gridRows: rows, gridCols: cols, wordsPerToken: S, wordRange: Int(wordRange), words: tv.map { UInt32($0) })
+        let tokens = Tokens(values: tv, shape: t.shape, wordRange: Int(wordRange))
         var extra: [MetricValue] = []
         for k in keys where k.hasPrefix("metric_") {
             let v = try readNPZNumeric(path: path, key: k)

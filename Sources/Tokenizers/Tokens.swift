@@ -24,3 +24,15 @@ public struct Tokens: Equatable, Sendable {
     /// log2 V of one token.
     public var log2VocabularySize: Double { Double(wordsPerToken) * log2(Double(wordRange)) }
 }
+
+extension Tokens {
+    /// Tokens from integers [N, L] or [N, L, S] made elsewhere (the external protocol, `tokbench eval`),
+    /// each word in 0..<wordRange (checked by the caller). A square L is read as a √L × √L grid (the
+    /// token coder's neighbour context), any other L as one row.
+    public init(values: [Int64], shape: [Int], wordRange: Int) {
+        let L = shape[1], S = shape.count == 3 ? shape[2] : 1
+        let side = Int(Double(L).squareRoot().rounded())
+        let (rows, cols) = side * side == L ? (side, side) : (1, L)
+        self.init(count: shape[0], gridRows: rows, gridCols: cols, wordsPerToken: S, wordRange: wordRange, words: values.map { UInt32($0) })
+    }
+}
