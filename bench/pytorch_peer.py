@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of tokbench's CPU engine benchmark (Layers.benchmarkBackbone).
+"""PyTorch peer of tokbench's CPU engine benchmark (Tools/EngineBench.swift, `tokbench bench train|infer --peer`).
 
 Same model as `tokbench bench train/infer` (Tools/EngineBench.swift), which is what `tokbench run` trains for
 kind = "vq-vae" with ema, kmeans_init and restart off: the reference backbone of ARCHITECTURE.md (h=128, r=32,
