@@ -51,7 +51,7 @@ public enum EngineBench {
 
     /// Benchmarks training (`train: true`) or inference on random images.
     public static func run(train: Bool, batch: Int = 64, steps: Int = 20, warmup: Int = 3, threads: Int = 2, seed: UInt64 = 0) throws -> BenchResult {
-        Threading.configure(threads: threads)
+        Threading.configure(threads: threads, splitGEMM: true)   // as every tokbench command runs (Tokbench.swift)
         let model = try model(seed: seed)
         var rng = SplitMix64(seed: seed &+ 1)
         var images = ImageBatch(count: batch, channels: 3, height: 32, width: 32)

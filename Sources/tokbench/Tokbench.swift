@@ -26,6 +26,9 @@ struct StoreOptions: ParsableArguments {
 enum Main {
     static func main() {
         BLASKernel.selectBetterKernelIfNeeded(programName: "tokbench")
+        // Large GEMMs split over our own worker threads, OpenBLAS single-threaded: no spinning hand-offs
+        // between OpenBLAS's pool and the parallel loops (each C element is computed as before: same numbers).
+        Threading.configure(threads: Threading.workers, splitGEMM: true)
         do {
             var command = try Tokbench.parseAsRoot()
             try command.run()
