@@ -184,7 +184,7 @@ kind = "external"
 command = ["python3", "$fake"]
 timeout_s = 3
 [tokenizer.args]
-mode = ["ok", "exit", "timeout", "missing", "shape", "dtype", "oob", "garbage"]
+mode = ["ok", "exit", "timeout", "missing", "shape", "dtype", "oob", "garbage", "log2"]
 [[tokenizer]]
 kind = "external"
 command = ["python3", "$fake"]
@@ -198,14 +198,17 @@ rows = list(csv.reader(open(sys.argv[1])))[1:]
 want = {"ok": None, "exit": "exited with status 3; last stderr: something went wrong on the GPU", "timeout": "timed out after 3 s",
         "missing": "neither 'vocab_size' nor 'log2_vocab'", "shape": "'reconstructions' has shape [20, 28, 29, 1], expected [20, 28, 28, 1]",
         "dtype": "'reconstructions' must be uint8 images [N, H, W, C] with C = 1 or 3, got dtype '<f4'", "oob": "'tokens' holds 16 at flat index 5, outside 0..<16",
-        "garbage": "corrupt npz (zip)"}
-assert len(rows) == 9, rows
-for label, status, error in rows[:8]:
+        "garbage": "corrupt npz (zip)", "log2": None}
+assert len(rows) == 10, rows
+for label, status, error in rows[:9]:
     mode = label.split("mode=")[1].split(",")[0].rstrip(")")
     if want[mode] is None: assert status == "finished", (label, status, error)
     else: assert status == "failed" and want[mode] in error and "\n" not in error, (label, status, error)
-assert rows[8][1] == "finished", rows[8]
+assert rows[9][1] == "finished", rows[9]
 P
+# log2_vocab instead of vocab_size: the same capacity, and usage counted over 2^4 values.
+[ "$("$bin" query "select printf('%.3f|%.3f', capacity_bpb, usage) from summary where label like '%mode=log2%'" --format csv --db "$tmp/ext.sqlite" | tail -1)" = "0.250|1.000" ] \
+  && ok || bad "external log2_vocab run"
 "$bin" query "select key, value from result where run_id = 1" --format csv --db "$tmp/ext.sqlite" >"$tmp/ext-r.csv"
 python3 - "$tmp/ext-r.csv" <<'P' && ok || bad "external hand-computed values: $(cat "$tmp/ext-r.csv")"
 import csv, math, sys

@@ -9,7 +9,8 @@ import Kernels
 import Settings
 
 /// Runs every run of an experiment and records each in the store:
-/// dataset → tokenizer.train → encode/decode eval → evaluator → store.
+/// dataset → tokenizer (trained by the training loop when it learns, or run as an external program)
+/// → evaluator → store (ARCHITECTURE.md, "Data flow").
 public final class ExperimentRunner {
     let store: ResultStore
     let artifactDir: String?

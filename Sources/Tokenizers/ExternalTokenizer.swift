@@ -169,8 +169,9 @@ public final class ExternalProgram {
         } else if keys.contains("log2_vocab") {
             let v = try readNPZNumeric(path: path, key: "log2_vocab")
             guard v.shape == [], let l = v.doubles.first, l > 0, l.isFinite else { throw Failure(description: "out.npz 'log2_vocab' must be a positive float scalar") }
+            guard l <= 32 else { throw Failure(description: "log2_vocab \(l) is above 32 bits per word: give multi-word tokens [N, L, W] and vocab_size") }
             log2V = l
-            wordRange = (tv.max() ?? 0) + 1          // what the stream uses (for the token coder)
+            wordRange = Int64(exp2(l.rounded(.up)))  // words lie below 2^⌈log2 V⌉; usage is counted over those values
         } else {
             throw Failure(description: "out.npz has neither 'vocab_size' nor 'log2_vocab' (keys: \(keys.joined(separator: ", ")))")
         }

@@ -5,7 +5,7 @@ Reads --images (uint8 [N, H, W, C] .npy), writes --out (an .npz). The outputs ar
 so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
   tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16).
---mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage.
+--mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage (or log2: log2_vocab = 4 instead of vocab_size).
 """
 import argparse, ast, struct, sys, time, zipfile
 
@@ -55,6 +55,9 @@ def main():
     }
     if a.mode == "missing":
         del arrays["vocab_size"]
+    if a.mode == "log2":   # log2_vocab instead of vocab_size: same tokens, V = 2^4
+        del arrays["vocab_size"]
+        arrays["log2_vocab"] = npy("<f8", (), struct.pack("<d", 4.0))
     if a.mode == "shape":
         arrays["reconstructions"] = npy("|u1", (N, H, W + 1, C), recon + bytes(N * H * C))
     if a.mode == "dtype":
