@@ -46,7 +46,7 @@ let package = Package(
                 exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store"]),
-        .target(name: "Reports", dependencies: ["MetricCatalogue", "Datasets", "Store"]),
+        .target(name: "Reports", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Store"]),
         .target(name: "Tools", dependencies: ["Kernels", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments"],
                 swiftSettings: optimize),
         .executableTarget(name: "tokbench", dependencies: [

@@ -63,9 +63,11 @@ public enum BLASKernel {
     }
 
     /// This process's decision (reads OPENBLAS_CORETYPE, the running core and /proc/cpuinfo).
+    /// /proc/cpuinfo is read only when the running core is a generic one (every command asks at start-up).
     public static func choiceForThisProcess() -> String? {
-        choice(environmentValue: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], core: coreName,
-               cpu: cpuLevel(flags: CPUInfo.current.flags))
+        let env = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], core = coreName
+        guard choice(environmentValue: env, core: core, cpu: .avx512) != nil else { return nil }
+        return choice(environmentValue: env, core: core, cpu: cpuLevel(flags: CPUInfo.current.flags))
     }
 
     /// Re-executes this program with OPENBLAS_CORETYPE set when `choiceForThisProcess` picks a core,

@@ -58,3 +58,13 @@ public struct ComputeEnvironment: Sendable, Equatable {
         return "\(name), Linux \(release)"
     }
 }
+
+extension ComputeEnvironment {
+    /// The environment recorded with a run, read back from its params (nil when it was not recorded).
+    public init?(params: [String: String]) {
+        guard let cpu = params["env.cpu"] else { return nil }
+        self.init(cpu: cpu, cores: params["env.cores"].flatMap(Int.init) ?? 0, threads: params["env.threads"].flatMap(Int.init) ?? 0,
+                  blas: params["env.blas"] ?? "?", blasCore: params["env.blas_core"] ?? "?",
+                  blasCoreSource: params["env.blas_core_source"] ?? "?", swift: params["env.swift"] ?? "?", os: params["env.os"] ?? "?")
+    }
+}

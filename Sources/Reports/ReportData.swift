@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Kernels
 import MetricCatalogue
 
 /// One run as the reports see it: everything read from the store, nothing recomputed.
@@ -20,10 +21,7 @@ public struct ReportRun {
 
     /// The compute environment recorded with the run (CPU, threads, BLAS and its kernels), one line.
     public var environment: String {
-        guard let cpu = params["env.cpu"] else { return "not recorded (run made before the environment was recorded)" }
-        let blas = (params["env.blas"] ?? "BLAS").split(separator: " ").prefix(2).joined(separator: " ")
-        return "\(cpu), \(params["env.threads"] ?? "?") threads, \(blas) \(params["env.blas_core"] ?? "?") kernels, "
-            + "\(params["env.swift"] ?? "Swift ?"), \(params["env.os"] ?? "")"
+        ComputeEnvironment(params: params)?.summary ?? "not recorded (run made before the environment was recorded)"
     }
 
     /// The label without the kind: "bits=8, patch=4".

@@ -108,12 +108,4 @@ extension Metric {
     public static let curves: [Metric] = [.loss, .evalPSNR, .evalUsage, .reconMSE]
     /// Every metric of the catalogue.
     public static var all: [Metric] { results + steps }
-
-    /// The catalogue entry of a stored key (data_bpb_<coder> included), nil for a key tokbench does not define.
-    public static func named(_ key: String) -> Metric? {
-        if let m = all.first(where: { $0.key == key }) { return m }
-        if key.hasPrefix("data_bpb_") { return dataBPB(coder: String(key.dropFirst("data_bpb_".count))) }
-        if key.hasPrefix("metric_") { return external(String(key.dropFirst("metric_".count))) }
-        return nil
-    }
 }
