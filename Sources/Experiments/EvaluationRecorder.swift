@@ -15,6 +15,9 @@ public struct EvaluationRecorder {
     let artifactDir: String?
     let say: (String) -> Void
 
+    /// Param holding the SHA-256 of the eval images' bytes ([B, C, H, W], eval order).
+    public static let evalFingerprintKey = "dataset.eval_sha256"
+
     public init(store: ResultStore, artifactDir: String?, say: @escaping (String) -> Void) {
         self.store = store; self.artifactDir = artifactDir; self.say = say
     }
@@ -36,7 +39,9 @@ public struct EvaluationRecorder {
         var results = report.values + extra
         results += try budget(data, tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
         let strips = try saveStrips(runID, data.eval, report.reconstruction)
-        try store.finishRun(runID: runID, results: results, artifacts: strips + artifacts)
+        // The eval images' fingerprint: paired comparisons (`tokbench compare`) require equal ones.
+        try store.recordParams(runID: runID, [(Self.evalFingerprintKey, sha256Hex(data.eval.pixels))])
+        try store.finishRun(runID: runID, results: results, perImage: report.perImage, artifacts: strips + artifacts)
         return report
     }
 

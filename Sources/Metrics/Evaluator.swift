@@ -8,6 +8,8 @@ public struct EvaluationReport: Sendable {
     public var values: [MetricValue]
     public var reconstruction: ImageBatch   // decode(encode(eval)), [B, C, H, W]
     public var tokens: Tokens?
+    /// Per-image values of `Metric.perImage` ([B] each, eval order), stored with the run.
+    public var perImage: [(metric: Metric, values: [Double])] = []
     public func value(_ metric: Metric) -> Double? { values.first { $0.metric == metric }?.value }
 }
 
@@ -54,6 +56,8 @@ public enum Evaluator {
             (.lossless, fid.lossless ? 1 : 0),
             (.maxAbsError, Double(fid.maxAbsError)),
         ]
+        var perImage: [(metric: Metric, values: [Double])] = [(.psnr, fid.perImagePSNR)]
+        if fid.psnr.isFinite, let h = Statistics.normalInterval(fid.perImagePSNR).halfWidth { values.append((.psnrCI95, h)) }
         var stats: TokenStatistics? = nil
         if let tokens = outputs.tokens {
             let s = tokenStatistics(tokens)
@@ -67,7 +71,11 @@ public enum Evaluator {
         }
         values += [(.evalImages, Double(eval.count)), (.evalSeconds, outputs.seconds)]
         if full {
-            values.append((.ssim, SSIM.mean(original: eval, reconstruction: reconstruction)))
+            let ssims = SSIM.perImage(original: eval, reconstruction: reconstruction)
+            let interval = Statistics.normalInterval(ssims)
+            values.append((.ssim, interval.mean))
+            if let h = interval.halfWidth { values.append((.ssimCI95, h)) }
+            perImage.append((.ssim, ssims))
             if let tokens = outputs.tokens {
                 let rate = TokenRate.measure(tokens)
                 let bytes = Double(eval.pixels.count)
@@ -79,6 +87,6 @@ public enum Evaluator {
         if let u = stats?.usage { values.append((.usage, u)) }
         if let p = stats?.perplexity { values.append((.perplexity, p)) }
         values += outputs.extra
-        return EvaluationReport(values: values, reconstruction: reconstruction, tokens: outputs.tokens)
+        return EvaluationReport(values: values, reconstruction: reconstruction, tokens: outputs.tokens, perImage: perImage)
     }
 }

@@ -12,6 +12,7 @@ public struct Fidelity: Equatable, Sendable {
     public var mse: Double            // mean squared error per byte
     public var exactFraction: Double  // images reconstructed bit-exactly
     public var maxAbsError: Int       // largest |x − x̂| over all bytes
+    public var perImagePSNR: [Double] // [B] per-image PSNR, dB, an exact image at the cap (finite)
     public var lossless: Bool { exactFraction == 1 }
 }
 
@@ -36,16 +37,19 @@ public func fidelity(original: ImageBatch, reconstruction: ImageBatch) -> Fideli
     let n = original.bytesPerImage
     let cap = 10 * log10(255.0 * 255.0 * Double(n))
     var psnrSum = 0.0, mseSum = 0.0, exact = 0, maxErr = 0
+    var perImage = [Double](repeating: 0, count: original.count)
     for i in 0..<original.count {
         let a = original.pixels[(i * n)..<((i + 1) * n)], b = reconstruction.pixels[(i * n)..<((i + 1) * n)]
         let mse = meanSquaredError(a, b)
         for (x, y) in zip(a, b) { maxErr = max(maxErr, abs(Int(x) - Int(y))) }
         mseSum += mse
-        if mse == 0 { exact += 1; psnrSum += cap } else { psnrSum += 10 * log10(255.0 * 255.0 / mse) }
+        perImage[i] = mse == 0 ? cap : 10 * log10(255.0 * 255.0 / mse)
+        if mse == 0 { exact += 1 }
+        psnrSum += perImage[i]
     }
     let count = Double(original.count)
     let meanMSE = mseSum / count
     return Fidelity(psnr: exact == original.count ? .infinity : psnrSum / count,
                     psnrOfMeanMSE: meanMSE == 0 ? .infinity : 10 * log10(255.0 * 255.0 / meanMSE),
-                    mse: meanMSE, exactFraction: Double(exact) / count, maxAbsError: maxErr)
+                    mse: meanMSE, exactFraction: Double(exact) / count, maxAbsError: maxErr, perImagePSNR: perImage)
 }

@@ -52,6 +52,11 @@ public enum SSIM {
     /// Mean over images of the per-image SSIM (itself the mean over channels).
     /// original, reconstruction: [B, C, H, W]
     public static func mean(original: ImageBatch, reconstruction: ImageBatch) -> Double {
+        perImage(original: original, reconstruction: reconstruction).reduce(0, +) / Double(original.count)
+    }
+
+    /// Per-image SSIM (the mean over channels), [B]. original, reconstruction: [B, C, H, W]
+    public static func perImage(original: ImageBatch, reconstruction: ImageBatch) -> [Double] {
         precondition(original.count == reconstruction.count && original.bytesPerImage == reconstruction.bytesPerImage)
         let plane = original.height * original.width
         var perImage = [Double](repeating: 0, count: original.count)
@@ -66,6 +71,6 @@ public enum SSIM {
             out[i] = s / Double(original.channels)
         }
         }
-        return perImage.reduce(0, +) / Double(original.count)
+        return perImage
     }
 }

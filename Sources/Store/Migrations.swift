@@ -101,6 +101,18 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v3-image-metric-heartbeat") { db in
+            try db.execute(sql: """
+                CREATE TABLE image_metric (
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,                -- a catalogue metric measured per image (psnr, ssim)
+                    count INTEGER NOT NULL,           -- number of eval images
+                    data BLOB NOT NULL,               -- count float64 values, little-endian, in eval order
+                    PRIMARY KEY (run_id, key)
+                );
+                ALTER TABLE run ADD COLUMN heartbeat_at TEXT;   -- last sign of life of the process running it (ISO 8601)
+                """)
+        }
         return m
     }
 }

@@ -1,5 +1,6 @@
 // Plain record types, one per table (GRDB). Column names are the tables' (Migrations.swift);
 // only the store reads and writes them.
+import Foundation
 import GRDB
 
 public struct ExperimentRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
@@ -31,9 +32,10 @@ public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
     public var codeVersion: String
     public var host: String
     public var pid: Int64
+    public var heartbeatAt: String?    // last sign of life of the running process (v3)
     enum CodingKeys: String, CodingKey {
         case id, experimentID = "experiment_id", runKey = "run_key", tokenizer, label, dataset, configJSON = "config_json", seed, status, error,
-             startedAt = "started_at", finishedAt = "finished_at", codeVersion = "code_version", host, pid
+             startedAt = "started_at", finishedAt = "finished_at", codeVersion = "code_version", host, pid, heartbeatAt = "heartbeat_at"
     }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
     public var runStatus: RunStatus { RunStatus(rawValue: status) ?? .failed }
@@ -63,6 +65,30 @@ public struct ArtifactRecord: Codable, Sendable, FetchableRecord, PersistableRec
     public static let databaseTableName = "artifact"
     public var runID: Int64, kind: String, path: String
     enum CodingKeys: String, CodingKey { case runID = "run_id", kind, path }
+}
+
+/// Per-image values of one metric of a run: `count` float64 little-endian, in eval order.
+public struct ImageMetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "image_metric"
+    public var runID: Int64, key: String, count: Int, data: Data
+    enum CodingKeys: String, CodingKey { case runID = "run_id", key, count, data }
+
+    init(runID: Int64, key: String, values: [Double]) {
+        var d = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        self.runID = runID; self.key = key; count = values.count; data = d
+    }
+
+    /// The values, or nil when the blob's length does not match `count`.
+    var values: [Double]? {
+        guard data.count == count * 8 else { return nil }
+        let bytes = [UInt8](data)
+        return (0..<count).map { i in
+            var bits: UInt64 = 0
+            for k in 0..<8 { bits |= UInt64(bytes[i * 8 + k]) << (8 * UInt64(k)) }
+            return Double(bitPattern: bits)
+        }
+    }
 }
 
 public struct DefinitionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {

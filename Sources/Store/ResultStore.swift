@@ -69,7 +69,8 @@ public final class ResultStore: @unchecked Sendable {
         try write { db in
             var r = RunRecord(id: nil, experimentID: run.experimentID, runKey: run.runKey, tokenizer: run.tokenizer, label: run.label,
                               dataset: run.dataset, configJSON: run.configJSON, seed: Int64(bitPattern: run.seed), status: RunStatus.running.rawValue,
-                              error: nil, startedAt: Self.now(), finishedAt: nil, codeVersion: run.codeVersion, host: Self.host, pid: Int64(getpid()))
+                              error: nil, startedAt: Self.now(), finishedAt: nil, codeVersion: run.codeVersion, host: Self.host, pid: Int64(getpid()),
+                              heartbeatAt: Self.now())
             try r.insert(db)
             for p in params { try ParamRecord(runID: r.id!, key: p.key, value: p.value).save(db) }
             return r.id!
@@ -126,10 +127,12 @@ public final class ResultStore: @unchecked Sendable {
         try write { db in for v in values { try MetricRecord(runID: runID, step: step, key: v.metric.key, value: v.value).save(db) } }
     }
 
-    /// Final results and artifacts, and status `finished`, in one transaction.
-    public func finishRun(runID: Int64, results: [MetricValue], artifacts: [(kind: String, path: String)] = []) throws {
+    /// Final results, per-image values and artifacts, and status `finished`, in one transaction.
+    public func finishRun(runID: Int64, results: [MetricValue], perImage: [(metric: Metric, values: [Double])] = [],
+                          artifacts: [(kind: String, path: String)] = []) throws {
         try write { db in
             for r in results { try ResultRecord(runID: runID, key: r.metric.key, value: r.value).save(db) }
+            for p in perImage { try ImageMetricRecord(runID: runID, key: p.metric.key, values: p.values).save(db) }
             for a in artifacts { try ArtifactRecord(runID: runID, kind: a.kind, path: a.path).save(db) }
             try Self.update(db, runID) { $0.status = RunStatus.finished.rawValue; $0.finishedAt = Self.now() }
         }
@@ -186,6 +189,15 @@ public final class ResultStore: @unchecked Sendable {
                 }
                 return out
             }
+        }
+    }
+
+    /// A run's per-image values of a metric (eval order), nil when not recorded.
+    public func imageValues(runID: Int64, metric: Metric) throws -> [Double]? {
+        try read { db in
+            guard let r = try ImageMetricRecord.filter(Column("run_id") == runID && Column("key") == metric.key).fetchOne(db) else { return nil }
+            guard let v = r.values else { throw StoreError("\(path): run \(runID): per-image \(metric.key) values are damaged (\(r.data.count) bytes for \(r.count) images)") }
+            return v
         }
     }
 

@@ -98,7 +98,7 @@ extension Metric {
     public static let results: [Metric] = [
         .tokensPerImage, .log2Vocab, .capacityBPB, .tokenRateBPB, .dataBPB, .deficitBPB, .psnr, .ssim, .lossless, .usage, .perplexity, .trainSeconds,
         .codebookSize, .psnrOfMeanMSE, .mse, .exactFraction, .maxAbsError, .distinctTokens, .tokenRateOrder0BPB, .tokenRateContextBPB,
-        .tokenEntropyBPB, .minLog2VLossless, .evalImages, .evalSeconds,
+        .tokenEntropyBPB, .minLog2VLossless, .evalImages, .evalSeconds, .psnrCI95, .ssimCI95,
     ]
     /// Per-step training metrics.
     public static let steps: [Metric] = [
@@ -107,5 +107,5 @@ extension Metric {
     /// Training curves the reports draw, in order.
     public static let curves: [Metric] = [.loss, .evalPSNR, .evalUsage, .reconMSE]
     /// Every metric of the catalogue.
-    public static var all: [Metric] { results + steps }
+    public static var all: [Metric] { results + steps + statistics }
 }
