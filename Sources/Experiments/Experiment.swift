@@ -145,7 +145,10 @@ struct ExperimentReader {
     }
 
     func readDataset(_ t: TOMLTable, seed: UInt64) throws -> DatasetSpec {
-        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images", "eval_photos"], prefix: "dataset.")
+        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images", "eval_photos", "seed"], prefix: "dataset.")
+        // The split's seed: fixed for the whole experiment (default: its first seed), so every seed and
+        // every configuration is measured on the same eval images (paired comparisons need that).
+        let seed = try t["seed"].map { UInt64(try int($0, "dataset.seed", min: 0)) } ?? seed
         guard let kn = t["kind"] else { throw err(nil, "dataset.kind", "missing (one of \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let ks = try string(kn, "dataset.kind")
         guard let kind = DatasetSpec.Kind(rawValue: ks) else {

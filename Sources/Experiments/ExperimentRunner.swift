@@ -80,8 +80,7 @@ public final class ExperimentRunner {
     }
 
     func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
-        var spec = experiment.dataset.withCache(cacheDir)
-        spec.seed = planned.seed
+        let spec = experiment.dataset.withCache(cacheDir)   // the split's seed is the experiment's (dataset.seed), not the run's
         var plan = experiment.training
         plan.seed = planned.seed
         let config = RunConfig(experiment: experiment.name, dataset: spec, training: plan, tokenizer: planned.tokenizer)

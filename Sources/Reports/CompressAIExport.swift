@@ -6,19 +6,22 @@ import MetricCatalogue
 /// one file per tokenizer family and rate kind, points sorted by bpp.
 /// bpp = bits per pixel = C × bits per byte. "rate" files use the real token-stream rate (what
 /// CompressAI's codecs report); "capacity" files use L·log2V. Lossless points (PSNR = ∞) have no
-/// place on a PSNR axis and are left out (the description says how many).
+/// place on a PSNR axis and are left out (the description says how many). A configuration run with
+/// several seeds is one point: the means over its seeds (the spread is in the report, agg_seeds).
 public enum CompressAIExport {
     public static func write(_ data: ReportData, to dir: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var files: [String] = []
-        for kind in Figures.orderedKinds(data.runs) {
-            let runs = data.runs.filter { $0.kind == kind }
+        let configs = data.configs
+        for kind in Figures.orderedKinds(configs.map(\.kind)) {
+            let group = configs.filter { $0.kind == kind }
+            let runs = group.flatMap(\.runs)
             for (rate, suffix) in [(Metric.tokenRateBPB, "rate"), (.capacityBPB, "capacity")] {
                 var pts: [(bpp: Double, psnr: Double)] = []
                 var lossless = 0
-                for r in runs {
-                    guard let bpb = r.value(rate), let p = r.value(.psnr) else { continue }
-                    let channels = Double(r.params["dataset.channels"] ?? "3") ?? 3
+                for c in group {
+                    guard let bpb = c.aggregate(rate)?.mean, let p = c.aggregate(.psnr)?.mean, !p.isNaN else { continue }
+                    let channels = Double(c.runs[0].params["dataset.channels"] ?? "3") ?? 3
                     if p.isInfinite { lossless += 1; continue }
                     pts.append((bpb * channels, p))
                 }

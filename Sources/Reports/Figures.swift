@@ -4,9 +4,9 @@ import MetricCatalogue
 /// The report's figures, each built from stored numbers only.
 enum Figures {
     /// A colour per tokenizer family, stable across figures.
-    static func colors(_ runs: [ReportRun]) -> [String: String] {
+    static func colors(_ kinds: [String]) -> [String: String] {
         var out: [String: String] = [:]
-        for k in runs.map(\.kind) where out[k] == nil { out[k] = Chart.palette[out.count % Chart.palette.count] }
+        for k in kinds where out[k] == nil { out[k] = Chart.palette[out.count % Chart.palette.count] }
         return out
     }
 
@@ -17,38 +17,53 @@ enum Figures {
         return seen.sorted { $0.key < $1.key }.map { (x: $0.value, label: String(format: "%@ lossless: %.2f bits/byte", $0.key, $0.value)) }
     }
 
-    /// PSNR against bits per byte: capacity (filled) and real token rate (hollow) per family.
-    static func rateDistortion(_ runs: [ReportRun]) -> Chart {
+    /// A configuration's point: the means over its seeds of x and y, with y's standard deviation.
+    static func point(_ c: ReportConfig, x: Metric, y: Metric) -> (p: (x: Double, y: Double), yErr: Double, xErr: Double)? {
+        guard let ax = c.aggregate(x), let ay = c.aggregate(y), !ax.mean.isNaN, !ay.mean.isNaN else { return nil }
+        return ((ax.mean, ay.mean), ay.std ?? 0, ax.std ?? 0)
+    }
+
+    /// PSNR against bits per byte, a point per configuration: capacity (filled) and real token rate
+    /// (hollow) per family, error bars ± one std over seeds, the single seeds as dots.
+    static func rateDistortion(_ configs: [ReportConfig]) -> Chart {
         var c = Chart(title: "Rate–distortion: PSNR against bits per byte", xLabel: "bits per raw byte (log scale)", yLabel: "PSNR (dB, per-image mean)", logX: true)
-        let colors = Self.colors(runs)
-        for kind in orderedKinds(runs) {
-            let rs = runs.filter { $0.kind == kind }
-            let cap = rs.compactMap { r -> (x: Double, y: Double)? in
-                guard let x = r.value(.capacityBPB), let y = r.value(.psnr) else { return nil }; return (x, y)
-            }.sorted { $0.x < $1.x }
-            c.series.append(.init(name: "\(kind): capacity", color: colors[kind]!, marker: .circle, filled: true, points: cap))
-            let rate = rs.compactMap { r -> (x: Double, y: Double)? in
-                guard let x = r.value(.tokenRateBPB), let y = r.value(.psnr) else { return nil }; return (x, y)
-            }.sorted { $0.x < $1.x }
-            if !rate.isEmpty { c.series.append(.init(name: "\(kind): token rate", color: colors[kind]!, marker: .diamond, filled: false, points: rate)) }
+        let kinds = orderedKinds(configs.map(\.kind))
+        let colors = Self.colors(kinds)
+        let seeds = configs.contains { $0.n > 1 }
+        for kind in kinds {
+            let cs = configs.filter { $0.kind == kind }
+            for (x, marker, filled, name) in [(Metric.capacityBPB, Chart.Marker.circle, true, "capacity"), (.tokenRateBPB, .diamond, false, "token rate")] {
+                let pts = cs.compactMap { point($0, x: x, y: .psnr) }.sorted { $0.p.x < $1.p.x }
+                guard !pts.isEmpty else { continue }
+                c.series.append(.init(name: "\(kind): \(name)", color: colors[kind]!, marker: marker, filled: filled, points: pts.map(\.p),
+                                      yErrors: seeds ? pts.map(\.yErr) : nil))
+                if seeds {
+                    let dots = cs.flatMap { cfg in cfg.runs.compactMap { r -> (x: Double, y: Double)? in
+                        guard let a = r.value(x), let b = r.value(.psnr) else { return nil }; return (a, b) } }
+                    c.series.append(.init(name: "\(kind): \(name) seeds", color: colors[kind]!, points: dots, dots: true))
+                }
+            }
         }
-        c.verticalLines = budgetLines(runs)
+        c.verticalLines = budgetLines(configs.flatMap(\.runs))
         return c
     }
 
-    /// For each run: capacity and token rate against the data's bits per byte.
-    static func budget(_ runs: [ReportRun]) -> Chart {
-        var c = Chart(title: "Information budget per run", xLabel: "bits per raw byte (log scale)", yLabel: "", logX: true)
-        c.categories = runs.map { "#\($0.id) \($0.label)" }
-        c.height = max(220, 90 + 22 * Double(runs.count))
-        var cap: [(x: Double, y: Double)] = [], rate: [(x: Double, y: Double)] = []
-        for (i, r) in runs.enumerated() {
-            if let v = r.value(.capacityBPB) { cap.append((v, Double(i))) }
-            if let v = r.value(.tokenRateBPB) { rate.append((v, Double(i))) }
+    /// For each configuration: capacity and token rate (mean ± std over seeds) against the data's bits per byte.
+    static func budget(_ configs: [ReportConfig]) -> Chart {
+        var c = Chart(title: "Information budget per configuration", xLabel: "bits per raw byte (log scale)", yLabel: "", logX: true)
+        c.categories = configs.map { "\($0.runs.map { "#\($0.id)" }.joined(separator: " ")) \($0.label)" }
+        c.height = max(220, 90 + 22 * Double(configs.count))
+        var cap: [(x: Double, y: Double)] = [], rate: [(x: Double, y: Double)] = [], rateErr: [Double] = []
+        for (i, cfg) in configs.enumerated() {
+            if let a = cfg.aggregate(.capacityBPB), a.mean.isFinite { cap.append((a.mean, Double(i))) }
+            if let a = cfg.aggregate(.tokenRateBPB), a.mean.isFinite { rate.append((a.mean, Double(i))); rateErr.append(a.std ?? 0) }
         }
         c.series = [.init(name: "capacity L·log2V/(HWC)", color: "#1f77b4", marker: .circle, filled: true, points: cap)]
-        if !rate.isEmpty { c.series.append(.init(name: "real token rate", color: "#d62728", marker: .diamond, filled: false, points: rate)) }
-        c.verticalLines = budgetLines(runs)
+        if !rate.isEmpty {
+            c.series.append(.init(name: "real token rate", color: "#d62728", marker: .diamond, filled: false, points: rate,
+                                  xErrors: configs.contains { $0.n > 1 } ? rateErr : nil))
+        }
+        c.verticalLines = budgetLines(configs.flatMap(\.runs))
         return c
     }
 
@@ -68,9 +83,9 @@ enum Figures {
         return out
     }
 
-    static func orderedKinds(_ runs: [ReportRun]) -> [String] {
+    static func orderedKinds(_ kinds: [String]) -> [String] {
         var seen: [String] = []
-        for r in runs where !seen.contains(r.kind) { seen.append(r.kind) }
+        for k in kinds where !seen.contains(k) { seen.append(k) }
         return seen
     }
 }

@@ -11,6 +11,7 @@ public struct ReportRun {
     public var label: String
     public var dataset: String
     public var status: String
+    public var seed: UInt64
     public var codeVersion: String
     public var results: [String: Double]
     public var params: [String: String]
@@ -37,6 +38,8 @@ public struct ReportData {
     public var runs: [ReportRun]
     public var metrics: [Int64: [String: [(step: Int, value: Double)]]]
     public var definitions: [(key: String, text: String)]
+    /// Per-image values by run and metric key (`Metric.perImage`), eval order.
+    public var imageValues: [Int64: [String: [Double]]] = [:]
 
     /// Runs of the latest experiment of each given name (all runs when no name is given),
     /// optionally narrowed by a SQL condition on the `summary` view (e.g. "tokenizer = 'vq-vae'");
@@ -45,10 +48,12 @@ public struct ReportData {
         let stored = try store.runs(try store.finishedRunIDs(latestOf: experiments, where: filter))
         let runs = stored.map { s in
             ReportRun(id: s.run.id!, experiment: s.experiment, kind: s.run.tokenizer, label: s.run.label, dataset: s.run.dataset,
-                      status: s.run.status, codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts)
+                      status: s.run.status, seed: UInt64(bitPattern: s.run.seed), codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts)
         }
         let metrics = Dictionary(uniqueKeysWithValues: stored.map { ($0.run.id!, $0.curves) })
         let defs = try store.definitions().map { (key: $0.key, text: $0.text) }
-        return ReportData(runs: runs, metrics: metrics, definitions: defs)
+        var images: [Int64: [String: [Double]]] = [:]
+        for r in runs { for m in Metric.perImage { if let v = try store.imageValues(runID: r.id, metric: m) { images[r.id, default: [:]][m.key] = v } } }
+        return ReportData(runs: runs, metrics: metrics, definitions: defs, imageValues: images)
     }
 }

@@ -17,9 +17,11 @@ public enum ReportWriter {
             written.append(p)
         }
 
+        let configs = data.configs
+        let bars = configs.contains { $0.n > 1 } ? " Each point is a configuration's mean over its seeds, with an error bar of ± one standard deviation; small dots are the single seeds." : ""
         var figures: [(file: String, caption: String, svg: String)] = [
-            ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row.", Figures.rateDistortion(data.runs).svg()),
-            ("budget.svg", "Each run's capacity and real token rate against the data's lossless bits per byte.", Figures.budget(data.runs).svg()),
+            ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row." + bars, Figures.rateDistortion(configs).svg()),
+            ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
         ]
         for (key, chart) in Figures.curves(data.runs, data.metrics) {
             figures.append(("curve-\(key).svg", "Training curve: \(key) per run.", chart.svg()))
@@ -40,7 +42,12 @@ public enum ReportWriter {
             }
         }
 
-        let table = ReportTable.rows(data.runs)
+        let table = ReportTable.rows(configs)
+        let ranking = RankingTable.rows(data)
+        let seedsLine = configs.contains { $0.n > 1 }
+            ? "Cells are mean ± standard deviation over the n seeds of a configuration (agg_seeds); PSNR ±95% (images) is the mean over its runs of each run's interval over its eval images (psnr_ci95)."
+            : "One run per configuration: cells are single values; PSNR ±95% (images) is the run's interval over its eval images (psnr_ci95)."
+        let rankingIntro = "Configurations in order of mean PSNR, each paired with the next: the difference A − B and its 95% interval, across seeds when both have two or more (paired_seeds), else over the eval images of one seed (paired_images). Not distinguishable: the interval contains zero."
         let runsLine = "\(data.runs.count) runs of \(Set(data.runs.map(\.experiment)).sorted().joined(separator: ", ")) · datasets: \(Set(data.runs.map(\.dataset)).sorted().joined(separator: ", ")) · code \(Set(data.runs.map(\.codeVersion)).sorted().joined(separator: ", "))"
         let splits = Set(data.runs.compactMap { $0.params["dataset.split"] }).sorted()
         let environments = Set(data.runs.map(\.environment)).sorted()
@@ -49,7 +56,8 @@ public enum ReportWriter {
         var md = "# \(title)\n\n\(runsLine)\n\n"
         for s in splits { md += "- split: \(s)\n" }
         for e in environments { md += "- compute: \(e)\n" }
-        md += "\n## Results\n\n" + ReportTable.markdown(table) + "\n"
+        md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table) + "\n"
+        if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
         md += "### Definitions\n\n" + data.definitions.map { "- **\($0.key)**: \($0.text)" }.joined(separator: "\n") + "\n\n"
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
@@ -67,7 +75,8 @@ public enum ReportWriter {
         th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:18px 0}figcaption{font-size:13px;color:#444;max-width:760px}
         img.grid{image-rendering:pixelated;max-width:100%}</style></head><body>
         <h1>\(esc(title))</h1><p>\(esc(runsLine))</p>\(splits.map { "<p>split: \(esc($0))</p>" }.joined())\(environments.map { "<p>compute: \(esc($0))</p>" }.joined())
-        <h2>Results</h2>\(ReportTable.html(table))
+        <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table))
+        \(ranking.isEmpty ? "" : "<h3>Which differences are real</h3><p>\(esc(rankingIntro))</p>" + ReportTable.html(ranking, columns: RankingTable.titles))
         <h3>Definitions</h3><ul>\(data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined())</ul>
         <h2>Figures</h2>
 
@@ -82,41 +91,66 @@ public enum ReportWriter {
     }
 }
 
-/// The results table: columns and cells, formatted from stored numbers by the metric catalogue.
+/// The results table: one row per configuration (runs differing only in seed), cells formatted
+/// from stored numbers by the metric catalogue, "mean ± std" over seeds.
 enum ReportTable {
-    enum Column { case run, tokenizer, config, metric(Metric) }
-    static let columns: [(column: Column, title: String)] = [(.run, "run"), (.tokenizer, "tokenizer"), (.config, "config")]
-        + [Metric.tokensPerImage, .log2Vocab, .codebookSize, .usage, .perplexity, .psnr, .ssim, .capacityBPB, .tokenRateBPB, .deficitBPB, .trainSeconds]
+    enum Column { case runs, tokenizer, config, n, metric(Metric) }
+    static let columns: [(column: Column, title: String)] = [(.runs, "runs"), (.tokenizer, "tokenizer"), (.config, "config"), (.n, "n")]
+        + [Metric.tokensPerImage, .log2Vocab, .codebookSize, .usage, .perplexity, .psnr, .psnrCI95, .ssim, .capacityBPB, .tokenRateBPB, .deficitBPB, .trainSeconds]
             .map { (.metric($0), $0.title) }
-    static let leftAligned: Set<String> = ["run", "tokenizer", "config"]
+    static let leftAligned: Set<String> = ["runs", "tokenizer", "config", "A", "B", "verdict"]
 
-    static func rows(_ runs: [ReportRun]) -> [[String]] {
-        runs.map { r in
-            columns.map { c in
-                switch c.column {
-                case .run: return "#\(r.id)"
-                case .tokenizer: return r.kind
-                case .config: return r.config
-                case .metric(let m) where m == .codebookSize && r.value(.codebookSize) == nil:
-                    return r.value(.log2Vocab).map { "2^" + Metric.log2Vocab.format($0) } ?? "–"
-                case .metric(let m): return m.format(r.value(m))
+    static func rows(_ configs: [ReportConfig]) -> [[String]] {
+        configs.map { c in
+            columns.map { col in
+                switch col.column {
+                case .runs: return c.runs.map { "#\($0.id)" }.joined(separator: " ")
+                case .tokenizer: return c.kind
+                case .config: return c.config
+                case .n: return String(c.n)
+                case .metric(let m) where m == .codebookSize && c.aggregate(.codebookSize) == nil:
+                    return c.aggregate(.log2Vocab).map { "2^" + Metric.log2Vocab.format($0.mean) } ?? "–"
+                case .metric(let m): return c.cell(m)
                 }
             }
         }
     }
 
-    static func markdown(_ rows: [[String]]) -> String {
-        var s = "| " + columns.map(\.title).joined(separator: " | ") + " |\n"
-        s += "|" + columns.map { leftAligned.contains($0.title) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
+    static func markdown(_ rows: [[String]], columns titles: [String]? = nil) -> String {
+        let titles = titles ?? columns.map(\.title)
+        var s = "| " + titles.joined(separator: " | ") + " |\n"
+        s += "|" + titles.map { leftAligned.contains($0) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
         for r in rows { s += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return s
     }
 
-    static func html(_ rows: [[String]]) -> String {
-        var s = "<table><thead><tr>" + columns.map { "<th class=\"\(leftAligned.contains($0.title) ? "l" : "")\">\(esc($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
+    static func html(_ rows: [[String]], columns titles: [String]? = nil) -> String {
+        let titles = titles ?? columns.map(\.title)
+        func cls(_ t: String) -> String { leftAligned.contains(t) ? "l" : "" }
+        var s = "<table><thead><tr>" + titles.map { "<th class=\"\(cls($0))\">\(esc($0))</th>" }.joined() + "</tr></thead><tbody>\n"
         for r in rows {
-            s += "<tr>" + zip(columns, r).map { "<td class=\"\(leftAligned.contains($0.title) ? "l" : "")\">\(esc($1))</td>" }.joined() + "</tr>\n"
+            s += "<tr>" + zip(titles, r).map { "<td class=\"\(cls($0))\">\(esc($1))</td>" }.joined() + "</tr>\n"
         }
         return s + "</tbody></table>\n"
+    }
+}
+
+/// The ranking table: each configuration against the next one down in mean PSNR, with the paired
+/// interval that decides whether the gap is real.
+enum RankingTable {
+    static let titles = ["A", "B", "Δ PSNR dB (A − B) ± 95%", "over", "verdict"]
+
+    static func rows(_ data: ReportData) -> [[String]] {
+        Comparison.adjacentPairs(data, metric: .psnr).map { p in
+            switch p.result {
+            case .success(let c):
+                let i = c.deciding
+                let cell = Comparison.signed(.psnr, i.mean) + (i.halfWidth.map { " ± " + Metric.psnr.format($0) } ?? "")
+                let over = c.pairs.count >= 2 ? "\(c.pairs.count) seeds (t)" : "\(i.n) images, 1 seed"
+                return [p.a.label, p.b.label, cell, over, c.distinguishable ? "distinguishable" : "not distinguishable"]
+            case .failure(let e):
+                return [p.a.label, p.b.label, "–", "–", "not compared: \(e.description)"]
+            }
+        }
     }
 }

@@ -12,8 +12,15 @@ public struct Chart {
         public var filled: Bool
         public var connect: Bool
         public var points: [(x: Double, y: Double)]
-        public init(name: String, color: String, marker: Marker = .circle, filled: Bool = true, connect: Bool = false, points: [(x: Double, y: Double)]) {
+        /// Error bars: half-lengths in y (vertical) or x (horizontal) per point, drawn as `class="errorbar"` lines.
+        public var yErrors: [Double]? = nil
+        public var xErrors: [Double]? = nil
+        /// Small dots without a legend entry (the single seeds behind a mean).
+        public var dots = false
+        public init(name: String, color: String, marker: Marker = .circle, filled: Bool = true, connect: Bool = false, points: [(x: Double, y: Double)],
+                    yErrors: [Double]? = nil, xErrors: [Double]? = nil, dots: Bool = false) {
             self.name = name; self.color = color; self.marker = marker; self.filled = filled; self.connect = connect; self.points = points
+            self.yErrors = yErrors; self.xErrors = xErrors; self.dots = dots
         }
     }
 
@@ -37,14 +44,22 @@ public struct Chart {
     // MARK: rendering
 
     public func svg() -> String {
-        let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) }
+        let legendSeries = series.filter { !$0.dots }
+        var extents: [(x: Double, y: Double)] = []
+        for se in series {
+            for (i, p) in se.points.enumerated() {
+                if let e = se.yErrors?[i], e.isFinite { extents += [(p.x, p.y - e), (p.x, p.y + e)] }
+                if let e = se.xErrors?[i], e.isFinite { extents += [(p.x - e, p.y), (p.x + e, p.y)] }
+            }
+        }
+        let finite = (series.flatMap(\.points) + extents).filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) }
         let hasInfinity = series.flatMap(\.points).contains { $0.y == .infinity }
         var xs = finite.map(\.x) + verticalLines.map(\.x).filter { !logX || $0 > 0 }
         for p in series.flatMap(\.points) where p.y == .infinity && p.x.isFinite { xs.append(p.x) }
         let ys = finite.map(\.y)
         let labelWidth = categories.map { c in min(340, 12 + 6.2 * Double(c.map(\.count).max() ?? 0)) } ?? 64
         let left = labelWidth + 16, right = 24.0, top = 40.0 + (hasInfinity ? 26 : 0), bottom = 56.0
-        let legendWidth = series.isEmpty ? 0 : min(300, 40 + 6.3 * Double(series.map(\.name.count).max() ?? 0))
+        let legendWidth = legendSeries.isEmpty ? 0 : min(300, 40 + 6.3 * Double(legendSeries.map(\.name.count).max() ?? 0))
         let plotW = width - left - right - legendWidth, plotH = height - top - bottom
 
         // x scale
@@ -118,15 +133,27 @@ public struct Chart {
                 let path = pts.filter { $0.y.isFinite }.map { "\(f(sx($0.x))),\(f(sy($0.y)))" }.joined(separator: " ")
                 s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"1.6\" opacity=\"0.8\"/>\n"
             }
-            if !se.connect || pts.count <= 60 {
+            for (i, p) in se.points.enumerated() where (!logX || p.x > 0) && p.x.isFinite && p.y.isFinite {
+                if let e = se.yErrors?[i], e.isFinite, e > 0 {
+                    let (x, a, b) = (sx(p.x), sy(p.y - e), sy(p.y + e))
+                    s += "<path class=\"errorbar\" d=\"M\(f(x)),\(f(a)) V\(f(b)) M\(f(x - 4)),\(f(a)) H\(f(x + 4)) M\(f(x - 4)),\(f(b)) H\(f(x + 4))\" stroke=\"\(se.color)\" stroke-width=\"1.3\" fill=\"none\"/>\n"
+                }
+                if let e = se.xErrors?[i], e.isFinite, e > 0, !logX || p.x - e > 0 {
+                    let (y, a, b) = (sy(p.y), sx(p.x - e), sx(p.x + e))
+                    s += "<path class=\"errorbar\" d=\"M\(f(a)),\(f(y)) H\(f(b)) M\(f(a)),\(f(y - 4)) V\(f(y + 4)) M\(f(b)),\(f(y - 4)) V\(f(y + 4))\" stroke=\"\(se.color)\" stroke-width=\"1.3\" fill=\"none\"/>\n"
+                }
+            }
+            if se.dots {
+                for p in pts { s += "<circle class=\"seed\" cx=\"\(f(sx(p.x)))\" cy=\"\(f(sy(p.y)))\" r=\"2\" fill=\"\(se.color)\" opacity=\"0.55\"/>\n" }
+            } else if !se.connect || pts.count <= 60 {
                 for p in pts { s += marker(se.marker, sx(p.x), sy(p.y), se.color, se.filled) }
             }
         }
         // legend
-        if !series.isEmpty {
+        if !legendSeries.isEmpty {
             let lx = width - legendWidth - right + 14
             var ly = top + 8
-            for se in series {
+            for se in legendSeries {
                 if se.connect { s += "<line x1=\"\(f(lx - 6))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 6))\" y2=\"\(f(ly))\" stroke=\"\(se.color)\" stroke-width=\"2\"/>\n" }
                 s += marker(se.marker, lx, ly, se.color, se.filled)
                 s += "<text x=\"\(f(lx + 12))\" y=\"\(f(ly + 4))\" font-size=\"11\">\(esc(se.name))</text>\n"

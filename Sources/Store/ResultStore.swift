@@ -254,6 +254,12 @@ public final class ResultStore: @unchecked Sendable {
         return try query("SELECT * FROM summary ORDER BY run_id")
     }
 
+    /// The `summary_by_config` view (one row per configuration: mean and std over seeds), optionally for one experiment.
+    public func summaryByConfig(experiment: String? = nil) throws -> QueryResult {
+        if let e = experiment { return try query("SELECT * FROM summary_by_config WHERE experiment = ?", arguments: [e]) }
+        return try query("SELECT * FROM summary_by_config")
+    }
+
     /// "wal" for a file database.
     public func journalMode() throws -> String {
         try db.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }

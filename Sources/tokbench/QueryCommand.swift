@@ -31,6 +31,8 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "CSV output.") var csv = false
     @Flag(help: "JSON output.") var json = false
     @Option(help: "Only runs of this experiment.") var experiment: String?
+    @Flag(help: "One row per configuration (runs differing only in seed): n, mean and std of every column (the summary_by_config view).")
+    var byConfig = false
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -38,7 +40,9 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        print(render(try ResultStore(path: store.db, mustExist: true).summary(experiment: experiment), csv ? .csv : json ? .json : .table), terminator: "")
+        let s = try ResultStore(path: store.db, mustExist: true)
+        print(render(byConfig ? try s.summaryByConfig(experiment: experiment) : try s.summary(experiment: experiment), csv ? .csv : json ? .json : .table),
+              terminator: "")
     }
 }
 

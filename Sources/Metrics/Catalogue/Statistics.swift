@@ -75,7 +75,7 @@ public enum Statistics {
 
 extension Metric {
     // MARK: uncertainty (results)
-    public static let psnrCI95 = Metric("psnr_ci95", title: "PSNR ±95% (images)", unit: "dB", format: .decimals(2),
+    public static let psnrCI95 = Metric("psnr_ci95", title: "PSNR ±95% (images)", unit: "dB", format: .decimals(2), summaryColumn: "psnr_ci95",
         "half-width of the 95% confidence interval of the run's mean PSNR over its eval images (normal approximation): 1.96 * sample std of the per-image PSNRs / sqrt(n images); the per-image values are stored (image_metric, key psnr)")
     public static let ssimCI95 = Metric("ssim_ci95", title: "SSIM ±95% (images)", format: .decimals(4),
         "half-width of the 95% confidence interval of the run's mean SSIM over its eval images (normal approximation): 1.96 * sample std of the per-image SSIMs / sqrt(n images); the per-image values are stored (image_metric, key ssim)")
