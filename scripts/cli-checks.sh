@@ -115,6 +115,13 @@ w, h = struct.unpack(">II", b[16:24])
 assert (w, h) == (8 * 28 * 2, 3 * 56 + 2 * 2), (w, h)
 P
     grep -q "compute: .*threads" "$tmp/report/report.md" && ok || bad "report names the compute environment"
+    # Paired comparison of the two runs (same eval images): 8 bits is lossless, so A − B > 0 over 50 images.
+    "$bin" compare 1 2 --db "$db" >"$tmp/cmp" 2>&1 && grep -q "seed 0: run 1 − run 2: +.*over 50 images" "$tmp/cmp" \
+      && grep -q "verdict: A − B is distinguishable from zero" "$tmp/cmp" && ok || bad "compare: $(cat "$tmp/cmp")"
+    expect_error "compare an unknown label" "no finished run has this id or label" -- compare 1 "vq-vae(nope)" --db "$db"
+    expect_error "compare a metric not stored per image" "--metric: usage is not stored per image" -- compare 1 2 --metric usage --db "$db"
+    "$bin" runs --by-config --csv --db "$db" | python3 -c 'import csv,sys; r=list(csv.DictReader(sys.stdin)); assert len(r)==2 and r[0]["n"]=="1" and "psnr_std" in r[0], r' \
+      && ok || bad "runs --by-config"
   else bad "good run failed: $(cat "$tmp/out")"; fi
 # Crash safety: SIGKILL a training run right after its first checkpoint (the run stops itself there,
 # so nothing depends on timing), resume it, and compare the final metrics with an uninterrupted run of

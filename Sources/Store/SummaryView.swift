@@ -32,7 +32,7 @@ enum SummaryView {
         let means = cols.map { "avg(\($0)) AS \($0)" }
         let outer = cols.flatMap { c in
             ["m.\(c)",
-             "CASE WHEN count(s.\(c)) > 1 AND m.\(c) BETWEEN -1e300 AND 1e300 THEN sqrt(sum((s.\(c) - m.\(c)) * (s.\(c) - m.\(c))) / (count(s.\(c)) - 1)) END AS \(c)_std"]
+             "CASE WHEN count(s.\(c)) > 1 AND m.\(c) BETWEEN -1e300 AND 1e300 THEN CASE WHEN min(s.\(c)) = max(s.\(c)) THEN 0.0 ELSE sqrt(sum((s.\(c) - m.\(c)) * (s.\(c) - m.\(c))) / (count(s.\(c)) - 1)) END END AS \(c)_std"]
         }
         return """
             CREATE VIEW summary_by_config AS

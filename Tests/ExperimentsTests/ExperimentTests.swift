@@ -46,6 +46,23 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(e.runs.map(\.seed), [1, 2])
     }
 
+    /// Every seed of an experiment is measured on the same eval images: the split follows
+    /// dataset.seed (default: the first seed), not each run's seed.
+    func testSeedsShareOneEvalSplit() throws {
+        let toml = text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = 4\nbits = 2\n").replacingOccurrences(of: "seed = 0", with: "seeds = [3, 4]")
+        let e = try Experiment.parse(text: toml)
+        XCTAssertEqual(e.dataset.seed, 3)
+        XCTAssertEqual(try Experiment.parse(text: toml.replacingOccurrences(of: "[dataset]", with: "[dataset]\nseed = 9")).dataset.seed, 9)
+        let store = try ResultStore()
+        let ids = try ExperimentRunner(store: store, cacheDir: NSTemporaryDirectory(), say: { _ in }).run(e)
+        XCTAssertEqual(ids.count, 2)
+        let prints = try store.query("SELECT DISTINCT value FROM param WHERE key = 'dataset.eval_sha256'").rows
+        XCTAssertEqual(prints.count, 1)
+        XCTAssertEqual(prints[0][0].description.count, 64)
+        XCTAssertEqual(try store.query("SELECT DISTINCT value FROM param WHERE key = 'dataset.seed'").rows, [[.text("3")]])
+        XCTAssertEqual(try store.query("SELECT count(*) FROM image_metric").rows, [[.integer(4)]])   // psnr + ssim per run
+    }
+
     func assertError(_ toml: String, line: Int?, key: String?, _ fragment: String, file: StaticString = #filePath, l: UInt = #line) {
         XCTAssertThrowsError(try Experiment.parse(text: toml, file: "x.toml"), file: file, line: l) { e in
             guard let x = e as? ExperimentError else { return XCTFail("\(e)", file: file, line: l) }

@@ -29,6 +29,11 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(g.psnr, (10 * log10(65025.0 * 4) + 28.130803608679) / 2, accuracy: 1e-9)
         XCTAssertEqual(g.exactFraction, 0.5)
         XCTAssertFalse(g.lossless)
+        // Per-image values, stored with the run: the cap for the exact image, 28.13 dB for the other.
+        XCTAssertEqual(g.perImagePSNR.count, 2)
+        XCTAssertEqual(g.perImagePSNR[0], 10 * log10(65025.0 * 4), accuracy: 1e-12)
+        XCTAssertEqual(g.perImagePSNR[1], 28.130803608679, accuracy: 1e-9)
+        XCTAssertEqual(f.perImagePSNR[0], 48.130803608679, accuracy: 1e-9)
         let h = fidelity(original: a, reconstruction: a)
         XCTAssertTrue(h.lossless)
         XCTAssertEqual(h.psnr, .infinity)

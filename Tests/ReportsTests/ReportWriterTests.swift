@@ -49,16 +49,17 @@ final class ReportWriterTests: XCTestCase {
         // The HTML is well-formed (XML parser), self-contained, one <svg> per figure.
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         final class Collector: NSObject, XMLParserDelegate {
-            var svgs = 0, cells: [String] = [], inCell = false, text = "", scripts = 0, external = 0
+            var svgs = 0, cells: [String] = [], inCell = false, text = "", scripts = 0, external = 0, tables = 0
             func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?, attributes a: [String: String] = [:]) {
                 if e == "svg" { svgs += 1 }
+                if e == "table" { tables += 1 }
                 if e == "script" { scripts += 1 }
                 if let src = a["src"] ?? a["href"], src.hasPrefix("http") { external += 1 }
                 if e == "td" { inCell = true; text = "" }
             }
             func parser(_ p: XMLParser, foundCharacters s: String) { if inCell { text += s } }
             func parser(_ p: XMLParser, didEndElement e: String, namespaceURI: String?, qualifiedName: String?) {
-                if e == "td" { cells.append(text); inCell = false }
+                if e == "td" { if tables == 1 { cells.append(text) }; inCell = false }
             }
         }
         let parser = XMLParser(data: Data(html.replacingOccurrences(of: "<!DOCTYPE html>", with: "").utf8))
@@ -69,14 +70,14 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(c.scripts, 0)
         XCTAssertEqual(c.external, 0)
 
-        // Table rows equal the store's numbers (formatted): 14 columns per run.
-        XCTAssertEqual(c.cells.count, 3 * 14)
-        let vq = Array(c.cells[28..<42])
-        XCTAssertEqual(vq, ["#3", "vq-vae", "codebook_size=512", "49", "9", "512", "0.930", "410.20", "24.50", "0.810", "0.562", "0.510", "3.538", "120"])
-        XCTAssertEqual(c.cells[8], "∞")                 // lossless PSNR
-        XCTAssertEqual(c.cells[14 + 11], "0.930")       // token rate of run 2
+        // Table rows equal the store's numbers (formatted): 16 columns per configuration (one run each here).
+        XCTAssertEqual(c.cells.count, 3 * 16)
+        let vq = Array(c.cells[32..<48])
+        XCTAssertEqual(vq, ["#3", "vq-vae", "codebook_size=512", "1", "49", "9", "512", "0.930", "410.20", "24.50", "–", "0.810", "0.562", "0.510", "3.538", "120"])
+        XCTAssertEqual(c.cells[9], "∞")                 // lossless PSNR
+        XCTAssertEqual(c.cells[16 + 13], "0.930")       // token rate of run 2
         let md = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
-        XCTAssertTrue(md.contains("| #3 | vq-vae | codebook_size=512 | 49 | 9 | 512 | 0.930 | 410.20 | 24.50 | 0.810 | 0.562 | 0.510 | 3.538 | 120 |"), md)
+        XCTAssertTrue(md.contains("| #3 | vq-vae | codebook_size=512 | 1 | 49 | 9 | 512 | 0.930 | 410.20 | 24.50 | – | 0.810 | 0.562 | 0.510 | 3.538 | 120 |"), md)
         XCTAssertTrue(md.contains("**usage**: " + Metric.usage.definition))
     }
 
@@ -84,7 +85,7 @@ final class ReportWriterTests: XCTestCase {
         let (store, _) = try makeStore()
         let data = try ReportData.load(store: store, experiments: [], filter: "tokenizer = 'raw-patch'")
         XCTAssertEqual(data.runs.count, 2)
-        let svg = Figures.rateDistortion(data.runs).svg()
+        let svg = Figures.rateDistortion(data.configs).svg()
         XCTAssertTrue(svg.contains("fashion-mnist lossless: 4.10 bits/byte"))
         XCTAssertTrue(svg.contains(">∞</text>"))
         XCTAssertTrue(svg.contains("bits per raw byte (log scale)"))

@@ -34,6 +34,53 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.integrityCheck(), "ok")
     }
 
+    func testPerImageValuesRoundTripExactlyAndDamageIsReported() throws {
+        let store = try ResultStore()
+        let run = try newRun(store, try store.createExperiment(name: "e", file: "f", fileSHA256: "0"))
+        let values: [Double] = [48.130803608679, 28.13, -0.0, 1e-300, 60.0]
+        try store.finishRun(runID: run, results: [(.psnr, 32.9)], perImage: [(.psnr, values), (.ssim, [0.5, 0.25, 1, 0, 0.75])])
+        XCTAssertEqual(try store.imageValues(runID: run, metric: .psnr), values)       // bit-exact float64
+        XCTAssertEqual(try store.imageValues(runID: run, metric: .ssim), [0.5, 0.25, 1, 0, 0.75])
+        XCTAssertNil(try store.imageValues(runID: run, metric: .mse))
+        XCTAssertEqual(try store.query("SELECT count, length(data) FROM image_metric WHERE key = 'psnr'").rows, [[.integer(5), .integer(40)]])
+        try store.db.write { try $0.execute(sql: "UPDATE image_metric SET data = substr(data, 1, 12) WHERE key = 'ssim'") }
+        XCTAssertThrowsError(try store.imageValues(runID: run, metric: .ssim)) { e in
+            XCTAssertTrue("\(e)".contains("per-image ssim values are damaged"), "\(e)")
+        }
+    }
+
+    func testSummaryByConfigAggregatesSeedsByHand() throws {
+        let store = try ResultStore()
+        let exp = try store.createExperiment(name: "e", file: "f", fileSHA256: "0")
+        // Config A at seeds 0, 1, 2 with PSNR 20, 21, 23 (mean 21.333…, s² = (1.777…+0.111…+2.777…)/2 = 2.333…);
+        // config B at one seed (std null); one failed run of A that must not count.
+        for (seed, psnr) in [(0, 20.0), (1, 21.0), (2, 23.0)] {
+            let id = try store.beginRun(NewRun(experimentID: exp, runKey: "a seed=\(seed)", tokenizer: "vq-vae", label: "vq-vae(k=1)", dataset: "d",
+                                               configJSON: "{}", seed: UInt64(seed), codeVersion: "x"), params: [])
+            try store.finishRun(runID: id, results: [(.psnr, psnr), (.tokensPerImage, 49)])
+        }
+        let failed = try store.beginRun(NewRun(experimentID: exp, runKey: "a seed=3", tokenizer: "vq-vae", label: "vq-vae(k=1)", dataset: "d",
+                                               configJSON: "{}", seed: 3, codeVersion: "x"), params: [])
+        try store.failRun(runID: failed, reason: "NaN")
+        let b = try store.beginRun(NewRun(experimentID: exp, runKey: "b seed=0", tokenizer: "fsq", label: "fsq(k=2)", dataset: "d",
+                                          configJSON: "{}", seed: 0, codeVersion: "x"), params: [])
+        try store.finishRun(runID: b, results: [(.psnr, 19.5)])
+        let r = try store.summaryByConfig(experiment: "e")
+        XCTAssertEqual(r.rows.count, 2)
+        let a = Dictionary(uniqueKeysWithValues: zip(r.columns, r.rows[0]))
+        XCTAssertEqual(a["label"], .text("vq-vae(k=1)"))
+        XCTAssertEqual(a["n"], .integer(3))
+        XCTAssertEqual(a["seeds"], .text("0,1,2"))
+        guard case .real(let mean) = a["psnr"], case .real(let std) = a["psnr_std"] else { return XCTFail("\(a)") }
+        XCTAssertEqual(mean, 64.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(std, (7.0 / 3).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(a["L_std"], .real(0))
+        let one = Dictionary(uniqueKeysWithValues: zip(r.columns, r.rows[1]))
+        XCTAssertEqual(one["n"], .integer(1))
+        XCTAssertEqual(one["psnr"], .real(19.5))
+        XCTAssertEqual(one["psnr_std"], .null)
+    }
+
     func testFailedRunKeepsReason() throws {
         let store = try ResultStore()
         let run = try newRun(store, try store.createExperiment(name: "e", file: "f", fileSHA256: "0"))
@@ -56,7 +103,7 @@ final class StoreTests: XCTestCase {
         let expected = Metric.results.compactMap(\.summaryColumn)
         XCTAssertEqual(columns.filter { expected.contains($0) }, expected)
         XCTAssertEqual(expected, ["L", "log2V", "capacity_bpb", "token_rate_bpb", "data_bpb", "deficit_bpb", "psnr", "ssim", "lossless", "usage",
-                                  "perplexity", "train_seconds"])
+                                  "perplexity", "train_seconds", "psnr_ci95"])
         XCTAssertTrue(columns.contains("blas_core"))
     }
 

@@ -31,6 +31,7 @@ public enum Statistics {
     /// Sample standard deviation, n − 1 in the denominator (two-pass); nil for fewer than 2 values.
     public static func std(_ x: [Double]) -> Double? {
         guard x.count >= 2 else { return nil }
+        if x.allSatisfy({ $0 == x[0] }) { return 0 }   // exactly: the mean's rounding must not invent a spread
         let m = mean(x)
         var s = 0.0
         for v in x { s += (v - m) * (v - m) }
