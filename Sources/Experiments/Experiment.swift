@@ -13,6 +13,11 @@ public struct Experiment: Sendable {
     public var dataset: DatasetSpec
     public var training: TrainingPlan
     public var runs: [PlannedRun]
+    /// Every run of the file, before any sharding (a run's plan index is its place here).
+    public var fullPlan: [String] = []
+
+    /// The run's place in the whole plan (recorded as param plan.index: merged shards keep plan order).
+    public func planIndex(of run: PlannedRun) -> Int? { fullPlan.firstIndex(of: run.key) }
 }
 
 /// One run: one tokenizer configuration at one seed.
@@ -141,7 +146,7 @@ struct ExperimentReader {
         for r in runs where !seen.insert(r.key).inserted {
             throw err(nil, "tokenizer", "run \(r.key) is declared twice")
         }
-        return Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs)
+        return Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
     }
 
     func readDataset(_ t: TOMLTable, seed: UInt64) throws -> DatasetSpec {

@@ -64,7 +64,7 @@ public final class ExperimentRunner {
                 }
             }
             say(tag)
-            ids.append(try runOne(planned, of: experiment, experimentID: experimentID))
+            ids.append(try runOne(planned, of: experiment, experimentID: experimentID, planIndex: experiment.planIndex(of: planned)))
         }
         return ids
     }
@@ -79,7 +79,8 @@ public final class ExperimentRunner {
         return d
     }
 
-    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
+    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, planIndex: Int? = nil,
+                existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
         let spec = experiment.dataset.withCache(cacheDir)   // the split's seed is the experiment's (dataset.seed), not the run's
         var plan = experiment.training
         plan.seed = planned.seed
@@ -87,7 +88,10 @@ public final class ExperimentRunner {
         let runID = try existing?.id ?? store.beginRun(
             NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
                    dataset: spec.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current),
-            params: config.params)
+            params: config.params + (planIndex.map { [("plan.index", String($0))] } ?? []))
+        // The run's sign of life while it runs (resume treats a silent run as interrupted, on any host).
+        let heartbeat = Heartbeat(interval: ResultStore.heartbeatInterval) { [store] in try? store.heartbeat(runID: runID) }
+        defer { heartbeat.stop() }
         do {
             let data = try dataset(spec)
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)

@@ -24,7 +24,10 @@ public enum Threading {
 }
 
 enum System {
+    /// The CPUs this process may use: a Slurm task's allocation (SLURM_CPUS_PER_TASK) when set, else
+    /// the online processors.
     static var processorCount: Int {
+        if let v = getenv("SLURM_CPUS_PER_TASK"), let n = Int(String(cString: v)), n > 0 { return n }
         #if canImport(Glibc)
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #else

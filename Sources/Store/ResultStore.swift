@@ -103,6 +103,7 @@ public final class ResultStore: @unchecked Sendable {
     public func reopenRun(runID: Int64) throws {
         try updateRun(runID) { r in
             r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
+            r.heartbeatAt = Self.now()
         }
     }
 
@@ -142,20 +143,49 @@ public final class ResultStore: @unchecked Sendable {
         try updateRun(runID) { $0.status = RunStatus.failed.rawValue; $0.error = reason; $0.finishedAt = Self.now() }
     }
 
-    /// Marks runs of this host left `running` by a process that no longer exists as `interrupted`.
+    /// How long a running process's heartbeat may be silent before its run counts as interrupted,
+    /// whatever host it ran on (a requeued Slurm job resumes it, perhaps on another node).
+    public static let heartbeatLimit: TimeInterval = 180
+    /// How often a running process refreshes its runs' heartbeat.
+    public static let heartbeatInterval: TimeInterval = 30
+
+    /// Refreshes a running run's sign of life (the runner calls it every `heartbeatInterval` seconds).
+    public func heartbeat(runID: Int64, at date: Date = Date()) throws {
+        try updateRun(runID) { $0.heartbeatAt = Self.format(date) }
+    }
+
+    /// Marks runs left `running` by a process that is gone as `interrupted`: on any host, a run whose
+    /// heartbeat is older than `staleAfter` seconds; on this host also a run whose process no longer
+    /// exists or is a zombie (killed, not yet reaped). A run of this process is never touched.
     @discardableResult
-    public func markInterruptedRuns() throws -> Int {
+    public func markInterruptedRuns(staleAfter limit: TimeInterval = ResultStore.heartbeatLimit, now: Date = Date()) throws -> Int {
         try write { db in
             var n = 0
-            for var r in try RunRecord.filter(Column("status") == RunStatus.running.rawValue && Column("host") == Self.host).fetchAll(db) {
-                if r.pid != Int64(getpid()) && kill(pid_t(r.pid), 0) != 0 && errno == ESRCH {
+            for var r in try RunRecord.filter(Column("status") == RunStatus.running.rawValue).fetchAll(db) {
+                let ours = r.host == Self.host && r.pid == Int64(getpid())
+                guard !ours else { continue }
+                let stale = r.heartbeatAt.flatMap(Self.parse).map { now.timeIntervalSince($0) > limit } ?? false
+                let gone = r.host == Self.host && !Self.processAlive(pid_t(r.pid))
+                if stale || gone {
                     r.status = RunStatus.interrupted.rawValue
+                    r.error = stale ? "no heartbeat since \(r.heartbeatAt!) (host \(r.host), pid \(r.pid))" : "process \(r.pid) on \(r.host) is gone"
                     try r.update(db)
                     n += 1
                 }
             }
             return n
         }
+    }
+
+    /// True when the process exists and is not a zombie.
+    static func processAlive(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        // /proc/PID/stat: "pid (comm) S ..."; the state follows the last ')'.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            if state == "Z" || state == "X" { return false }
+        }
+        return true
     }
 
     // MARK: typed reads (reports, doctor)
@@ -270,11 +300,11 @@ public final class ResultStore: @unchecked Sendable {
         try db.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try db.write(body) } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try db.read(body) } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
 
@@ -288,7 +318,9 @@ public final class ResultStore: @unchecked Sendable {
         try r.update(db)
     }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { format(Date()) }
+    static func format(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+    static func parse(_ s: String) -> Date? { ISO8601DateFormatter().date(from: s) }
     static let host: String = ProcessInfo.processInfo.hostName
 }
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Experiments
-import Store
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,20 +18,22 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Validate the files and list their runs without running anything.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Run only shard K of N (K in 0…N−1) into its own database (default results/shards/NAME-K.sqlite). Inside a Slurm array task K and N come from SLURM_ARRAY_TASK_ID/COUNT/MIN.", valueName: "K/N"))
+    var shard: String?
+
     @Option(help: ArgumentHelp("Tests only: SIGKILL this process right after the Nth checkpoint is recorded.", visibility: .hidden))
     var killAfterCheckpoint: Int?
 
-    @OptionGroup var store: StoreOptions
+    @Option(name: .long, help: "Results database (SQLite). (default: results/tokbench.sqlite; results/shards/NAME-K.sqlite for a shard)")
+    var db: String?
+
+    func validate() throws {
+        if let s = shard { do { _ = try Shard.parse(s) } catch { throw ValidationError("\(error)") } }
+    }
 
     func run() throws {
-        let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
-        if dryRun { for e in experiments { print(e.plan) }; return }
-        let runner = ExperimentRunner(store: try ResultStore(path: store.db), artifactDir: store.artifactDir, cacheDir: store.cacheDir, say: { print($0); fflush(stdout) })
-        if let n = killAfterCheckpoint { runner.afterCheckpoint = { count in if count >= n { kill(getpid(), SIGKILL) } } }
-        for e in experiments {
-            print("experiment \(e.name) (\(e.file)): \(e.runs.count) runs")
-            let ids = try runner.run(e, resume: resume)
-            print("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(store.db)")
-        }
+        let say: (String) -> Void = { print($0); fflush(stdout) }
+        try RunSession(files: files, overrides: overrides, resume: resume, dryRun: dryRun, db: db, shard: shard,
+                       killAfterCheckpoint: killAfterCheckpoint, say: say).execute(say: say)
     }
 }
