@@ -123,6 +123,31 @@ P
     "$bin" runs --by-config --csv --db "$db" | python3 -c 'import csv,sys; r=list(csv.DictReader(sys.stdin)); assert len(r)==2 and r[0]["n"]=="1" and "psnr_std" in r[0], r' \
       && ok || bad "runs --by-config"
   else bad "good run failed: $(cat "$tmp/out")"; fi
+# Sharding: a 12-run sweep over 3 shards, merged, gives the same summary rows (by run key) as the
+# unsharded run; merging again adds nothing.
+cat >"$tmp/sweep12.toml" <<'T'
+name = "sweep12"
+[dataset]
+kind = "fashion-mnist"
+eval_images = 40
+train_images = 100
+[[tokenizer]]
+kind = "raw-patch"
+patch = [2, 4, 7]
+bits = [8, 4, 2, 1]
+T
+( cd "$tmp" && for k in 0 1 2; do "$bin" run sweep12.toml --shard $k/3 >/dev/null 2>&1 || exit 1; done \
+  && "$bin" merge merged.sqlite results/shards/sweep12-0.sqlite results/shards/sweep12-1.sqlite results/shards/sweep12-2.sqlite >merge.out 2>&1 \
+  && "$bin" run sweep12.toml --db whole.sqlite >/dev/null 2>&1 ) && grep -q ": 12 runs added" "$tmp/merge.out" \
+  && q="select label, seed, status, L, log2V, capacity_bpb, token_rate_bpb, data_bpb, deficit_bpb, psnr, ssim, lossless, usage, perplexity, psnr_ci95 from summary order by label, seed" \
+  && "$bin" query "$q" --format csv --db "$tmp/merged.sqlite" >"$tmp/m.csv" && "$bin" query "$q" --format csv --db "$tmp/whole.sqlite" >"$tmp/w.csv" \
+  && [ "$(wc -l <"$tmp/w.csv")" -eq 13 ] && cmp -s "$tmp/m.csv" "$tmp/w.csv" && ok || bad "12-run sweep over 3 shards: merged summary differs from the unsharded one"
+( cd "$tmp" && "$bin" merge merged.sqlite results/shards/sweep12-*.sqlite ) 2>&1 | grep -q ": 0 runs added, 12 already present" && ok || bad "merging the shards again added runs"
+expect_error "bad --shard" "--shard expects K/N" -- run "$tmp/sweep12.toml" --shard 3 --db "$tmp/x.sqlite"
+expect_error "--shard out of range" "shard index must be 0…2" -- run "$tmp/sweep12.toml" --shard 3/3 --db "$tmp/x.sqlite"
+expect_error "merge a missing shard" "no such shard database" -- merge "$tmp/m2.sqlite" "$tmp/nope.sqlite"
+"$bin" slurm "$tmp/sweep12.toml" --shards 3 -o "$tmp/job.sh" >/dev/null 2>&1 && bash -n "$tmp/job.sh" && grep -q "^#SBATCH --array=0-2" "$tmp/job.sh" && ok || bad "slurm script"
+
 # Crash safety: SIGKILL a training run right after its first checkpoint (the run stops itself there,
 # so nothing depends on timing), resume it, and compare the final metrics with an uninterrupted run of
 # the same experiment (same seed, same threads).

@@ -60,8 +60,8 @@ public struct SlurmScript {
         # The first start of the first task submits the merge and report job; it runs once every task of
         # this array has succeeded (afterok). A requeued task (SLURM_RESTART_COUNT > 0) does not submit again.
         if [ "$SLURM_ARRAY_TASK_ID" = "${SLURM_ARRAY_TASK_MIN:-0}" ] && [ "${SLURM_RESTART_COUNT:-0}" = "0" ]; then
-          sbatch \(mergeOptions) \\
-            --wrap \(q(merge))
+          echo "submitted the merge and report job $(sbatch \(mergeOptions) \\
+            --wrap \(q(merge)))"
         fi
 
         # This task's shard. Requeue-safe: --resume skips finished runs and continues interrupted ones from

@@ -81,6 +81,100 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(one["psnr_std"], .null)
     }
 
+    /// A shard database file with one experiment and the given runs (label, psnr).
+    func shard(_ path: String, _ runs: [(String, Double)], status: RunStatus = .finished, first: Int = 0) throws {
+        let store = try ResultStore(path: path)
+        let e = try store.createExperiment(name: "sweep", file: "sweep.toml", fileSHA256: "abc")
+        for (i, (key, psnr)) in runs.enumerated() {
+            let id = try store.beginRun(NewRun(experimentID: e, runKey: key, tokenizer: "vq-vae", label: key, dataset: "d", configJSON: "{}", seed: 0,
+                                               codeVersion: "x"), params: [("plan.index", String(first + i)), ("dataset.eval_sha256", "f")])
+            try store.recordMetrics(runID: id, step: 10, [(.loss, psnr / 100)])
+            if status == .finished {
+                try store.finishRun(runID: id, results: [(.psnr, psnr), (.trainSeconds, Double.random(in: 1...9))], perImage: [(.psnr, [psnr, psnr + 1])],
+                                    artifacts: [("recon", "results/shards/artifacts/sweep-0/run-\(id)-recon.png")])
+            } else if status == .failed {
+                try store.failRun(runID: id, reason: "boom")
+            }
+        }
+        try store.saveDataRate(key: "split", coder: "png", bits: 800, bytes: 100, images: 2, seconds: 0.1, codeVersion: "x")
+    }
+
+    func testMergeIsIdempotentKeepsEverythingAndRefusesConflicts() throws {
+        let dir = NSTemporaryDirectory() + "tokbench-merge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try shard(dir + "/a.sqlite", [("k1 seed=0", 20), ("k2 seed=0", 21)])
+        try shard(dir + "/b.sqlite", [("k3 seed=0", 22)], first: 2)
+        let out = try ResultStore(path: dir + "/out.sqlite")
+        var s = try out.merge(shards: [dir + "/a.sqlite", dir + "/b.sqlite"])
+        XCTAssertEqual(s.added, 3); XCTAssertEqual(s.dataRates, 1)
+        XCTAssertEqual(try out.query("SELECT count(*) FROM experiment").rows, [[.integer(1)]])
+        XCTAssertEqual(try out.query("SELECT run_key FROM run ORDER BY id").rows, [[.text("k1 seed=0")], [.text("k2 seed=0")], [.text("k3 seed=0")]])
+        XCTAssertEqual(try out.query("SELECT count(*) FROM metric").rows, [[.integer(3)]])
+        XCTAssertEqual(try out.query("SELECT count(*) FROM artifact").rows, [[.integer(3)]])
+        let k3 = try out.query("SELECT id FROM run WHERE run_key = 'k3 seed=0'").rows[0][0].description
+        XCTAssertEqual(try out.imageValues(runID: Int64(k3)!, metric: .psnr), [22, 23])
+        // Merging the same shards again adds nothing (the wall times differ between any two runs and do not count).
+        s = try out.merge(shards: [dir + "/b.sqlite", dir + "/a.sqlite"])
+        XCTAssertEqual(s.added, 0); XCTAssertEqual(s.identical, 3); XCTAssertEqual(s.dataRates, 0)
+        XCTAssertEqual(try out.query("SELECT count(*) FROM run").rows, [[.integer(3)]])
+        // A shard with the same run key and another result is a conflict naming both files and the run; nothing is written.
+        try shard(dir + "/c.sqlite", [("k4 seed=0", 30), ("k2 seed=0", 21.5)])
+        XCTAssertThrowsError(try out.merge(shards: [dir + "/c.sqlite"])) { e in
+            let m = "\(e)"
+            XCTAssertTrue(m.contains("merge conflict") && m.contains("k2 seed=0") && m.contains("c.sqlite") && m.contains("out.sqlite") && m.contains("psnr"), m)
+        }
+        XCTAssertEqual(try out.query("SELECT count(*) FROM run").rows, [[.integer(3)]])   // k4 was not added either
+        // Within one merge, the conflict names the two shards.
+        let out2 = try ResultStore(path: dir + "/out2.sqlite")
+        XCTAssertThrowsError(try out2.merge(shards: [dir + "/a.sqlite", dir + "/c.sqlite"])) { e in
+            XCTAssertTrue("\(e)".contains("a.sqlite") && "\(e)".contains("c.sqlite"), "\(e)")
+        }
+        XCTAssertEqual(try out2.query("SELECT count(*) FROM run").rows, [[.integer(0)]])
+        // Unfinished runs of a shard are not results: listed, not merged.
+        try shard(dir + "/d.sqlite", [("k5 seed=0", 1)], status: .running)
+        s = try out.merge(shards: [dir + "/d.sqlite"])
+        XCTAssertEqual(s.added, 0); XCTAssertEqual(s.skipped.count, 1)
+        XCTAssertThrowsError(try out.merge(shards: [dir + "/missing.sqlite"]))
+    }
+
+    func testAStaleHeartbeatFromAnotherHostIsInterruptedALiveOneIsNot() throws {
+        let store = try ResultStore()
+        let e = try store.createExperiment(name: "e", file: "f", fileSHA256: "0")
+        let stale = try newRun(store, e, key: "stale"), live = try newRun(store, e, key: "live"), mine = try newRun(store, e, key: "mine")
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE run SET host = 'node-17', pid = 4242 WHERE id IN (?, ?)", arguments: [stale, live])
+        }
+        let now = Date()
+        try store.heartbeat(runID: stale, at: now.addingTimeInterval(-600))
+        try store.heartbeat(runID: live, at: now.addingTimeInterval(-20))
+        try store.heartbeat(runID: mine, at: now.addingTimeInterval(-600))   // this process: never touched
+        XCTAssertEqual(try store.markInterruptedRuns(staleAfter: 180, now: now), 1)
+        let status = try store.query("SELECT run_key, status FROM run ORDER BY id").rows
+        XCTAssertEqual(status, [[.text("stale"), .text("interrupted")], [.text("live"), .text("running")], [.text("mine"), .text("running")]])
+        XCTAssertTrue(try store.query("SELECT error FROM run WHERE run_key = 'stale'").rows[0][0].description.contains("no heartbeat since"))
+    }
+
+    func testAZombieProcessCountsAsDead() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { for a in argv { free(a) } }
+        XCTAssertEqual(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ), 0)
+        // Not reaped yet: once it exits it is a zombie, which kill(pid, 0) still reports as existing.
+        var zombie = false
+        for _ in 0..<200 {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), stat.contains(") Z") { zombie = true; break }
+            usleep(10_000)
+        }
+        XCTAssertTrue(zombie)
+        XCTAssertEqual(kill(pid, 0), 0)
+        XCTAssertFalse(ResultStore.processAlive(pid))
+        XCTAssertTrue(ResultStore.processAlive(getpid()))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        XCTAssertFalse(ResultStore.processAlive(pid))
+    }
+
     func testFailedRunKeepsReason() throws {
         let store = try ResultStore()
         let run = try newRun(store, try store.createExperiment(name: "e", file: "f", fileSHA256: "0"))
