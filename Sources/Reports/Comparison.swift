@@ -29,6 +29,15 @@ public struct ComparisonError: Error, CustomStringConvertible {
 }
 
 public enum Comparison {
+    /// Keys of the metrics stored per image (what `compare --metric` accepts), PSNR first.
+    public static var metricKeys: [String] { Metric.perImage.map(\.key) }
+
+    /// `compare` by metric key (one of `metricKeys`).
+    public static func compare(store: ResultStore, _ a: String, _ b: String, experiment: String?, metricKey: String) throws -> PairedComparison {
+        guard let m = Metric.perImage.first(where: { $0.key == metricKey }) else { throw ComparisonError("\(metricKey) is not stored per image") }
+        return try compare(store: store, a, b, experiment: experiment, metric: m)
+    }
+
     /// Pairs two configurations seed by seed. `values(run, metric)` gives a run's per-image values.
     /// Refuses (throws) when a pair lacks per-image values or was evaluated on different images.
     public static func compare(_ a: ReportConfig, _ b: ReportConfig, metric: Metric,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricCatalogue
 
 /// What a merge did: runs added, runs already present with identical results, runs left out.
 public struct MergeSummary: Sendable {
@@ -131,7 +132,7 @@ extension ResultStore {
         if aStatus != bStatus { return "status \(bStatus) vs \(aStatus)" }
         let x = Dictionary(uniqueKeysWithValues: a.map { ($0.key, $0.value) }), y = Dictionary(uniqueKeysWithValues: b.map { ($0.key, $0.value) })
         // Wall times differ between any two executions; they are not results.
-        let timing: Set<String> = ["train_seconds", "eval_seconds"]
+        let timing: Set<String> = [Metric.trainSeconds.key, Metric.evalSeconds.key]
         for k in Set(x.keys).union(y.keys).subtracting(timing).sorted() {
             let u = x[k] ?? nil, v = y[k] ?? nil
             if u != v && !(u?.isNaN == true && v?.isNaN == true) {

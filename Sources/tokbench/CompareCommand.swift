@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MetricCatalogue
 import Reports
 import Store
 
@@ -18,18 +17,17 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "A: a run id or a configuration label.") var a: String
     @Argument(help: "B: a run id or a configuration label.") var b: String
     @Option(help: "Only runs of this experiment (its latest version).") var experiment: String?
-    @Option(help: "Per-image metric: psnr or ssim.") var metric: String = "psnr"
+    @Option(help: "Per-image metric (\(Comparison.metricKeys.joined(separator: " or ")))") var metric: String = Comparison.metricKeys[0]
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard Metric.perImage.contains(where: { $0.key == metric }) else {
-            throw ValidationError("--metric: \(metric) is not stored per image; one of \(Metric.perImage.map(\.key).joined(separator: ", "))")
+        guard Comparison.metricKeys.contains(metric) else {
+            throw ValidationError("--metric: \(metric) is not stored per image; one of \(Comparison.metricKeys.joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        let m = Metric.perImage.first { $0.key == metric }!
-        print(Comparison.text(try Comparison.compare(store: try ResultStore(path: store.db, mustExist: true), a, b, experiment: experiment, metric: m)),
-              terminator: "")
+        print(Comparison.text(try Comparison.compare(store: try ResultStore(path: store.db, mustExist: true), a, b, experiment: experiment,
+                                                     metricKey: metric)), terminator: "")
     }
 }
