@@ -53,4 +53,15 @@ extension TokenizerEntry {
         kind: "rvq", summary: "residual VQ: S codebooks on successive residuals (EMA, k-means init, restarts)",
         labelKeys: ["stages", "codebook_size"], options: ResidualVectorQuantizer.Options.self, keys: ResidualVectorQuantizer.Options.keys,
         quantizer: { o, d, ps, seed in ResidualVectorQuantizer(options: o, latentDim: d, params: ps, seed: seed) })
+
+    static let simvq = latent(
+        kind: "simvq", summary: "SimVQ (Zhu et al. 2024): a frozen random codebook through one learned linear map, nearest code, straight-through",
+        labelKeys: ["codebook_size"], options: SimVQ.Options.self, keys: SimVQ.Options.keys,
+        quantizer: { o, d, ps, seed in SimVQ(latentDim: d, options: o, params: ps, seed: seed) })
+
+    static let bsq = latent(
+        kind: "bsq", summary: "binary spherical quantization (Zhao et al. 2024): unit-sphere projection, sign bits scaled by 1/sqrt(d), entropy penalty",
+        labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
+        options: BinarySphericalQuantizer.Options.self, keys: BinarySphericalQuantizer.Options.keys, quantizerDim: { $0.bits },
+        quantizer: { o, d, ps, _ in BinarySphericalQuantizer(options: o, latentDim: d, params: ps) })
 }

@@ -31,6 +31,8 @@ public enum TokenizerRegistry {
         .fsq,
         .lfq,
         .rvq,
+        .simvq,
+        .bsq,
         ExternalProgram.entry,
     ]
 

@@ -27,6 +27,8 @@ final class CheckpointTests: XCTestCase {
             TokenizerConfig(kind: "fsq", values: small.merging(["codebook_size": .int(256)]) { a, _ in a }),
             TokenizerConfig(kind: "lfq", values: small.merging(["bits": .int(4)]) { a, _ in a }),
             TokenizerConfig(kind: "rvq", values: small.merging(["codebook_size": .int(8), "stages": .int(2), "latent_dim": .int(4)]) { a, _ in a }),
+            TokenizerConfig(kind: "simvq", values: small.merging(["codebook_size": .int(32), "latent_dim": .int(4)]) { a, _ in a }),
+            TokenizerConfig(kind: "bsq", values: small.merging(["bits": .int(4)]) { a, _ in a }),
         ]
         let plan = TrainingPlan(steps: 6, batch: 8, learningRate: 1e-3, warmupSteps: 0, evalEvery: 3, logEvery: 1)
         for config in configs {

@@ -82,13 +82,13 @@ extension Metric {
     public static let commitLoss = Metric("commit_loss", title: "commitment loss", isLossTerm: true,
         "weighted commitment loss beta*||z - sg(e)||^2 / numel of the training batch (window mean)")
     public static let codebookLoss = Metric("codebook_loss", title: "codebook loss", isLossTerm: true,
-        "codebook loss ||sg(z) - e||^2 / numel when codes learn by gradient (window mean)")
+        "codebook loss ||sg(z) - e||^2 / numel when codes learn by gradient (VQ without EMA; SimVQ, where it trains the linear map) (window mean)")
     public static let entropyLoss = Metric("entropy_loss", title: "entropy loss", isLossTerm: true,
-        "LFQ entropy penalty: weight * (per-sample entropy - gamma * batch entropy) (window mean)")
+        "LFQ/BSQ entropy penalty: weight * (per-sample entropy - gamma * batch entropy) (window mean)")
     public static let sampleEntropy = Metric("sample_entropy", title: "per-sample entropy",
-        "LFQ: mean over tokens of the entropy (nats) of the code distribution softmax(2 u·c / tau) (window mean)")
+        "LFQ/BSQ: mean over tokens of the entropy (nats) of the code distribution softmax(2 u·c / tau) (BSQ: exact, as a sum over bits) (window mean)")
     public static let codebookEntropy = Metric("codebook_entropy", title: "codebook entropy",
-        "LFQ: entropy (nats) of the batch-averaged code distribution (window mean)")
+        "LFQ: entropy (nats) of the batch-averaged code distribution; BSQ: its factorized approximation, the sum over bits of the batch-averaged bit entropies (window mean)")
     public static let restarts = Metric("restarts", title: "dead-code restarts",
         "codes re-seeded from encoder outputs at the step (window mean)")
     public static let activeStages = Metric("active_stages", title: "active RVQ stages",

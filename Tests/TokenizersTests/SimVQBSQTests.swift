@@ -1,0 +1,167 @@
+import XCTest
+import Foundation
+import Kernels
+import Layers
+@testable import Quantizers
+
+/// SimVQ and BSQ: codes ↔ indices round trips, the fast search against its reference, and every
+/// backward against central finite differences in Double (indices held fixed, as the straight-through
+/// estimator defines the gradient).
+final class SimVQBSQTests: XCTestCase {
+    func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+        var rng = Kernels.SplitMix64(seed: seed)
+        return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.uniform(-scale, scale) })
+    }
+
+    // MARK: SimVQ
+
+    func testSimVQSearchEqualsBruteForceAndRoundTrips() {
+        let ps = ParameterSet(seed: 2)
+        let q = SimVQ(latentDim: 6, options: .init(codebookSize: 300), params: ps, seed: 5)
+        ps.finalize()
+        let z = randomTensor([6, 4, 5, 5], seed: 9)                // N = 100
+        let out = q.forward(z, training: false)
+        let E = q.codes!
+        XCTAssertEqual(q.indices, SimVQ.nearestNaive(z.values, count: 100, codes: E.values, size: 300, dimension: 6))
+        // indices → codes → indices
+        let back = q.dequantize(q.lastWords, shape: z.shape)
+        XCTAssertEqual(back.values, out.values)
+        _ = q.forward(back, training: false)
+        XCTAssertEqual(q.indices.map { UInt32($0) }, q.lastWords)
+        // Every code is C·Wᵀ + b of the frozen codebook.
+        let W = ps.entries.first { $0.name == "quantizer.embedding_proj.weight" }!, b = ps.entries.first { $0.name == "quantizer.embedding_proj.bias" }!
+        for k in [0, 17, 299] { for i in 0..<6 {
+            var s = Double(ps.values.data[b.offset + i])
+            for j in 0..<6 { s += Double(ps.values.data[W.offset + i * 6 + j]) * Double(q.frozen.data[k * 6 + j]) }
+            XCTAssertEqual(Double(E.data[k * 6 + i]), s, accuracy: 1e-5)
+        } }
+    }
+
+    func testSimVQGradientsMatchFiniteDifferences() {
+        let D = 3, K = 7, N = 6
+        let ps = ParameterSet(seed: 4)
+        let q = SimVQ(latentDim: D, options: .init(codebookSize: K, commitment: 0.6), params: ps, seed: 1)
+        ps.finalize()
+        let z = randomTensor([D, 2, 1, 3], seed: 3), G = randomTensor([D, 2, 1, 3], seed: 8)
+        ps.zeroGrads()
+        _ = q.forward(z, training: true)
+        let idx = q.indices, fixedQ = q.q!.values.map(Double.init)
+        let dz = q.backward(G).values
+        let W = ps.entries.first { $0.name == "quantizer.embedding_proj.weight" }!, b = ps.entries.first { $0.name == "quantizer.embedding_proj.bias" }!
+        let C = q.frozen.values.map(Double.init)
+        // S(z, W, b) = <G, u> (straight-through) + β mean((u − sg q)²) + mean((q(W, b) − sg u)²), indices fixed.
+        func S(_ zv: [Double], _ wv: [Double], _ bv: [Double], encoder: Bool) -> Double {
+            var s = 0.0, commit = 0.0, cb = 0.0
+            for j in 0..<D { for n in 0..<N {
+                let k = Int(idx[n])
+                var e = bv[j]
+                for m in 0..<D { e += wv[j * D + m] * C[k * D + m] }
+                s += Double(G.data[j * N + n]) * zv[j * N + n]
+                commit += pow(zv[j * N + n] - fixedQ[j * N + n], 2)
+                cb += pow(e - (encoder ? 0 : zv[j * N + n]), 2)
+            } }
+            return encoder ? s + 0.6 * commit / Double(D * N) : cb / Double(D * N)
+        }
+        let zv = z.values.map(Double.init)
+        let wv = (0..<(D * D)).map { Double(ps.values.data[W.offset + $0]) }, bv = (0..<D).map { Double(ps.values.data[b.offset + $0]) }
+        let h = 1e-5
+        for i in 0..<zv.count {
+            var a = zv, c = zv; a[i] += h; c[i] -= h
+            let fd = (S(a, wv, bv, encoder: true) - S(c, wv, bv, encoder: true)) / (2 * h)
+            XCTAssertEqual(Double(dz[i]), fd, accuracy: 1e-4 * max(1, abs(fd)), "dz[\(i)]")
+        }
+        for i in 0..<wv.count {
+            var a = wv, c = wv; a[i] += h; c[i] -= h
+            let fd = (S(zv, a, bv, encoder: false) - S(zv, c, bv, encoder: false)) / (2 * h)
+            XCTAssertEqual(Double(ps.grad(W.offset)[i]), fd, accuracy: 1e-4 * max(1, abs(fd)), "dW[\(i)]")
+        }
+        for i in 0..<bv.count {
+            var a = bv, c = bv; a[i] += h; c[i] -= h
+            let fd = (S(zv, wv, a, encoder: false) - S(zv, wv, c, encoder: false)) / (2 * h)
+            XCTAssertEqual(Double(ps.grad(b.offset)[i]), fd, accuracy: 1e-4 * max(1, abs(fd)), "db[\(i)]")
+        }
+    }
+
+    // MARK: BSQ
+
+    func testBSQCodesLieOnTheSphereAndRoundTrip() {
+        let q = BinarySphericalQuantizer(options: .init(bits: 4), latentDim: 4, params: ParameterSet(seed: 0))
+        let z = Tensor(shape: [4, 3, 1, 1], values: [0.5, -1, 2, /**/ 0.1, -0.3, -4, /**/ -3, -2, 0.01, /**/ 7, -0.2, 0.3])
+        let out = q.forward(z, training: false)
+        // columns: (+,+,−,+) → 1+2+8 = 11, (−,−,−,−) → 0, (+,−,+,+) → 1+4+8 = 13
+        XCTAssertEqual(q.lastWords, [11, 0, 13])
+        for n in 0..<3 {
+            XCTAssertEqual((0..<4).reduce(Float(0)) { $0 + out.data[$1 * 3 + n] * out.data[$1 * 3 + n] }, 1, accuracy: 1e-6)
+            for i in 0..<4 { XCTAssertEqual(abs(out.data[i * 3 + n]), 0.5, accuracy: 1e-7) }
+        }
+        XCTAssertEqual(q.dequantize(q.lastWords, shape: [4, 3, 1, 1]).values, out.values)
+        for w in 0..<16 {
+            let c = q.dequantize([UInt32(w)], shape: [4, 1, 1, 1])
+            _ = q.forward(c, training: false)
+            XCTAssertEqual(q.lastWords, [UInt32(w)])
+        }
+    }
+
+    func testBSQEntropyGradientMatchesFiniteDifferences() {
+        let q = BinarySphericalQuantizer(options: .init(bits: 3, diversity: 0.7, temperature: 0.5), latentDim: 3, params: ParameterSet(seed: 0))
+        var rng = Kernels.SplitMix64(seed: 3)
+        let N = 5
+        var u = (0..<(3 * N)).map { _ in rng.uniform(-1, 1) }
+        let (_, _, grad) = u.withUnsafeBufferPointer { q.entropyTerms($0.baseAddress!, count: N) }
+        func E(_ v: [Float]) -> Double {
+            let (a, b, _) = v.withUnsafeBufferPointer { q.entropyTerms($0.baseAddress!, count: N) }
+            return a - 0.7 * b
+        }
+        for i in 0..<u.count {
+            let h: Float = 1e-3, x = u[i]
+            u[i] = x + h; let up = E(u)
+            u[i] = x - h; let dn = E(u)
+            u[i] = x
+            let fd = (up - dn) / (2 * Double(h))
+            XCTAssertEqual(Double(grad[i]), fd, accuracy: 1e-3 * max(1, abs(fd)), "u[\(i)]")
+        }
+        // The per-sample entropy by hand for one token of one bit at u = 0: p = 1/2, H = log 2.
+        let one = BinarySphericalQuantizer(options: .init(bits: 1), latentDim: 1, params: ParameterSet(seed: 0))
+        let (h0, c0, _) = [Float(0)].withUnsafeBufferPointer { one.entropyTerms($0.baseAddress!, count: 1) }
+        XCTAssertEqual(h0, log(2), accuracy: 1e-12)
+        XCTAssertEqual(c0, log(2), accuracy: 1e-12)
+    }
+
+    /// The whole input gradient, through the projection, the sphere normalisation, straight-through,
+    /// commitment and entropy, against finite differences of the surrogate in Double.
+    func testBSQInputGradientMatchesFiniteDifferences() {
+        let d = 3, D = 4, N = 6
+        let o = BinarySphericalQuantizer.Options(bits: d, entropyWeight: 0.3, diversity: 0.8, commitment: 0.7, temperature: 0.6)
+        let ps = ParameterSet(seed: 21)
+        let q = BinarySphericalQuantizer(options: o, latentDim: D, params: ps)
+        ps.finalize()
+        let z = randomTensor([D, 2, 1, 3], seed: 13), G = randomTensor([D, 2, 1, 3], seed: 14)
+        ps.zeroGrads()
+        _ = q.forward(z, training: true)
+        let fixedQ = q.q!.values.map(Double.init)
+        let dz = q.backward(G).values
+        let win = ps.entries.first { $0.name == "quantizer.project_in.weight" }!, bin = ps.entries.first { $0.name == "quantizer.project_in.bias" }!
+        let wout = ps.entries.first { $0.name == "quantizer.project_out.weight" }!
+        func p(_ e: ParameterEntry, _ i: Int) -> Double { Double(ps.values.data[e.offset + i]) }
+        func S(_ zv: [Double]) -> Double {
+            var u = [Double](repeating: 0, count: d * N)
+            for j in 0..<d { for n in 0..<N { u[j * N + n] = p(bin, j) + (0..<D).reduce(0.0) { $0 + p(win, j * D + $1) * zv[$1 * N + n] } } }
+            for n in 0..<N { let s = (0..<d).reduce(0.0) { $0 + u[$1 * N + n] * u[$1 * N + n] }.squareRoot(); for j in 0..<d { u[j * N + n] /= s } }
+            var loss = 0.0, commit = 0.0
+            for i in 0..<D { for n in 0..<N { loss += Double(G.data[i * N + n]) * (0..<d).reduce(0.0) { $0 + p(wout, i * d + $1) * u[$1 * N + n] } } }
+            for i in 0..<(d * N) { commit += pow(u[i] - fixedQ[i], 2) }
+            let a = 4 / (0.6 * Double(d).squareRoot())
+            func hb(_ x: Double) -> Double { -x * log(x) - (1 - x) * log(1 - x) }
+            var sample = 0.0, mean = [Double](repeating: 0, count: d)
+            for j in 0..<d { for n in 0..<N { let pr = 1 / (1 + exp(-a * u[j * N + n])); sample += hb(pr); mean[j] += pr / Double(N) } }
+            let entropy = sample / Double(N) - 0.8 * mean.reduce(0) { $0 + hb($1) }
+            return loss + 0.7 * commit / Double(d * N) + 0.3 * entropy
+        }
+        let zv = z.values.map(Double.init), h = 1e-5
+        for i in 0..<zv.count {
+            var a = zv, c = zv; a[i] += h; c[i] -= h
+            let fd = (S(a) - S(c)) / (2 * h)
+            XCTAssertEqual(Double(dz[i]), fd, accuracy: 2e-3 * max(1, abs(fd)), "dz[\(i)]")
+        }
+    }
+}
