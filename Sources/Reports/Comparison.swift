@@ -114,6 +114,18 @@ public enum Comparison {
         return s
     }
 
+    /// Chosen pairs of configuration labels ("A" vs "B"), compared as the ranking table compares neighbours;
+    /// an unknown label is an error naming it.
+    static func chosenPairs(_ data: ReportData, _ pairs: [(String, String)], metric: Metric) throws -> [(a: ReportConfig, b: ReportConfig, result: Result<PairedComparison, ComparisonError>)] {
+        let configs = data.configs
+        return try pairs.map { (x, y) in
+            guard let a = configs.first(where: { $0.label == x }) else { throw ComparisonError("report --pair: no configuration labelled \(x) among the reported runs") }
+            guard let b = configs.first(where: { $0.label == y }) else { throw ComparisonError("report --pair: no configuration labelled \(y) among the reported runs") }
+            do { return (a, b, .success(try compare(a, b, metric: metric) { r, m in data.imageValues[r.id]?[m.key] })) }
+            catch let e as ComparisonError { return (a, b, .failure(e)) }
+        }
+    }
+
     /// The report's ranking check: within each experiment and dataset, configurations sorted by mean
     /// metric (best first) and each compared with the next.
     static func adjacentPairs(_ data: ReportData, metric: Metric) -> [(a: ReportConfig, b: ReportConfig, result: Result<PairedComparison, ComparisonError>)] {

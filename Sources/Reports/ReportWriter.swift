@@ -7,7 +7,8 @@ import MetricCatalogue
 public enum ReportWriter {
     /// Returns the files written.
     @discardableResult
-    public static func write(_ data: ReportData, title: String, to dir: String) throws -> [String] {
+    /// `pairs`: configuration labels to compare besides the ranking's neighbours (`report --pair A --pair B`).
+    public static func write(_ data: ReportData, title: String, to dir: String, pairs: [(String, String)] = []) throws -> [String] {
         guard !data.runs.isEmpty else { throw StoreError("report: no finished runs match") }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var written: [String] = []
@@ -43,7 +44,8 @@ public enum ReportWriter {
         }
 
         let table = ReportTable.rows(configs)
-        let ranking = RankingTable.rows(data)
+        let ranking = RankingTable.rows(Comparison.adjacentPairs(data, metric: .psnr))
+        let chosen = RankingTable.rows(try Comparison.chosenPairs(data, pairs, metric: .psnr))
         let seedsLine = configs.contains { $0.n > 1 }
             ? "Cells are mean ± standard deviation over the n seeds of a configuration (agg_seeds); PSNR ±95% (images) is the mean over its runs of each run's interval over its eval images (psnr_ci95)."
             : "One run per configuration: cells are single values; PSNR ±95% (images) is the run's interval over its eval images (psnr_ci95)."
@@ -58,6 +60,7 @@ public enum ReportWriter {
         for e in environments { md += "- compute: \(e)\n" }
         md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table) + "\n"
         if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
+        if !chosen.isEmpty { md += "### Chosen comparisons\n\n" + ReportTable.markdown(chosen, columns: RankingTable.titles) + "\n" }
         md += "### Definitions\n\n" + data.definitions.map { "- **\($0.key)**: \($0.text)" }.joined(separator: "\n") + "\n\n"
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
@@ -77,6 +80,7 @@ public enum ReportWriter {
         <h1>\(esc(title))</h1><p>\(esc(runsLine))</p>\(splits.map { "<p>split: \(esc($0))</p>" }.joined())\(environments.map { "<p>compute: \(esc($0))</p>" }.joined())
         <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table))
         \(ranking.isEmpty ? "" : "<h3>Which differences are real</h3><p>\(esc(rankingIntro))</p>" + ReportTable.html(ranking, columns: RankingTable.titles))
+        \(chosen.isEmpty ? "" : "<h3>Chosen comparisons</h3>" + ReportTable.html(chosen, columns: RankingTable.titles))
         <h3>Definitions</h3><ul>\(data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined())</ul>
         <h2>Figures</h2>
 
@@ -140,8 +144,8 @@ enum ReportTable {
 enum RankingTable {
     static let titles = ["A", "B", "Δ PSNR dB (A − B) ± 95%", "over", "verdict"]
 
-    static func rows(_ data: ReportData) -> [[String]] {
-        Comparison.adjacentPairs(data, metric: .psnr).map { p in
+    static func rows(_ pairs: [(a: ReportConfig, b: ReportConfig, result: Result<PairedComparison, ComparisonError>)]) -> [[String]] {
+        pairs.map { p in
             switch p.result {
             case .success(let c):
                 let i = c.deciding

@@ -151,4 +151,19 @@ final class SeedsTests: XCTestCase {
         XCTAssertEqual(c.errorbars[2], 2)
         XCTAssertTrue(html.contains("mean ± std (n)") || html.contains("agg_seeds"))
     }
+
+    func testChosenPairsInTheReport() throws {
+        let (store, _, _, _) = try makeStore()
+        let dir = NSTemporaryDirectory() + "tokbench-pairs-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = try ReportData.load(store: store, experiments: ["seeded"], filter: nil)
+        // B − A across seeds: −1.25 ± 1.24 (the hand-computed case above, reversed).
+        try ReportWriter.write(data, title: "t", to: dir, pairs: [("fsq(codebook_size=1024)", "vq-vae(codebook_size=512)")])
+        let md = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("### Chosen comparisons"), md)
+        XCTAssertTrue(md.contains("| fsq(codebook_size=1024) | vq-vae(codebook_size=512) | -1.25 ± 1.24 | 3 seeds (t) | distinguishable |"), md)
+        XCTAssertThrowsError(try ReportWriter.write(data, title: "t", to: dir, pairs: [("nope", "vq-vae(codebook_size=512)")])) { e in
+            XCTAssertTrue("\(e)".contains("no configuration labelled nope"), "\(e)")
+        }
+    }
 }
