@@ -1,4 +1,5 @@
-// Linear (PyTorch nn.Linear): x: [N, in] → y: [N, out] = x·Wᵀ + b. weight: [out, in], bias: [out].
+// Linear (PyTorch nn.Linear): x: [..., in] → y: [..., out] = x·Wᵀ + b (leading dimensions kept, N rows in all).
+// weight: [out, in], bias: [out].
 // Note: features-last layout, unlike the conv layers' channel-major [C, B, H, W].
 import Kernels
 
@@ -24,7 +25,7 @@ public final class Linear: Layer {
         precondition(x.shape.last == inFeatures && x.count % inFeatures == 0, "Linear: expected [N, \(inFeatures)], got \(x.shape)")
         let N = x.count / inFeatures
         input = x
-        let y = reusing(output, shape: [N, outFeatures]); output = y
+        let y = reusing(output, shape: Array(x.shape.dropLast()) + [outFeatures]); output = y
         sgemm(transB: true, m: N, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
               b: params.value(weightOffset), ldb: inFeatures, c: y.data, ldc: outFeatures)
         if let bo = biasOffset {

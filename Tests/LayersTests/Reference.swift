@@ -67,6 +67,18 @@ enum Ref {
         return y
     }
 
+    // x: [M, C], normalised over C
+    static func layerNorm(_ x: [Double], C: Int, _ gamma: [Double], _ beta: [Double], eps: Double) -> [Double] {
+        var y = x
+        for m in 0..<(x.count / C) {
+            let row = x[(m * C)..<((m + 1) * C)]
+            let mu = row.reduce(0, +) / Double(C)
+            let v = row.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(C)
+            for c in 0..<C { y[m * C + c] = (x[m * C + c] - mu) / (v + eps).squareRoot() * gamma[c] + beta[c] }
+        }
+        return y
+    }
+
     static func relu(_ x: [Double]) -> [Double] { x.map { max($0, 0) } }
     static func silu(_ x: [Double]) -> [Double] { x.map { $0 / (1 + exp(-$0)) } }
     static func gelu(_ x: [Double]) -> [Double] { x.map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) } }
@@ -93,7 +105,7 @@ enum Ref {
         case let l as Linear:
             let N = x.count / l.inFeatures
             return (linear(x, N: N, inF: l.inFeatures, slice(l.weightOffset, l.outFeatures * l.inFeatures),
-                           l.biasOffset.map { slice($0, l.outFeatures) }, outF: l.outFeatures), [N, l.outFeatures])
+                           l.biasOffset.map { slice($0, l.outFeatures) }, outF: l.outFeatures), Array(shape.dropLast()) + [l.outFeatures])
         case let l as GroupNorm:
             return (groupNorm(x, C: shape[0], B: shape[1], HW: shape[2] * shape[3], G: l.groups,
                               slice(l.weightOffset, l.channels), slice(l.biasOffset, l.channels), eps: Double(l.eps)), shape)
@@ -106,6 +118,39 @@ enum Ref {
             (h, s) = forward(l.relu2, h, shape: s, params: p)
             (h, s) = forward(l.conv1, h, shape: s, params: p)
             return (zip(x, h).map { $0 + $1 }, s)
+        case let l as LayerNorm:
+            return (layerNorm(x, C: l.features, slice(l.weightOffset, l.features), slice(l.biasOffset, l.features), eps: Double(l.eps)), shape)
+        case let l as MultiHeadAttention:
+            let (B, T, C) = (shape[0], shape[1], shape[2])
+            let (q, _) = forward(l.qkv, x, shape: shape, params: p)
+            return (forward(l.proj, MultiHeadAttention.naiveHeads(q, B: B, T: T, C: C, H: l.heads), shape: shape, params: p).0, shape)
+        case let l as TransformerBlock:
+            let (a, _) = forward(l.attention, forward(l.norm1, x, shape: shape, params: p).0, shape: shape, params: p)
+            let y1 = zip(x, a).map { $0 + $1 }
+            var (h, s) = forward(l.norm2, y1, shape: shape, params: p)
+            (h, s) = forward(l.fc1, h, shape: s, params: p)
+            (h, s) = forward(l.gelu, h, shape: s, params: p)
+            (h, s) = forward(l.fc2, h, shape: s, params: p)
+            return (zip(y1, h).map { $0 + $1 }, shape)
+        case let l as PositionEmbedding:
+            let n = l.length * l.features, pos = slice(l.offset, n)
+            return (x.enumerated().map { $0.element + pos[$0.offset % n] }, shape)
+        case let l as Patchify:
+            let (C, B, H, W, q) = (shape[0], shape[1], shape[2], shape[3], l.patch)
+            let gw = W / q, T = (H / q) * gw, F = q * q * C
+            var y = [Double](repeating: 0, count: x.count)
+            for b in 0..<B { for t in 0..<T { for c in 0..<C { for i in 0..<q { for j in 0..<q {
+                y[(b * T + t) * F + (c * q + i) * q + j] = x[((c * B + b) * H + (t / gw) * q + i) * W + (t % gw) * q + j]
+            } } } } }
+            return (y, [B, T, F])
+        case let l as Unpatchify:
+            let (C, B, H, W, q) = (l.channels, shape[0], l.height, l.width, l.patch)
+            let gw = W / q, T = (H / q) * gw, F = q * q * C
+            var y = [Double](repeating: 0, count: x.count)
+            for b in 0..<B { for t in 0..<T { for c in 0..<C { for i in 0..<q { for j in 0..<q {
+                y[((c * B + b) * H + (t / gw) * q + i) * W + (t % gw) * q + j] = x[(b * T + t) * F + (c * q + i) * q + j]
+            } } } } }
+            return (y, [C, B, H, W])
         case let l as Sequential:
             var (h, s) = (x, shape)
             for child in l.layers { (h, s) = forward(child, h, shape: s, params: p) }

@@ -1,0 +1,118 @@
+// Multi-head self-attention (scaled dot product, softmax), PyTorch-style fused projections:
+//   x: [B, T, C] → qkv = x·W_qkvᵀ + b [B, T, 3C] (q, k, v side by side) → per batch b and head h
+//   (d = C/H channels each): S = Q·Kᵀ/√d [T, T], P = softmax_rows(S), O = P·V [T, d] → the heads side
+//   by side [B, T, C] → out = O·W_projᵀ + b [B, T, C].
+// Backward per (b, h): dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = dS·K/√d, dK = dSᵀ·Q/√d.
+// The GEMMs read the heads in place through leading dimensions (3C for q/k/v, C for the output).
+// `naiveForward` is the reference loop the tests hold this against.
+import Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class MultiHeadAttention: Layer {
+    public let features: Int          // C
+    public let heads: Int             // H
+    public let qkv: Linear            // C → 3C
+    public let proj: Linear           // C → C
+    private var qkvOut: Tensor?       // [B, T, 3C]
+    private var probs: Tensor?        // P [B, H, T, T]
+    private var mixed: Tensor?       // O [B, T, C]
+    private var dHeads: Tensor?       // dO → dqkv
+    private var dqkv: Tensor?
+    private var dP: [Float] = []
+    public private(set) var forwardFLOPs: Double = 0
+
+    public init(features: Int, heads: Int, params: ParameterSet, name: String) {
+        precondition(features % heads == 0, "MultiHeadAttention: \(features) features not divisible by \(heads) heads")
+        self.features = features; self.heads = heads
+        qkv = Linear(features, 3 * features, params: params, name: "\(name).qkv")
+        proj = Linear(features, features, params: params, name: "\(name).proj")
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 3 && x.shape[2] == features, "MultiHeadAttention: expected [B, T, \(features)], got \(x.shape)")
+        let B = x.shape[0], T = x.shape[1], C = features, H = heads, d = C / H
+        let q3 = qkv.forward(x); qkvOut = q3
+        let P = reusing(probs, shape: [B, H, T, T]); probs = P
+        let O = reusing(mixed, shape: [B, T, C]); mixed = O
+        let scale = 1 / Float(d).squareRoot()
+        for b in 0..<B {
+            for h in 0..<H {
+                let base = q3.data + b * T * 3 * C
+                let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
+                let p = P.data + (b * H + h) * T * T
+                sgemm(transB: true, m: T, n: T, k: d, alpha: scale, a: Q, lda: 3 * C, b: K, ldb: 3 * C, c: p, ldc: T)
+                for t in 0..<T {
+                    let row = p + t * T
+                    var mx = -Float.infinity
+                    for s in 0..<T { mx = max(mx, row[s]) }
+                    var sum: Float = 0
+                    for s in 0..<T { let e = expf(row[s] - mx); row[s] = e; sum += e }
+                    let inv = 1 / sum
+                    for s in 0..<T { row[s] *= inv }
+                }
+                sgemm(m: T, n: d, k: T, a: p, lda: T, b: V, ldb: 3 * C, c: O.data + b * T * C + h * d, ldc: C)
+            }
+        }
+        let y = proj.forward(O)
+        forwardFLOPs = qkv.forwardFLOPs + proj.forwardFLOPs + 4 * Double(B * H * T * T * d)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let q3 = qkvOut, let P = probs else { preconditionFailure("MultiHeadAttention.backward before forward") }
+        let B = q3.shape[0], T = q3.shape[1], C = features, H = heads, d = C / H
+        let dO = proj.backward(dy)
+        let g = reusing(dqkv, shape: q3.shape); dqkv = g
+        if dP.count != T * T { dP = [Float](repeating: 0, count: T * T) }
+        let scale = 1 / Float(d).squareRoot()
+        dP.withUnsafeMutableBufferPointer { db in
+            let dp = db.baseAddress!
+            for b in 0..<B {
+                for h in 0..<H {
+                    let base = q3.data + b * T * 3 * C, gbase = g.data + b * T * 3 * C
+                    let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
+                    let p = P.data + (b * H + h) * T * T
+                    let o = dO.data + b * T * C + h * d
+                    // dV = Pᵀ·dO
+                    sgemm(transA: true, m: T, n: d, k: T, a: p, lda: T, b: o, ldb: C, c: gbase + 2 * C + h * d, ldc: 3 * C)
+                    // dP = dO·Vᵀ, then dS in place
+                    sgemm(transB: true, m: T, n: T, k: d, a: o, lda: C, b: V, ldb: 3 * C, c: dp, ldc: T)
+                    for t in 0..<T {
+                        var s: Float = 0
+                        for u in 0..<T { s += dp[t * T + u] * p[t * T + u] }
+                        for u in 0..<T { dp[t * T + u] = p[t * T + u] * (dp[t * T + u] - s) }
+                    }
+                    // dQ = dS·K/√d, dK = dSᵀ·Q/√d
+                    sgemm(m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: K, ldb: 3 * C, c: gbase + h * d, ldc: 3 * C)
+                    sgemm(transA: true, m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: Q, ldb: 3 * C, c: gbase + C + h * d, ldc: 3 * C)
+                }
+            }
+        }
+        return qkv.backward(g)
+    }
+
+    /// The reference loop (the same maths, one scalar at a time, in Double): qkv [B, T, 3C] → O [B, T, C]
+    /// before the output projection.
+    public static func naiveHeads(_ qkv: [Double], B: Int, T: Int, C: Int, H: Int) -> [Double] {
+        let d = C / H
+        var out = [Double](repeating: 0, count: B * T * C)
+        for b in 0..<B { for h in 0..<H { for t in 0..<T {
+            var s = [Double](repeating: 0, count: T)
+            for u in 0..<T {
+                var acc = 0.0
+                for i in 0..<d { acc += qkv[(b * T + t) * 3 * C + h * d + i] * qkv[(b * T + u) * 3 * C + C + h * d + i] }
+                s[u] = acc / Double(d).squareRoot()
+            }
+            let mx = s.max()!
+            let e = s.map { exp($0 - mx) }, z = e.reduce(0, +)
+            for i in 0..<d {
+                var acc = 0.0
+                for u in 0..<T { acc += e[u] / z * qkv[(b * T + u) * 3 * C + 2 * C + h * d + i] }
+                out[(b * T + t) * C + h * d + i] = acc
+            }
+        } } }
+        return out
+    }
+}
