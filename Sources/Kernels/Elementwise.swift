@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 // Elementwise helpers over flat buffers (parallel for large counts).
 
 let elementwiseGrain = 1 << 15
@@ -53,4 +56,15 @@ public func addRowBias(_ rows: UnsafeMutablePointer<Float>, rows R: Int, columns
         let row = rows + r * N, v = bias[r]
         for n in 0..<N { row[n] += v }
     }
+}
+
+/// row[k] = exp(row[k] − max) / Σ exp(row[j] − max) over k < n, in place (a softmax over one row).
+@inline(__always)
+public func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+    var mx = -Float.infinity
+    for k in 0..<n { mx = max(mx, row[k]) }
+    var s: Float = 0
+    for k in 0..<n { let e = expf(row[k] - mx); row[k] = e; s += e }
+    let inv = 1 / s
+    for k in 0..<n { row[k] *= inv }
 }

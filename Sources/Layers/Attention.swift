@@ -43,15 +43,7 @@ public final class MultiHeadAttention: Layer {
                 let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
                 let p = P.data + (b * H + h) * T * T
                 sgemm(transB: true, m: T, n: T, k: d, alpha: scale, a: Q, lda: 3 * C, b: K, ldb: 3 * C, c: p, ldc: T)
-                for t in 0..<T {
-                    let row = p + t * T
-                    var mx = -Float.infinity
-                    for s in 0..<T { mx = max(mx, row[s]) }
-                    var sum: Float = 0
-                    for s in 0..<T { let e = expf(row[s] - mx); row[s] = e; sum += e }
-                    let inv = 1 / sum
-                    for s in 0..<T { row[s] *= inv }
-                }
+                for t in 0..<T { softmaxInPlace(p + t * T, count: T) }
                 sgemm(m: T, n: d, k: T, a: p, lda: T, b: V, ldb: 3 * C, c: O.data + b * T * C + h * d, ldc: C)
             }
         }

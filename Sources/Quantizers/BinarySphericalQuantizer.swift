@@ -19,32 +19,8 @@ import Layers
 /// bit, Σ_i H_b(mean_n p_{n,i}) (an upper bound of H(p̄)). Every code is within reach of the
 /// gradient because u lives on the sphere, not on an unbounded line as in LFQ.
 public final class BinarySphericalQuantizer: Quantizer {
-    public struct Options: Equatable, Sendable, Decodable {
-        public var bits: Int
-        public var entropyWeight: Float
-        public var diversity: Float
-        public var commitment: Float
-        public var temperature: Float
-        enum CodingKeys: String, CodingKey { case bits, entropyWeight = "entropy_weight", diversity, commitment, temperature }
-        public init(bits: Int = 10, entropyWeight: Float = 0.1, diversity: Float = 1, commitment: Float = 0.25, temperature: Float = 1) {
-            self.bits = bits; self.entropyWeight = entropyWeight; self.diversity = diversity; self.commitment = commitment; self.temperature = temperature
-        }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            bits = try c.decode(Int.self, forKey: .bits)
-            entropyWeight = Float(try c.decode(Double.self, forKey: .entropyWeight))
-            diversity = Float(try c.decode(Double.self, forKey: .diversity))
-            commitment = Float(try c.decode(Double.self, forKey: .commitment))
-            temperature = Float(try c.decode(Double.self, forKey: .temperature))
-        }
-        public static let keys: [ConfigKey] = [
-            ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...30)),
-            ConfigKey("entropy_weight", .double, default: .double(0.1), "weight w of the entropy penalty", check: ConfigKey.nonNegative),
-            ConfigKey("diversity", .double, default: .double(1.0), "gamma: weight of the codebook entropy inside the penalty"),
-            ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: ConfigKey.nonNegative),
-            ConfigKey("temperature", .double, default: .double(1.0), "tau of the soft code distribution exp(2<u, c>/tau)", check: ConfigKey.positive),
-        ]
-    }
+    public typealias Options = SignBitOptions
+    public static let optionKeys = SignBitOptions.keys(temperature: 1.0, maxBits: 30, temperatureMeaning: "tau of the soft code distribution exp(2<u, c>/tau)")
 
     public let options: Options
     public let bits: Int                      // d

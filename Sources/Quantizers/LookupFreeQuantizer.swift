@@ -91,15 +91,7 @@ public final class LookupFreeQuantizer: Quantizer {
                 }
                 let p = pb.baseAddress!
                 parallelRanges(rows, minimumPerTask: 16) { lo, hi in
-                    for r in lo..<hi {
-                        let row = p + r * K
-                        var mx = -Float.infinity
-                        for k in 0..<K { mx = max(mx, row[k]) }
-                        var s: Float = 0
-                        for k in 0..<K { let e = exp(row[k] - mx); row[k] = e; s += e }
-                        let inv = 1 / s
-                        for k in 0..<K { row[k] *= inv }
-                    }
+                    for r in lo..<hi { softmaxInPlace(p + r * K, count: K) }
                 }
             }
         }
@@ -176,30 +168,8 @@ public final class LookupFreeQuantizer: Quantizer {
 
 extension LookupFreeQuantizer {
     /// The settings of `kind = "lfq"` besides the backbone's.
-    public struct Options: Equatable, Sendable, Decodable {
-        public var bits: Int
-        public var entropyWeight: Float
-        public var diversity: Float
-        public var commitment: Float
-        public var temperature: Float
-        enum CodingKeys: String, CodingKey { case bits, entropyWeight = "entropy_weight", diversity, commitment, temperature }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            bits = try c.decode(Int.self, forKey: .bits)
-            entropyWeight = Float(try c.decode(Double.self, forKey: .entropyWeight))
-            diversity = Float(try c.decode(Double.self, forKey: .diversity))
-            commitment = Float(try c.decode(Double.self, forKey: .commitment))
-            temperature = Float(try c.decode(Double.self, forKey: .temperature))
-        }
-
-        public static let keys: [ConfigKey] = [
-            ConfigKey("bits", .int, default: .int(10), "d: bits per token, V = 2^d", check: ConfigKey.intIn(1...16)),
-            ConfigKey("entropy_weight", .double, default: .double(0.1), "weight of the entropy penalty", check: ConfigKey.nonNegative),
-            ConfigKey("diversity", .double, default: .double(1.0), "gamma: weight of the batch (codebook) entropy inside the penalty"),
-            ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: ConfigKey.nonNegative),
-            ConfigKey("temperature", .double, default: .double(0.01), "tau of the code distribution softmax(2 u·c / tau)", check: ConfigKey.positive),
-        ]
-    }
+    public typealias Options = SignBitOptions
+    public static let optionKeys = SignBitOptions.keys(temperature: 0.01, maxBits: 16, temperatureMeaning: "tau of the code distribution softmax(2 u·c / tau)")
 
     public convenience init(options o: Options, latentDim: Int, params: ParameterSet) {
         self.init(bits: o.bits, latentDim: latentDim, params: params)

@@ -46,7 +46,7 @@ extension TokenizerEntry {
     static let lfq = latent(
         kind: "lfq", summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
         labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
-        options: LookupFreeQuantizer.Options.self, keys: LookupFreeQuantizer.Options.keys, quantizerDim: { $0.bits },
+        options: LookupFreeQuantizer.Options.self, keys: LookupFreeQuantizer.optionKeys, quantizerDim: { $0.bits },
         quantizer: { o, d, ps, _ in LookupFreeQuantizer(options: o, latentDim: d, params: ps) })
 
     static let rvq = latent(
@@ -62,6 +62,6 @@ extension TokenizerEntry {
     static let bsq = latent(
         kind: "bsq", summary: "binary spherical quantization (Zhao et al. 2024): unit-sphere projection, sign bits scaled by 1/sqrt(d), entropy penalty",
         labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
-        options: BinarySphericalQuantizer.Options.self, keys: BinarySphericalQuantizer.Options.keys, quantizerDim: { $0.bits },
+        options: BinarySphericalQuantizer.Options.self, keys: BinarySphericalQuantizer.optionKeys, quantizerDim: { $0.bits },
         quantizer: { o, d, ps, _ in BinarySphericalQuantizer(options: o, latentDim: d, params: ps) })
 }

@@ -85,7 +85,7 @@ final class SimVQBSQTests: XCTestCase {
     // MARK: BSQ
 
     func testBSQCodesLieOnTheSphereAndRoundTrip() {
-        let q = BinarySphericalQuantizer(options: .init(bits: 4), latentDim: 4, params: ParameterSet(seed: 0))
+        let q = BinarySphericalQuantizer(options: .init(bits: 4, temperature: 1), latentDim: 4, params: ParameterSet(seed: 0))
         let z = Tensor(shape: [4, 3, 1, 1], values: [0.5, -1, 2, /**/ 0.1, -0.3, -4, /**/ -3, -2, 0.01, /**/ 7, -0.2, 0.3])
         let out = q.forward(z, training: false)
         // columns: (+,+,−,+) → 1+2+8 = 11, (−,−,−,−) → 0, (+,−,+,+) → 1+4+8 = 13
@@ -121,7 +121,7 @@ final class SimVQBSQTests: XCTestCase {
             XCTAssertEqual(Double(grad[i]), fd, accuracy: 1e-3 * max(1, abs(fd)), "u[\(i)]")
         }
         // The per-sample entropy by hand for one token of one bit at u = 0: p = 1/2, H = log 2.
-        let one = BinarySphericalQuantizer(options: .init(bits: 1), latentDim: 1, params: ParameterSet(seed: 0))
+        let one = BinarySphericalQuantizer(options: .init(bits: 1, temperature: 1), latentDim: 1, params: ParameterSet(seed: 0))
         let (h0, c0, _) = [Float(0)].withUnsafeBufferPointer { one.entropyTerms($0.baseAddress!, count: 1) }
         XCTAssertEqual(h0, log(2), accuracy: 1e-12)
         XCTAssertEqual(c0, log(2), accuracy: 1e-12)
