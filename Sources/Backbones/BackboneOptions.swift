@@ -1,21 +1,49 @@
-// The settings every latent tokenizer shares: the reference backbone's widths and depth, declared once.
+// The settings every latent tokenizer shares, declared once: which backbone (the reference conv
+// backbone, or the 1-D transformer of ViT1D.swift) and its sizes.
 import Settings
 
 public struct BackboneOptions: Codable, Equatable, Sendable {
+    public var backbone: String        // "conv" | "vit1d"
     public var hidden: Int
     public var residual: Int
-    public var latentDim: Int          // 0: the quantizer's own dimension (FSQ/LFQ), no projection
+    public var latentDim: Int          // 0: the quantizer's own dimension (FSQ/LFQ/BSQ), no projection
     public var downsamplings: Int
-    enum CodingKeys: String, CodingKey { case hidden, residual, latentDim = "latent_dim", downsamplings }
+    public var tokens: Int             // vit1d: K = L
+    public var patch: Int              // vit1d: p
+    public var dim: Int                // vit1d: width W
+    public var depth: Int              // vit1d: blocks per side
+    public var heads: Int              // vit1d
+    enum CodingKeys: String, CodingKey { case backbone, hidden, residual, latentDim = "latent_dim", downsamplings, tokens, patch, dim, depth, heads }
+
+    static let convKeys: Set<String> = ["hidden", "residual", "downsamplings"]
+    static let vitKeys: Set<String> = ["tokens", "patch", "dim", "depth", "heads"]
 
     /// `latent` is the default D (0 for quantizers that set it themselves).
     public static func keys(latent: Int = 64, latentDoc: String = "latent channels D") -> [ConfigKey] {
         [
+            ConfigKey("backbone", .string, default: .string("conv"), "conv: the reference conv backbone (L = h·w); vit1d: a 1-D transformer (TiTok-style, L = tokens)",
+                      check: { v in if case .string(let s) = v, !["conv", "vit1d"].contains(s) { return "must be \"conv\" or \"vit1d\"" }; return nil }),
             ConfigKey("hidden", .int, default: .int(128), "backbone hidden channels h", check: ConfigKey.intIn(2...1024)),
             ConfigKey("residual", .int, default: .int(32), "residual-branch channels r", check: ConfigKey.intIn(1...1024)),
             ConfigKey("latent_dim", .int, default: .int(latent), latentDoc, check: ConfigKey.intIn((latent == 0 ? 0 : 1)...1024)),
             ConfigKey("downsamplings", .int, default: .int(2), "stride-2 stages n; L = (H/2^n)(W/2^n)", check: ConfigKey.intIn(1...6)),
+            ConfigKey("tokens", .int, default: .int(32), "vit1d: K latent tokens, L = K", check: ConfigKey.intIn(1...1024)),
+            ConfigKey("patch", .int, default: .int(4), "vit1d: patch side p (the image is read as HW/p^2 patch tokens)", check: ConfigKey.intIn(1...64)),
+            ConfigKey("dim", .int, default: .int(128), "vit1d: transformer width", check: ConfigKey.intIn(8...2048)),
+            ConfigKey("depth", .int, default: .int(2), "vit1d: transformer blocks in the encoder and in the decoder", check: ConfigKey.intIn(1...48)),
+            ConfigKey("heads", .int, default: .int(4), "vit1d: attention heads", check: ConfigKey.intIn(1...64)),
         ]
+    }
+
+    /// The backbone for images of this shape; `quantizerDim` replaces a latent_dim of 0.
+    public func make(shape: (channels: Int, height: Int, width: Int), quantizerDim: Int? = nil) throws -> any Backbone {
+        if backbone == "vit1d" {
+            let d = latentDim == 0 ? quantizerDim : latentDim
+            guard let d, d >= 1 else { throw ConfigError(key: "latent_dim", "must be set (≥ 1) for this quantizer") }
+            return ViT1DConfig(channels: shape.channels, height: shape.height, width: shape.width, patch: patch, dim: dim, depth: depth,
+                               heads: heads, tokens: tokens, latent: d)
+        }
+        return try config(channels: shape.channels, quantizerDim: quantizerDim)
     }
 
     /// The backbone for images of `channels` channels; `quantizerDim` replaces a latent_dim of 0.
@@ -25,8 +53,25 @@ public struct BackboneOptions: Codable, Equatable, Sendable {
         return BackboneConfig(channels: channels, hidden: hidden, residual: residual, latent: d, downsamplings: downsamplings)
     }
 
-    /// The combination against the image size: the resolution must be a multiple of 2ⁿ, h even when n ≥ 2.
+    /// The first of `names` whose value is not its default.
+    func firstChanged(_ names: Set<String>) -> String? {
+        let values: [String: ConfigValue] = ["hidden": .int(hidden), "residual": .int(residual), "downsamplings": .int(downsamplings),
+                                             "tokens": .int(tokens), "patch": .int(patch), "dim": .int(dim), "depth": .int(depth), "heads": .int(heads)]
+        return Self.keys().filter { names.contains($0.name) && values[$0.name] != $0.defaultValue }.map(\.name).sorted().first
+    }
+
+    /// The combination against the image size. A key of the other backbone set away from its default
+    /// is an error naming it.
     public func validate(height: Int, width: Int) throws {
+        if backbone == "vit1d" {
+            if let k = firstChanged(Self.convKeys) { throw ConfigError(key: k, "applies to backbone = \"conv\" only") }
+            guard height % patch == 0, width % patch == 0 else {
+                throw ConfigError(key: "patch", "\(patch) must divide the resolution \(height)x\(width)")
+            }
+            guard dim % heads == 0 else { throw ConfigError(key: "heads", "\(heads) heads must divide dim = \(dim)") }
+            return
+        }
+        if let k = firstChanged(Self.vitKeys) { throw ConfigError(key: k, "applies to backbone = \"vit1d\" only") }
         let f = 1 << downsamplings
         guard height % f == 0, width % f == 0 else {
             throw ConfigError(key: "downsamplings", "\(downsamplings) downsamplings need the resolution to be a multiple of \(f), got \(height)x\(width)")

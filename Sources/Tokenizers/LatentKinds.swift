@@ -24,7 +24,8 @@ extension TokenizerEntry {
             },
             make: { c, shape, seed in
                 let o = try decodeOptions(Options.self, from: c.values)
-                let backbone = try decodeOptions(BackboneOptions.self, from: c.values).config(channels: shape.channels, quantizerDim: quantizerDim(o))
+                let backbone = try decodeOptions(BackboneOptions.self, from: c.values)
+                    .make(shape: (shape.channels, shape.height, shape.width), quantizerDim: quantizerDim(o))
                 return LatentTokenizer(kind: kind, shape: shape, backbone: backbone, seed: seed) { ps in quantizer(o, backbone.latent, ps, seed) }
             })
     }

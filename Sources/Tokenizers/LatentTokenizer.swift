@@ -6,38 +6,39 @@ import Layers
 import Backbones
 import Quantizers
 
-/// A learned tokenizer: the reference backbone (Backbones/) around a quantizer (Quantizers/).
+/// A learned tokenizer: a backbone (Backbones/: the reference conv backbone, or the 1-D transformer)
+/// around a quantizer (Quantizers/).
 ///   images [B, C, H, W] → x = pixel/255 − 0.5, channel-major [C, B, H, W]
-///   → Encoder → z [D, B, h, w] → Quantizer → words [B, L, S] (L = h·w)
+///   → Encoder → z [D, B, h, w] → Quantizer → words [B, L, S] (L = h·w; the 1-D backbone: h = 1, w = K)
 ///   → dequantize → ẑ → Decoder → x̂ → round(255·(x̂ + 0.5)) clamped to 0…255.
-/// VQ-VAE, FSQ, LFQ and residual VQ differ only in the quantizer.
+/// VQ-VAE, FSQ, LFQ, residual VQ, SimVQ and BSQ differ only in the quantizer.
 public final class LatentTokenizer: TrainableTokenizer {
     public let kind: String
     public let shape: ImageShape
-    public let backbone: BackboneConfig
+    public let backbone: any Backbone
     public let params: ParameterSet
-    public let encoder: ConvEncoder
+    public let encoder: Layer
     public let quantizer: Quantizer
-    public let decoder: ConvDecoder
+    public let decoder: Layer
     let loss = MSELoss()
     let optimizer: Adam
     public private(set) var stepsTrained = 0
     let seed: UInt64
 
-    public init(kind: String, shape: ImageShape, backbone: BackboneConfig, seed: UInt64,
+    public init(kind: String, shape: ImageShape, backbone: any Backbone, seed: UInt64,
                 quantizer makeQuantizer: (ParameterSet) -> Quantizer) {
         self.kind = kind; self.shape = shape; self.backbone = backbone; self.seed = seed
         let ps = ParameterSet(seed: seed)
         params = ps
-        encoder = ConvEncoder(config: backbone, params: ps)      // names encoder.*
+        encoder = backbone.makeEncoder(params: ps)                  // names encoder.*
         quantizer = makeQuantizer(ps)                               // names quantizer.*
-        decoder = ConvDecoder(config: backbone, params: ps)      // names decoder.*
+        decoder = backbone.makeDecoder(params: ps)                  // names decoder.*
         ps.finalize()
         optimizer = Adam(parameterCount: ps.count, learningRate: 3e-4)
         precondition(quantizer.latentDim == backbone.latent, "quantizer expects D = \(quantizer.latentDim), backbone gives \(backbone.latent)")
     }
 
-    public var latentSize: (h: Int, w: Int) { backbone.latentSize(height: shape.height, width: shape.width) }
+    public var latentSize: (h: Int, w: Int) { let s = backbone.latentSize(height: shape.height, width: shape.width); return (s.0, s.1) }
     public var tokensPerImage: Int { latentSize.h * latentSize.w }
     public var log2VocabularySize: Double { quantizer.log2VocabularySize }
 

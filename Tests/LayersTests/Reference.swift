@@ -4,6 +4,7 @@
 import XCTest
 @testable import Kernels
 @testable import Layers
+import Backbones
 
 enum Ref {
     // x: [C, B, H, W], w: [O, C, kh, kw], b: [O] → [O, B, Ho, Wo]
@@ -151,6 +152,46 @@ enum Ref {
                 y[((c * B + b) * H + (t / gw) * q + i) * W + (t % gw) * q + j] = x[(b * T + t) * F + (c * q + i) * q + j]
             } } } } }
             return (y, [C, B, H, W])
+        case let l as ViT1DEncoder:
+            let c = l.config, B = shape[1], T = c.patches, K = c.tokens, W = c.dim, D = c.latent
+            var (h, s) = forward(l.patchify, x, shape: shape, params: p)
+            (h, s) = forward(l.embed, h, shape: s, params: p)
+            (h, s) = forward(l.position, h, shape: s, params: p)
+            let lat = slice(l.latentTokens, K * W)
+            var seq: [Double] = []
+            for b in 0..<B { let lo: Int = b * T * W, hi: Int = (b + 1) * T * W; seq += h[lo..<hi]; seq += lat }
+            (h, s) = (seq, [B, T + K, W])
+            for blk in l.blocks { (h, s) = forward(blk, h, shape: s, params: p) }
+            (h, s) = forward(l.norm, h, shape: s, params: p)
+            var picked: [Double] = []
+            for b in 0..<B { let lo: Int = (b * (T + K) + T) * W, hi: Int = (b + 1) * (T + K) * W; picked += h[lo..<hi] }
+            (h, s) = forward(l.toLatent, picked, shape: [B, K, W], params: p)
+            var z = [Double](repeating: 0, count: D * B * K)
+            for b in 0..<B { for k in 0..<K { for d in 0..<D { z[(d * B + b) * K + k] = h[(b * K + k) * D + d] } } }
+            return (z, [D, B, 1, K])
+        case let l as ViT1DDecoder:
+            let c = l.config, B = shape[1], T = c.patches, K = c.tokens, W = c.dim, D = c.latent
+            var t = [Double](repeating: 0, count: B * K * D)
+            for b in 0..<B { for k in 0..<K { for d in 0..<D { t[(b * K + k) * D + d] = x[(d * B + b) * K + k] } } }
+            var (lat, s) = forward(l.fromLatent, t, shape: [B, K, D], params: p)
+            (lat, s) = forward(l.latentPosition, lat, shape: s, params: p)
+            let mask = slice(l.maskToken, W)
+            var slots: [Double] = []
+            for _ in 0..<(B * T) { slots += mask }
+            let (mp, _) = forward(l.position, slots, shape: [B, T, W], params: p)
+            var seq: [Double] = []
+            for b in 0..<B {
+                let lo: Int = b * T * W, hi: Int = (b + 1) * T * W, klo: Int = b * K * W, khi: Int = (b + 1) * K * W
+                seq += mp[lo..<hi]; seq += lat[klo..<khi]
+            }
+            var h = seq
+            s = [B, T + K, W]
+            for blk in l.blocks { (h, s) = forward(blk, h, shape: s, params: p) }
+            (h, s) = forward(l.norm, h, shape: s, params: p)
+            var picked: [Double] = []
+            for b in 0..<B { let lo: Int = b * (T + K) * W, hi: Int = (b * (T + K) + T) * W; picked += h[lo..<hi] }
+            (h, s) = forward(l.toPixels, picked, shape: [B, T, W], params: p)
+            return forward(l.unpatchify, h, shape: s, params: p)
         case let l as Sequential:
             var (h, s) = (x, shape)
             for child in l.layers { (h, s) = forward(child, h, shape: s, params: p) }

@@ -1,4 +1,5 @@
 import XCTest
+import Backbones
 @testable import Kernels
 @testable import Layers
 
@@ -67,5 +68,19 @@ final class TransformerTests: XCTestCase {
         XCTAssertEqual(u.forward(tokens).values, x.values)
         // Token 1 of image 0 is the lower 4×4 patch: its first feature is channel 0 at (4, 0).
         XCTAssertEqual(tokens.data[48], x.data[(0 * 2 + 0) * 32 + 4 * 4 + 0])
+    }
+
+    /// The 1-D backbone end to end: encoder x [C, B, H, W] → z [D, B, 1, K] and decoder back, forward
+    /// against the composed Double references and every parameter gradient (and the decoder's input
+    /// gradient) against finite differences.
+    func testViT1DEncoderAndDecoderGradients() {
+        let c = ViT1DConfig(channels: 2, height: 4, width: 6, patch: 2, dim: 8, depth: 1, heads: 2, tokens: 3, latent: 5)
+        let pe = ParameterSet(seed: 31)
+        let enc = ViT1DEncoder(config: c, params: pe)
+        GradCheck.check(enc, params: pe, inputShape: [2, 2, 4, 6], seed: 3, checkInput: false)
+        let pd = ParameterSet(seed: 32)
+        let dec = ViT1DDecoder(config: c, params: pd)
+        GradCheck.check(dec, params: pd, inputShape: [5, 2, 1, 3], seed: 4)
+        XCTAssertEqual(c.latentSize(height: 4, width: 6).1, 3)
     }
 }

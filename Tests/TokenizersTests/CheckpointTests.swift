@@ -29,6 +29,8 @@ final class CheckpointTests: XCTestCase {
             TokenizerConfig(kind: "rvq", values: small.merging(["codebook_size": .int(8), "stages": .int(2), "latent_dim": .int(4)]) { a, _ in a }),
             TokenizerConfig(kind: "simvq", values: small.merging(["codebook_size": .int(32), "latent_dim": .int(4)]) { a, _ in a }),
             TokenizerConfig(kind: "bsq", values: small.merging(["bits": .int(4)]) { a, _ in a }),
+            TokenizerConfig(kind: "vq-vae", values: ["backbone": .string("vit1d"), "tokens": .int(3), "patch": .int(4), "dim": .int(16), "heads": .int(2),
+                                                     "depth": .int(1), "codebook_size": .int(16), "latent_dim": .int(4)]),
         ]
         let plan = TrainingPlan(steps: 6, batch: 8, learningRate: 1e-3, warmupSteps: 0, evalEvery: 3, logEvery: 1)
         for config in configs {
@@ -92,6 +94,13 @@ final class RegistryResolveTests: XCTestCase {
         XCTAssertEqual(key(["ema": .int(1)]), "ema")
         XCTAssertEqual(key(["decay": .double(1.5)]), "decay")
         XCTAssertEqual(key(["dead_threshold": .double(-1)]), "dead_threshold")
+        // The backbone's keys: each backbone's own, and geometry that does not fit (shape: 8×8).
+        XCTAssertEqual(key(["backbone": .string("vit")]), "backbone")
+        XCTAssertEqual(key(["backbone": .string("vit1d"), "hidden": .int(64)]), "hidden")
+        XCTAssertEqual(key(["tokens": .int(16)]), "tokens")
+        XCTAssertEqual(key(["backbone": .string("vit1d"), "patch": .int(5)]), "patch")
+        XCTAssertEqual(key(["backbone": .string("vit1d"), "dim": .int(100), "heads": .int(3)]), "heads")
+        XCTAssertNil(key(["backbone": .string("vit1d"), "tokens": .int(8), "patch": .int(4), "dim": .int(16)]))
     }
 
     /// FSQ levels are a list of integers (a list of lists sweeps, in experiment files).
