@@ -17,6 +17,22 @@ final class RateTests: XCTestCase {
         XCTAssertLessThan(Double(n.codedBits), 1.2 * 4 * 320 + 64)
     }
 
+    /// A 1-D sequence (the 1-D tokenizer's 1 × L grid) is coded with its left neighbour as context:
+    /// a sequence where each token is the previous one plus a fixed step costs far less than its
+    /// order-0 rate (all 64 values equally frequent: 6 bits each).
+    func testOneDimensionalSequencesUseTheLeftNeighbour() {
+        var rng = SplitMix64(seed: 4)
+        let words = (0..<400).flatMap { _ -> [UInt32] in
+            let start = UInt32(rng.int(below: 64))
+            return (0..<32).map { (start + 5 * UInt32($0)) % 64 }
+        }
+        let t = Tokens(count: 400, gridRows: 1, gridCols: 32, wordsPerToken: 1, wordRange: 64, words: words)
+        let r = TokenRate.measure(t)
+        XCTAssertGreaterThan(Double(r.order0Bits), 0.9 * 6 * 12_800)
+        XCTAssertLessThan(Double(r.contextBits), 0.35 * Double(r.order0Bits))
+        XCTAssertEqual(r.codedBits, min(r.order0Bits, r.contextBits))
+    }
+
     func testMultiWordTokensAreCodedPerPosition() {
         // Position 0 always 3, position 1 noise: costs about what position 1 alone costs.
         var rng = SplitMix64(seed: 2)
