@@ -2,7 +2,7 @@
 # End-to-end checks of the tokbench binary: bad input gives one line on stderr and exit ≠ 0;
 # a good run records its runs. Usage: scripts/cli-checks.sh PATH/TO/tokbench
 set -uo pipefail
-bin=${1:?usage: cli-checks.sh TOKBENCH}
+bin=$(readlink -f "${1:?usage: cli-checks.sh TOKBENCH}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
 ok() { pass=$((pass + 1)); }
