@@ -67,16 +67,23 @@ enum Figures {
         return c
     }
 
-    /// One chart per training metric against step, a line per run (learned runs only).
-    static func curves(_ runs: [ReportRun], _ metrics: [Int64: [String: [(step: Int, value: Double)]]]) -> [(key: String, chart: Chart)] {
+    /// One chart per training metric against step: a line per run (learned runs only), one colour and
+    /// one legend entry per configuration, so the seeds of a configuration read as a band.
+    static func curves(_ configs: [ReportConfig], _ metrics: [Int64: [String: [(step: Int, value: Double)]]]) -> [(key: String, chart: Chart)] {
         var out: [(key: String, chart: Chart)] = []
         for metric in Metric.curves {
             let key = metric.key, label = metric.title
             var c = Chart(title: "\(label) against training step", xLabel: "training step", yLabel: label)
-            for (i, r) in runs.enumerated() {
-                guard let pts = metrics[r.id]?[key], pts.count > 1 else { continue }
-                c.series.append(.init(name: "#\(r.id) \(r.label)", color: Chart.palette[i % Chart.palette.count], connect: true,
-                                      points: pts.map { (Double($0.step), $0.value) }))
+            for (i, cfg) in configs.enumerated() {
+                var first = true
+                for r in cfg.runs {
+                    guard let pts = metrics[r.id]?[key], pts.count > 1 else { continue }
+                    var se = Chart.Series(name: cfg.n > 1 ? "\(cfg.label) (\(cfg.n) seeds)" : "#\(r.id) \(r.label)", color: Chart.palette[i % Chart.palette.count],
+                                          connect: true, points: pts.map { (Double($0.step), $0.value) })
+                    se.inLegend = first
+                    first = false
+                    c.series.append(se)
+                }
             }
             if !c.series.isEmpty { out.append((key, c)) }
         }

@@ -24,7 +24,7 @@ public enum ReportWriter {
             ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row." + bars, Figures.rateDistortion(configs).svg()),
             ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
         ]
-        for (key, chart) in Figures.curves(data.runs, data.metrics) {
+        for (key, chart) in Figures.curves(configs, data.metrics) {
             figures.append(("curve-\(key).svg", "Training curve: \(key) per run.", chart.svg()))
         }
         for fig in figures { try save(fig.file, Array(fig.svg.utf8)) }

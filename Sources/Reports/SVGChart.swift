@@ -17,6 +17,8 @@ public struct Chart {
         public var xErrors: [Double]? = nil
         /// Small dots without a legend entry (the single seeds behind a mean).
         public var dots = false
+        /// Listed in the legend (off for the second and later seeds of a configuration's curves).
+        public var inLegend = true
         public init(name: String, color: String, marker: Marker = .circle, filled: Bool = true, connect: Bool = false, points: [(x: Double, y: Double)],
                     yErrors: [Double]? = nil, xErrors: [Double]? = nil, dots: Bool = false) {
             self.name = name; self.color = color; self.marker = marker; self.filled = filled; self.connect = connect; self.points = points
@@ -44,7 +46,7 @@ public struct Chart {
     // MARK: rendering
 
     public func svg() -> String {
-        let legendSeries = series.filter { !$0.dots }
+        let legendSeries = series.filter { !$0.dots && $0.inLegend }
         var extents: [(x: Double, y: Double)] = []
         for se in series {
             for (i, p) in se.points.enumerated() {
