@@ -7,6 +7,7 @@ import MetricCatalogue
 public struct ReportRun {
     public var id: Int64
     public var experiment: String
+    /// The registry kind, with "-1d" for the 1-D transformer backbone: a family of its own in tables and figures.
     public var kind: String
     public var label: String
     public var dataset: String
@@ -47,7 +48,7 @@ public struct ReportData {
     public static func load(store: ResultStore, experiments: [String], filter: String?) throws -> ReportData {
         let stored = try store.runs(try store.finishedRunIDs(latestOf: experiments, where: filter))
         let runs = stored.map { s in
-            ReportRun(id: s.run.id!, experiment: s.experiment, kind: s.run.tokenizer, label: s.run.label, dataset: s.run.dataset,
+            ReportRun(id: s.run.id!, experiment: s.experiment, kind: s.run.tokenizer + (s.params["tokenizer.backbone"] == "vit1d" ? "-1d" : ""), label: s.run.label, dataset: s.run.dataset,
                       status: s.run.status, seed: UInt64(bitPattern: s.run.seed), codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts)
         }
         let metrics = Dictionary(uniqueKeysWithValues: stored.map { ($0.run.id!, $0.curves) })
