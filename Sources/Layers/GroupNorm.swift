@@ -1,11 +1,14 @@
-// GroupNorm (PyTorch nn.GroupNorm, eps 1e-5, affine): statistics per (sample, group) over the
-// group's channels × H × W. x, y: [C, B, H, W] (channel-major). weight (γ): [C] = 1, bias (β): [C] = 0.
+// GroupNorm (PyTorch nn.GroupNorm, eps 1e-5): statistics per (sample, group) over the group's
+// channels × H × W. x, y: [C, B, H, W] (channel-major). Affine: weight (γ): [C] = 1, bias (β): [C] = 0,
+// learned; `affine: false` (PyTorch affine=False) registers no parameters (γ = 1, β = 0 fixed).
 import Kernels
 
 public final class GroupNorm: Layer {
     public let groups, channels: Int
     public let eps: Float
-    public let weightOffset, biasOffset: Int
+    /// nil when not affine.
+    public let weightOffset, biasOffset: Int?
+    private let fixed: UnsafeMutablePointer<Float>     // [2C]: the fixed γ = 1 then β = 0 (not affine)
     public let params: ParameterSet
     private var input: Tensor?
     private var output: Tensor?
@@ -13,11 +16,22 @@ public final class GroupNorm: Layer {
     private var mean: Tensor?   // [B, G]
     private var rstd: Tensor?   // [B, G]
 
-    public init(groups: Int, channels: Int, eps: Float = 1e-5, params: ParameterSet, name: String) {
+    public init(groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true, params: ParameterSet, name: String) {
         precondition(channels % groups == 0, "GroupNorm: \(channels) channels not divisible by \(groups) groups")
         self.groups = groups; self.channels = channels; self.eps = eps; self.params = params
-        weightOffset = params.register("\(name).weight", shape: [channels], initializer: .ones)
-        biasOffset = params.register("\(name).bias", shape: [channels], initializer: .zeros)
+        weightOffset = affine ? params.register("\(name).weight", shape: [channels], initializer: .ones) : nil
+        biasOffset = affine ? params.register("\(name).bias", shape: [channels], initializer: .zeros) : nil
+        fixed = .allocate(capacity: 2 * channels)
+        fixed.initialize(repeating: 1, count: channels)
+        (fixed + channels).initialize(repeating: 0, count: channels)
+    }
+
+    deinit { fixed.deallocate() }
+
+    /// γ and β as read by the loops (the fixed 1 and 0 when not affine).
+    private func affineParameters() -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+        if let w = weightOffset, let b = biasOffset { return (UnsafePointer(params.value(w)), UnsafePointer(params.value(b))) }
+        return (UnsafePointer(fixed), UnsafePointer(fixed + channels))
     }
 
     public func forward(_ x: Tensor) -> Tensor {
@@ -27,7 +41,8 @@ public final class GroupNorm: Layer {
         let y = reusing(output, shape: x.shape); output = y
         let mu = reusing(mean, shape: [B, G]); mean = mu
         let rs = reusing(rstd, shape: [B, G]); rstd = rs
-        let gamma = params.value(weightOffset), beta = params.value(biasOffset), eps = Double(self.eps)
+        let (gamma, beta) = affineParameters()
+        let eps = Double(self.eps)
         let xd = x.data, yd = y.data
         parallelFor(B * G) { t in
             let b = t / G, g = t % G
@@ -56,10 +71,11 @@ public final class GroupNorm: Layer {
         guard let x = input, let mu = mean, let rs = rstd else { preconditionFailure("GroupNorm.backward before forward") }
         let B = x.shape[1], HW = x.shape[2] * x.shape[3], G = groups, Cg = channels / groups
         let dx = reusing(dInput, shape: x.shape); dInput = dx
-        let gamma = params.value(weightOffset)
-        let dgamma = params.grad(weightOffset), dbeta = params.grad(biasOffset)
+        let (gamma, _) = affineParameters()
         let xd = x.data, gd = dy.data, dxd = dx.data
         // Parameter gradients: per channel over the whole batch.
+        if let w = weightOffset, let bo = biasOffset {
+        let dgamma = params.grad(w), dbeta = params.grad(bo)
         parallelFor(channels) { c in
             let g = c / Cg
             var dg = 0.0, db = 0.0
@@ -71,6 +87,7 @@ public final class GroupNorm: Layer {
                 dg += Double(a); db += Double(s)
             }
             dgamma[c] += Float(dg); dbeta[c] += Float(db)
+        }
         }
         // Input gradient: dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)), dxhat = dy·γ.
         parallelFor(B * G) { t in

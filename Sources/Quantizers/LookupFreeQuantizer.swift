@@ -10,6 +10,9 @@ import Layers
 /// penalty  w·( mean_n H(p_n) − γ·H(mean_n p_n) ),  p_n = softmax over the 2^d codes c of
 /// 2·u_n·c / τ (= −‖u_n − c‖²/τ up to a constant): confident per-token assignments, diverse over
 /// the batch. Computed exactly over all 2^d codes, in chunks.
+/// Stabilizers (off by default): `norm`, a non-affine GroupNorm with one group on u before the sign
+/// (each sample's bit channels standardised); `entropyBoost`, the entropy weight multiplied by
+/// 1 + boost·max(0, 1 − step/boostSteps) (Open-MAGVIT2's codebook_enlarge schedule).
 public final class LookupFreeQuantizer: Quantizer {
     public let bits: Int                  // d
     public let latentDim: Int
@@ -17,7 +20,11 @@ public final class LookupFreeQuantizer: Quantizer {
     public var entropyWeight: Float = 0.1
     public var diversity: Float = 1.0     // γ
     public var temperature: Float = 0.01  // τ (inverse temperature 100)
+    public var entropyBoost: Float = 0
+    public var entropyBoostSteps = 2000
+    public var trainingStep = 0
     let projectIn: Conv2d?, projectOut: Conv2d?
+    var norm: GroupNorm? = nil
     var u: Tensor?, q: Tensor?, du: Tensor?
     public private(set) var lastWords: [UInt32] = []
     public private(set) var lastLosses: [MetricValue] = []
@@ -35,8 +42,14 @@ public final class LookupFreeQuantizer: Quantizer {
         } else { projectIn = nil; projectOut = nil }
     }
 
+    /// The entropy weight at the current training step (with the boost schedule).
+    var scheduledEntropyWeight: Float {
+        entropyWeight * (1 + entropyBoost * max(0, 1 - Float(trainingStep) / Float(entropyBoostSteps)))
+    }
+
     public func forward(_ z: Tensor, training: Bool) -> Tensor {
-        let p = projectIn?.forward(z) ?? z
+        let projected = projectIn?.forward(z) ?? z
+        let p = norm?.forward(projected) ?? projected
         let shape = [bits] + Array(z.shape.dropFirst())
         let N = shape.dropFirst().reduce(1, *)
         let uT = reusing(u, shape: shape); u = uT; uT.copy(from: p)
@@ -56,7 +69,7 @@ public final class LookupFreeQuantizer: Quantizer {
             let (perSample, batch, grad) = entropyTerms(uT.data, count: N)
             entropyGrad = grad
             lastLosses = [(.commitLoss, Double(commitment) * s / Double(bits * N)),
-                          (.entropyLoss, Double(entropyWeight) * (perSample - Double(diversity) * batch)),
+                          (.entropyLoss, Double(scheduledEntropyWeight) * (perSample - Double(diversity) * batch)),
                           (.sampleEntropy, perSample), (.codebookEntropy, batch)]
         }
         return projectOut?.forward(qT) ?? qT
@@ -150,11 +163,12 @@ public final class LookupFreeQuantizer: Quantizer {
         let dq = projectOut?.backward(dzq) ?? dzq
         let g = reusing(du, shape: uT.shape); du = g
         let N = uT.count / bits
-        let c = 2 * commitment / Float(bits * N)
+        let c = 2 * commitment / Float(bits * N), w = scheduledEntropyWeight
         for i in 0..<(bits * N) {
-            g.data[i] = dq.data[i] + c * (uT.data[i] - qT.data[i]) + entropyWeight * entropyGrad[i]
+            g.data[i] = dq.data[i] + c * (uT.data[i] - qT.data[i]) + w * entropyGrad[i]
         }
-        return projectIn?.backward(g) ?? g
+        let dp = norm?.backward(g) ?? g
+        return projectIn?.backward(dp) ?? dp
     }
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
@@ -171,8 +185,12 @@ extension LookupFreeQuantizer {
     public typealias Options = SignBitOptions
     public static let optionKeys = SignBitOptions.keys(temperature: 0.01, maxBits: 16, temperatureMeaning: "tau of the code distribution softmax(2 u·c / tau)")
 
+    public static let optionKeysWithStabilizers = optionKeys + SignBitOptions.stabilizerKeys
+
     public convenience init(options o: Options, latentDim: Int, params: ParameterSet) {
         self.init(bits: o.bits, latentDim: latentDim, params: params)
         entropyWeight = o.entropyWeight; diversity = o.diversity; commitment = o.commitment; temperature = o.temperature
+        entropyBoost = o.entropyBoost; entropyBoostSteps = o.entropyBoostSteps
+        if o.norm { norm = GroupNorm(groups: 1, channels: o.bits, affine: false, params: params, name: "quantizer.norm") }
     }
 }

@@ -33,6 +33,8 @@ public protocol Quantizer: AnyObject {
     func loadBuffers(_ buffers: [String: [Float]]) throws
     /// State of the quantizer's random generator (restarts, dropout), for exact resumption.
     var randomState: UInt64 { get set }
+    /// The training step about to run (for quantizers with schedules); set before each training forward.
+    var trainingStep: Int { get set }
 }
 
 extension Quantizer {
@@ -41,6 +43,7 @@ extension Quantizer {
     public func loadBuffers(_ buffers: [String: [Float]]) throws {}
     public func afterStep() {}
     public var randomState: UInt64 { get { 0 } set {} }
+    public var trainingStep: Int { get { 0 } set {} }
 }
 
 #if canImport(Glibc)

@@ -47,7 +47,7 @@ extension TokenizerEntry {
     static let lfq = latent(
         kind: "lfq", summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
         labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
-        options: LookupFreeQuantizer.Options.self, keys: LookupFreeQuantizer.optionKeys, quantizerDim: { $0.bits },
+        options: LookupFreeQuantizer.Options.self, keys: LookupFreeQuantizer.optionKeysWithStabilizers, quantizerDim: { $0.bits },
         quantizer: { o, d, ps, _ in LookupFreeQuantizer(options: o, latentDim: d, params: ps) })
 
     static let rvq = latent(

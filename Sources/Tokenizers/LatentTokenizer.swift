@@ -127,6 +127,7 @@ public final class LatentTokenizer: TrainableTokenizer {
     /// parameter's gradient in `params.grads` (zeroed first). Returns (total, MSE, x̂: [C, B, H, W]).
     func forwardBackward(_ x: Tensor, step: Int) throws -> (total: Double, mse: Double, xhat: Tensor) {
         params.zeroGrads()
+        quantizer.trainingStep = step
         let z = encoder.forward(x)
         if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
         let zq = quantizer.forward(z, training: true)

@@ -15,6 +15,13 @@ final class GroupNormTests: XCTestCase {
         }
     }
 
+    func testNonAffineHasNoParametersAndCorrectGradients() {
+        let ps = ParameterSet(seed: 4)
+        let gn = GroupNorm(groups: 1, channels: 3, affine: false, params: ps, name: "gn")
+        XCTAssertTrue(ps.entries.isEmpty)
+        GradCheck.check(gn, params: ps, inputShape: [3, 2, 2, 3], seed: 9)
+    }
+
     func testNormalisedStatistics() {
         let ps = ParameterSet(seed: 0)
         let gn = GroupNorm(groups: 2, channels: 4, params: ps, name: "gn")

@@ -109,7 +109,8 @@ enum Ref {
                            l.biasOffset.map { slice($0, l.outFeatures) }, outF: l.outFeatures), Array(shape.dropLast()) + [l.outFeatures])
         case let l as GroupNorm:
             return (groupNorm(x, C: shape[0], B: shape[1], HW: shape[2] * shape[3], G: l.groups,
-                              slice(l.weightOffset, l.channels), slice(l.biasOffset, l.channels), eps: Double(l.eps)), shape)
+                              l.weightOffset.map { slice($0, l.channels) } ?? Array(repeating: 1, count: l.channels),
+                              l.biasOffset.map { slice($0, l.channels) } ?? Array(repeating: 0, count: l.channels), eps: Double(l.eps)), shape)
         case is ReLU: return (relu(x), shape)
         case is SiLU: return (silu(x), shape)
         case is GELU: return (gelu(x), shape)

@@ -164,4 +164,53 @@ final class SimVQBSQTests: XCTestCase {
             XCTAssertEqual(Double(dz[i]), fd, accuracy: 2e-3 * max(1, abs(fd)), "dz[\(i)]")
         }
     }
+
+    // MARK: LFQ stabilizers
+
+    /// LFQ with its stabilizers on: the non-affine GroupNorm before the sign and the boosted entropy
+    /// weight. The whole input gradient against finite differences of the surrogate in Double
+    /// (entropy over all 2^d codes, by brute force).
+    func testLFQWithStabilizersInputGradientMatchesFiniteDifferences() {
+        let d = 3, N = 6
+        var o = SignBitOptions(bits: d, entropyWeight: 0.2, diversity: 0.8, commitment: 0.5, temperature: 0.7)
+        o.norm = true; o.entropyBoost = 3; o.entropyBoostSteps = 10
+        let ps = ParameterSet(seed: 2)
+        let q = LookupFreeQuantizer(options: o, latentDim: d, params: ps)
+        ps.finalize()
+        XCTAssertTrue(ps.entries.isEmpty)                       // the norm is not affine
+        q.trainingStep = 4                                       // weight 0.2 · (1 + 3 · 0.6) = 0.56
+        XCTAssertEqual(q.scheduledEntropyWeight, 0.56, accuracy: 1e-6)
+        let z = randomTensor([d, 2, 1, 3], seed: 5, scale: 2), G = randomTensor([d, 2, 1, 3], seed: 6)
+        _ = q.forward(z, training: true)
+        let fixedQ = q.q!.values.map(Double.init)
+        let dz = q.backward(G).values
+        func S(_ zv: [Double]) -> Double {
+            // u = GroupNorm(1 group, no affine) per sample over its d × 3 values (eps 1e-5)
+            var u = zv
+            for b in 0..<2 {
+                var vals: [Double] = []
+                for j in 0..<d { for x in 0..<3 { vals.append(zv[(j * 2 + b) * 3 + x]) } }
+                let m = vals.reduce(0, +) / Double(vals.count)
+                let v = vals.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(vals.count)
+                for j in 0..<d { for x in 0..<3 { u[(j * 2 + b) * 3 + x] = (zv[(j * 2 + b) * 3 + x] - m) / (v + 1e-5).squareRoot() } }
+            }
+            var loss = 0.0, commit = 0.0
+            for i in 0..<(d * N) { loss += Double(G.data[i]) * u[i]; commit += pow(u[i] - fixedQ[i], 2) }
+            // entropy over the 2^d codes c ∈ {±1}^d: p_n ∝ exp(2 u_n·c / τ)
+            var sample = 0.0, mean = [Double](repeating: 0, count: 1 << d)
+            for n in 0..<N {
+                let logits = (0..<(1 << d)).map { k in (0..<d).reduce(0.0) { $0 + 2 * u[$1 * N + n] * ((k >> $1) & 1 == 1 ? 1 : -1) } / 0.7 }
+                let mx = logits.max()!, e = logits.map { exp($0 - mx) }, Z = e.reduce(0, +)
+                for k in 0..<(1 << d) { let p = e[k] / Z; sample -= p * log(p) / Double(N); mean[k] += p / Double(N) }
+            }
+            let batch = mean.reduce(0) { $0 - $1 * log($1) }
+            return loss + 0.5 * commit / Double(d * N) + 0.56 * (sample - 0.8 * batch)
+        }
+        let zv = z.values.map(Double.init), h = 1e-5
+        for i in 0..<zv.count {
+            var a = zv, c = zv; a[i] += h; c[i] -= h
+            let fd = (S(a) - S(c)) / (2 * h)
+            XCTAssertEqual(Double(dz[i]), fd, accuracy: 2e-3 * max(1, abs(fd)), "dz[\(i)]")
+        }
+    }
 }
