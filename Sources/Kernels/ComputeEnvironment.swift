@@ -28,7 +28,7 @@ public struct ComputeEnvironment: Sendable, Equatable {
     /// One line for reports and logs: "AMD EPYC, 2 cores, 2 threads, OpenBLAS 0.3.21 (Cooperlake), Swift 6.3, Debian 12".
     public var summary: String {
         let version = blas.split(separator: " ").prefix(2).joined(separator: " ")
-        return "\(cpu), \(cores) cores, \(threads) threads, \(version) (\(blasCore)), \(swift), \(os)"
+        return "\(cpu), \(cores) core\(cores == 1 ? "" : "s"), \(threads) thread\(threads == 1 ? "" : "s"), \(version) (\(blasCore)), \(swift), \(os)"
     }
 
     static var swiftVersion: String {

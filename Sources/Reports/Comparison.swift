@@ -126,11 +126,12 @@ public enum Comparison {
         }
     }
 
-    /// The report's ranking check: within each experiment and dataset, configurations sorted by mean
-    /// metric (best first) and each compared with the next.
+    /// The report's ranking check: within each dataset (across the report's experiments: pairs need
+    /// identical eval images, which `compare` checks), configurations sorted by mean metric (best first)
+    /// and each compared with the next.
     static func adjacentPairs(_ data: ReportData, metric: Metric) -> [(a: ReportConfig, b: ReportConfig, result: Result<PairedComparison, ComparisonError>)] {
         var out: [(a: ReportConfig, b: ReportConfig, result: Result<PairedComparison, ComparisonError>)] = []
-        let groups = Dictionary(grouping: data.configs.filter { c in c.aggregate(metric).map { $0.mean.isFinite } ?? false }) { $0.experiment + "\u{1}" + $0.dataset }
+        let groups = Dictionary(grouping: data.configs.filter { c in c.aggregate(metric).map { $0.mean.isFinite } ?? false }) { $0.dataset }
         for key in groups.keys.sorted() {
             let sorted = groups[key]!.sorted { (a, b) in
                 let x = a.aggregate(metric)!.mean, y = b.aggregate(metric)!.mean
