@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every shipped result under results/: the quickstart, the Fashion-MNIST quantizer
-# comparison, the photos rate–distortion sweep, their reports and the benchmarks. About an hour on
-# 2 cores. Needs the photo packages (installed here) and, for the PyTorch ratio and peers only,
+# comparison (3 seeds), SimVQ/BSQ/LFQ-stabilizer and 1-D tokenizer studies, the photos rate–distortion
+# sweep (3 seeds), their reports and the benchmarks. About 5 hours on 2 cores (most of it the photos
+# sweep; --resume continues an interrupted one). Needs the photo packages (installed here) and, for the PyTorch ratio and peers only,
 # `pip install torch vector-quantize-pytorch`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,14 @@ mkdir -p results
 
 scripts/quickstart.sh
 $bin run experiments/fmnist-quantizers.toml --db $db
-$bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title "Quantizers on Fashion-MNIST (L = 49)" --db $db
+$bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title "Quantizers on Fashion-MNIST (L = 49), 3 seeds" --db $db
+$bin run experiments/fmnist-simvq-bsq.toml experiments/fmnist-lfq-stabilizers.toml experiments/fmnist-1d.toml --db $db
+$bin report --experiment fmnist-quantizers --experiment fmnist-simvq-bsq --experiment fmnist-lfq-stabilizers -o results/fmnist-new-quantizers \
+  --title "SimVQ, BSQ and LFQ's stabilizers beside the quantizers of fmnist-quantizers (Fashion-MNIST, L = 49)" --db $db
+$bin report --experiment fmnist-quantizers --experiment fmnist-1d --runs "tokenizer = 'fsq'" -o results/fmnist-1d \
+  --title "The 1-D transformer tokenizer against the 2-D conv tokenizer (FSQ 2^10 per token, Fashion-MNIST)" --db $db
 $bin data photos --tiles 64
-$bin run experiments/photos64-rd.toml --db $db
+$bin run experiments/photos64-rd.toml --resume --db $db
 $bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x64: rate-distortion against the budget" --db $db
 $bin export --format compressai --experiment photos64-rd -o results/photos64-rd/compressai --db $db
 # tokbench beside PyTorch through the external protocol (needs `pip install torch vector-quantize-pytorch`).
