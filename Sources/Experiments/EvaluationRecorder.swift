@@ -15,9 +15,6 @@ public struct EvaluationRecorder {
     let artifactDir: String?
     let say: (String) -> Void
 
-    /// Param holding the SHA-256 of the eval images' bytes ([B, C, H, W], eval order).
-    public static let evalFingerprintKey = "dataset.eval_sha256"
-
     public init(store: ResultStore, artifactDir: String?, say: @escaping (String) -> Void) {
         self.store = store; self.artifactDir = artifactDir; self.say = say
     }
@@ -40,7 +37,7 @@ public struct EvaluationRecorder {
         results += try budget(data, tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
         let strips = try saveStrips(runID, data.eval, report.reconstruction)
         // The eval images' fingerprint: paired comparisons (`tokbench compare`) require equal ones.
-        try store.recordParams(runID: runID, [(Self.evalFingerprintKey, sha256Hex(data.eval.pixels))])
+        try store.recordParams(runID: runID, [(evalFingerprintParam, sha256Hex(data.eval.pixels))])
         try store.finishRun(runID: runID, results: results, perImage: report.perImage, artifacts: strips + artifacts)
         return report
     }

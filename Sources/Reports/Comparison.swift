@@ -48,7 +48,7 @@ public enum Comparison {
             guard let rb = single ? b.runs[0] : b.runs.first(where: { $0.seed == ra.seed }) else { continue }
             guard let va = try values(ra, metric) else { throw ComparisonError("run \(ra.id) has no per-image \(metric.key) values (recorded before they were stored); rerun it") }
             guard let vb = try values(rb, metric) else { throw ComparisonError("run \(rb.id) has no per-image \(metric.key) values (recorded before they were stored); rerun it") }
-            let key = "dataset.eval_sha256"
+            let key = evalFingerprintParam
             guard let fa = ra.params[key], let fb = rb.params[key] else {
                 throw ComparisonError("runs \(ra.id) and \(rb.id): no eval-image fingerprint (\(key)) recorded, so they cannot be shown to share eval images")
             }
@@ -98,7 +98,7 @@ public enum Comparison {
         let m = c.metric, unit = m.unit.isEmpty ? "" : " " + m.unit
         var s = "\(m.key): A = \(c.a.label) · B = \(c.b.label)\n"
         let first = c.pairs[0]
-        s += "eval images: \(first.images.n), identical on both sides (dataset.eval_sha256 \(first.a.params["dataset.eval_sha256"]?.prefix(12) ?? ""))\n"
+        s += "eval images: \(first.images.n), identical on both sides (\(evalFingerprintParam) \(first.a.params[evalFingerprintParam]?.prefix(12) ?? ""))\n"
         for p in c.pairs {
             s += "seed \(p.seed): run \(p.a.id) − run \(p.b.id): \(interval(m, p.images))\(unit) over \(p.images.n) images"
             s += p.images.excludesZero ? "\n" : " (not distinguishable)\n"

@@ -152,5 +152,9 @@ public enum QueryValue: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The param holding the SHA-256 of a run's eval images ([B, C, H, W] bytes, eval order): paired
+/// comparisons require equal ones.
+public let evalFingerprintParam = "dataset.eval_sha256"
+
 /// A run's status.
 public enum RunStatus: String, Sendable { case running, finished, failed, interrupted }
