@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store"]),
         .target(name: "Reports", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Store"]),
-        .target(name: "Tools", dependencies: ["Kernels", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments"],
+        .target(name: "Tools", dependencies: ["Kernels", "Layers", "Backbones", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments"],
                 swiftSettings: optimize),
         .executableTarget(name: "tokbench", dependencies: [
             "Kernels", "Datasets", "Tokenizers", "Store", "Experiments", "Reports", "Tools",

@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--codebook", type=int, default=512, help="0 = identity bottleneck")
+    ap.add_argument("--serve", choices=["train", "infer"],
+                    help="warm up, print 'ready', then time one block of --steps steps per 'run' line on stdin "
+                         "(tokbench bench --peer alternates its blocks with these)")
     args = ap.parse_args()
     if args.export_check:
         export_check(args.export_check, args.check_spec)
@@ -170,18 +173,40 @@ def main():
             times.append(time.perf_counter() - t)
         return time.perf_counter() - t0, sorted(times)[len(times) // 2], out
 
+    def train_block():
+        dt, med, loss = timed(train_step)
+        print(f"pytorch {torch.__version__} train batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
+              f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, loss {loss:.5f}, {args.threads} threads",
+              flush=True)
+
+    def infer_block():
+        with torch.inference_mode():
+            dt, med, _ = timed(lambda: model(x))
+        print(f"pytorch {torch.__version__} infer batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
+              f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, {args.threads} threads", flush=True)
+
+    if args.serve:
+        import sys
+        block = train_block if args.serve == "train" else infer_block
+        for _ in range(args.warmup):
+            if args.serve == "train":
+                train_step()
+            else:
+                with torch.inference_mode():
+                    model(x)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "run":
+                block()
+        return
+
     for _ in range(args.warmup):
         train_step()
-    dt, med, loss = timed(train_step)
-    print(f"pytorch {torch.__version__} train batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
-          f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, loss {loss:.5f}, {args.threads} threads")
-
+    train_block()
     with torch.inference_mode():
         for _ in range(args.warmup):
             model(x)
-        dt, med, _ = timed(lambda: model(x))
-    print(f"pytorch {torch.__version__} infer batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
-          f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, {args.threads} threads")
+    infer_block()
     try:
         import resource
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -41,12 +41,27 @@ public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
 }
 
 /// rows: [R, N] row-major; out[r] += Σ_n rows[r, n] (bias gradients).
+/// Sixteen lanes of partial sums (a plain `acc += row[n]` loop stays scalar: Swift keeps the order of
+/// float additions), so the result differs from a sequential sum in the last bits.
 public func accumulateRowSums(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, into out: UnsafeMutablePointer<Float>) {
     parallelFor(R, minimumPerTask: max(1, 16384 / max(1, N))) { r in
         let row = rows + r * N
-        var acc: Float = 0
-        for n in 0..<N { acc += row[n] }
+        var lanes = SIMD16<Float>.zero
+        var n = 0
+        let raw = UnsafeRawPointer(row)
+        while n + 16 <= N { lanes += raw.loadUnaligned(fromByteOffset: n * 4, as: SIMD16<Float>.self); n += 16 }
+        var acc = lanes.sum()
+        while n < N { acc += row[n]; n += 1 }
         out[r] += acc
+    }
+}
+
+/// Reference for `accumulateRowSums`: one sequential Double sum per row.
+public func accumulateRowSumsNaive(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<R {
+        var acc = 0.0
+        for n in 0..<N { acc += Double(rows[r * N + n]) }
+        out[r] += Float(acc)
     }
 }
 

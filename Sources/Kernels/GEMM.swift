@@ -43,6 +43,20 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
+/// One BLAS call, never split: for use inside `forEachImageSlice` bodies (OpenBLAS runs one thread there).
+public func sgemmSerial(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, ldb: Int,
+                        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
 /// Reference GEMM: plain loops, Double accumulation. Same arguments and semantics as `sgemm`.
 public func sgemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,

@@ -36,15 +36,29 @@ public struct ConvGeometry: Equatable, Sendable {
 /// x: [C, B, H, W] → col: [C·kh·kw, B·Ho·Wo] (overwrites col). Parallel over rows; each row is written
 /// contiguously with plain loops (image rows are short, so per-row memcpy calls would dominate).
 public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    let N = g.columns
+    parallelRanges(g.rows, minimumPerTask: max(1, 32768 / max(1, N))) { lo, hi in
+        im2colRows(x, g, rows: lo..<hi, images: 0..<g.batch, into: col + lo * N, ld: N)
+    }
+}
+
+/// The columns of images b0..<b1 only (serial): col: [C·kh·kw, (b1 − b0)·Ho·Wo] with row stride `ld`;
+/// column 0 is image b0's first output position. For batch-sliced convolutions (`forEachImageSlice`).
+public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<Int>, into col: UnsafeMutablePointer<Float>, ld: Int) {
+    im2colRows(x, g, rows: 0..<g.rows, images: images, into: col, ld: ld)
+}
+
+/// Rows `rows` of the column matrix for `images`, written from `col` (= row rows.lowerBound) on, row stride `ld`.
+func im2colRows(_ x: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>, images: Range<Int>,
+                into col: UnsafeMutablePointer<Float>, ld: Int) {
     let B = g.batch, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
     let kh = g.kernelH, kw = g.kernelW, s = g.stride, p = g.padding
-    let N = g.columns
-    parallelFor(g.rows, minimumPerTask: max(1, 32768 / max(1, N))) { r in
+    for r in rows {
         let c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw
         let (xlo, xhi) = g.validRange(offset: kj, inSize: W, outSize: Wo)
         let (ylo, yhi) = g.validRange(offset: ki, inSize: H, outSize: Ho)
-        var d = col + r * N
-        for b in 0..<B {
+        var d = col + (r - rows.lowerBound) * ld
+        for b in images {
             let plane = x + (c * B + b) * H * W
             for oy in 0..<Ho {
                 if oy < ylo || oy >= yhi {
@@ -71,34 +85,49 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: Unsaf
 /// col: [C·kh·kw, B·Ho·Wo] → x: [C, B, H, W]. Accumulates (x += col2im(col)) unless `accumulate` is false,
 /// in which case x is overwritten. Parallel over (channel, image) planes, which never overlap.
 public func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    let B = g.batch
+    parallelFor(g.channels * B, minimumPerTask: max(1, 8192 / max(1, g.outHeight * g.outWidth * g.kernelH * g.kernelW))) { t in
+        col2imPlane(col, g, channel: t / B, image: t % B, firstImage: 0, ld: g.columns, into: x, accumulate: accumulate)
+    }
+}
+
+/// col2im of images b0..<b1 only (serial), from columns laid out as `im2col(_:_:images:into:ld:)` writes them.
+public func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<Int>, ld: Int,
+                   into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    for c in 0..<g.channels {
+        for b in images { col2imPlane(col, g, channel: c, image: b, firstImage: images.lowerBound, ld: ld, into: x, accumulate: accumulate) }
+    }
+}
+
+/// One (channel, image) plane of x from the columns; image b's columns start at (b − firstImage)·Ho·Wo.
+@inline(__always)
+func col2imPlane(_ col: UnsafePointer<Float>, _ g: ConvGeometry, channel c: Int, image b: Int, firstImage: Int, ld: Int,
+                 into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
     let B = g.batch, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
     let kh = g.kernelH, kw = g.kernelW, s = g.stride, p = g.padding
-    let N = g.columns, plane = Ho * Wo
-    parallelFor(g.channels * B, minimumPerTask: max(1, 8192 / max(1, plane * kh * kw))) { t in
-        let c = t / B, b = t - (t / B) * B
-        let dstPlane = x + (c * B + b) * H * W
-        if !accumulate { for i in 0..<(H * W) { dstPlane[i] = 0 } }
-        for ki in 0..<kh {
-            let (ylo, yhi) = g.validRange(offset: ki, inSize: H, outSize: Ho)
-            for kj in 0..<kw {
-                let r = (c * kh + ki) * kw + kj
-                let src = col + r * N + b * plane
-                let (xlo, xhi) = g.validRange(offset: kj, inSize: W, outSize: Wo)
-                if xhi <= xlo { continue }
-                let off = kj - p
-                var oy = ylo
-                while oy < yhi {
-                    let srow = src + oy * Wo
-                    let drow = dstPlane + (oy * s - p + ki) * W
-                    if s == 1 {
-                        var ox = xlo
-                        while ox < xhi { drow[ox + off] += srow[ox]; ox += 1 }
-                    } else {
-                        var ox = xlo
-                        while ox < xhi { drow[ox * s + off] += srow[ox]; ox += 1 }
-                    }
-                    oy += 1
+    let plane = Ho * Wo
+    let dstPlane = x + (c * B + b) * H * W
+    if !accumulate { for i in 0..<(H * W) { dstPlane[i] = 0 } }
+    for ki in 0..<kh {
+        let (ylo, yhi) = g.validRange(offset: ki, inSize: H, outSize: Ho)
+        for kj in 0..<kw {
+            let r = (c * kh + ki) * kw + kj
+            let src = col + r * ld + (b - firstImage) * plane
+            let (xlo, xhi) = g.validRange(offset: kj, inSize: W, outSize: Wo)
+            if xhi <= xlo { continue }
+            let off = kj - p
+            var oy = ylo
+            while oy < yhi {
+                let srow = src + oy * Wo
+                let drow = dstPlane + (oy * s - p + ki) * W
+                if s == 1 {
+                    var ox = xlo
+                    while ox < xhi { drow[ox + off] += srow[ox]; ox += 1 }
+                } else {
+                    var ox = xlo
+                    while ox < xhi { drow[ox * s + off] += srow[ox]; ox += 1 }
                 }
+                oy += 1
             }
         }
     }

@@ -60,6 +60,35 @@ public func parallelRanges(_ n: Int, minimumPerTask: Int = 1, _ body: (Int, Int)
     }
 }
 
+/// Batch-sliced convolutions: the batch 0..<B is cut into slices of `imagesPerSlice` images, slice i
+/// going to worker i mod workers (fixed, so results do not depend on scheduling); each worker runs
+/// `body(images, worker)` for its slices in order, with single-threaded GEMMs (`sgemmSerial`). Its
+/// column matrices stay in the worker's cache instead of going through memory at full-batch size.
+/// When OpenBLAS runs its own threads (`Threading.splitsGEMM` false), the slices run one after another.
+public func forEachImageSlice(batch B: Int, imagesPerSlice: Int, _ body: (_ images: Range<Int>, _ worker: Int) -> Void) {
+    let per = max(1, imagesPerSlice)
+    let slices = (B + per - 1) / per
+    let workers = Threading.splitsGEMM ? min(Threading.workers, slices) : 1
+    if workers < 2 {
+        for i in 0..<slices { body((i * per)..<min(B, (i + 1) * per), 0) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: workers) { t in
+            var i = t
+            while i < slices { body((i * per)..<min(B, (i + 1) * per), t); i += workers }
+        }
+    }
+}
+
+/// Images per slice for `forEachImageSlice`: about `targetColumns` columns per slice (enough for the
+/// GEMM to amortise packing its weights), at least one image, and at least one slice per worker.
+public func imagesPerSlice(batch B: Int, columnsPerImage: Int, targetColumns: Int = 256) -> Int {
+    let byColumns = max(1, targetColumns / max(1, columnsPerImage))
+    let perWorker = max(1, (B + Threading.workers - 1) / Threading.workers)
+    return min(byColumns, perWorker)
+}
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,23 @@ import Kernels
 public protocol ActivationFunction {
     static func value(_ x: Float) -> Float
     static func derivative(_ x: Float) -> Float
+    /// y[i] = f(x[i]) for i in lo..<hi. A requirement (not only an extension method) so that each
+    /// conformance's witness is a loop specialised for its f: `Activation<F>` is compiled generic and
+    /// would otherwise call f through the witness table once per element.
+    static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int)
+    /// dx[i] = dy[i] · f'(x[i]) for i in lo..<hi.
+    static func backward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int)
+}
+
+extension ActivationFunction {
+    @inline(__always)
+    public static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        for i in lo..<hi { y[i] = value(x[i]) }
+    }
+    @inline(__always)
+    public static func backward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        for i in lo..<hi { dx[i] = dy[i] * derivative(x[i]) }
+    }
 }
 
 public final class Activation<F: ActivationFunction>: Layer {
@@ -17,9 +34,7 @@ public final class Activation<F: ActivationFunction>: Layer {
         input = x
         let y = reusing(output, shape: x.shape); output = y
         let src = x.data, dst = y.data
-        parallelRanges(x.count, minimumPerTask: 1 << 14) { lo, hi in
-            for i in lo..<hi { dst[i] = F.value(src[i]) }
-        }
+        parallelRanges(x.count, minimumPerTask: 1 << 14) { lo, hi in F.forward(src, dst, lo, hi) }
         return y
     }
 
@@ -27,9 +42,7 @@ public final class Activation<F: ActivationFunction>: Layer {
         guard let x = input else { preconditionFailure("\(F.self).backward before forward") }
         let dx = reusing(dInput, shape: x.shape); dInput = dx
         let g = dy.data, src = x.data, d = dx.data
-        parallelRanges(x.count, minimumPerTask: 1 << 14) { lo, hi in
-            for i in lo..<hi { d[i] = g[i] * F.derivative(src[i]) }
-        }
+        parallelRanges(x.count, minimumPerTask: 1 << 14) { lo, hi in F.backward(g, src, d, lo, hi) }
         return dx
     }
 }

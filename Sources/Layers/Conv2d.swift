@@ -5,7 +5,8 @@
 // Three strategies, chosen from the shape (all exact; tests cover each):
 // - pointwise (1×1, stride 1, no padding): y = W · x, no column matrix at all.
 // - im2col: col = im2col(x) [Cin·k·k, B·Ho·Wo], y = W · col. Backward: dW += dy · colᵀ,
-//   dx = col2im(Wᵀ · dy).
+//   dx = col2im(Wᵀ · dy). Run per batch slice (Kernels/SlicedConv.swift): a slice's columns stay in
+//   cache, and backward recomputes them instead of keeping the full matrix from the forward pass.
 // - transposed (stride 1, square odd kernel, "same" padding 2p = k − 1, Cout < Cin — e.g. the residual
 //   3×3 h→r conv): the conv is run as a transposed conv with the flipped kernel
 //   W'[ci, co, i, j] = W[co, ci, k−1−i, k−1−j]: Z = W'ᵀ · x [Cout·k·k, N], y = col2im(Z).
@@ -26,12 +27,13 @@ public final class Conv2d: Layer {
     let strategy: Strategy
 
     private var input: Tensor?
-    private var col: Tensor?            // im2col: [Cin·k·k, B·Ho·Wo]; transposed: [Cout·k·k, B·H·W]
     private var output: Tensor?
     private var dInput: Tensor?
     private var geometry: ConvGeometry?
     private var flippedWeight: Tensor?  // transposed: W' [Cin, Cout·k·k]
     private var flippedGrad: Tensor?    // transposed: dW' [Cin, Cout·k·k]
+    private let scratch = SliceScratch()    // per-worker column buffers of a batch slice
+    private let partials = SliceScratch()   // transposed: per-worker dW' partials
     public private(set) var forwardFLOPs: Double = 0
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, kernelW: Int? = nil, stride: Int = 1, padding: Int = 0,
@@ -68,13 +70,13 @@ public final class Conv2d: Layer {
         let N = g.columns, K = g.rows
         let y = reusing(output, shape: [outChannels, g.batch, g.outHeight, g.outWidth]); output = y
         let w = params.value(weightOffset)
+        let bias = biasOffset.map { params.value($0) }
         switch strategy {
         case .pointwise:
             sgemm(m: outChannels, n: N, k: K, a: w, lda: K, b: x.data, ldb: N, c: y.data, ldc: N)
+            if let bias { addRowBias(y.data, rows: outChannels, columns: N, bias: bias) }
         case .im2col:
-            let c = reusing(col, shape: [K, N]); col = c
-            im2col(x.data, g, into: c.data)
-            sgemm(m: outChannels, n: N, k: K, a: w, lda: K, b: c.data, ldb: N, c: y.data, ldc: N)
+            convForwardSliced(weight: w, outChannels: outChannels, bias: bias, x: x.data, g, scratch: scratch, into: y.data)
         case .transposed:
             let kk = kernelH * kernelW, rows = outChannels * kk
             let wf = reusing(flippedWeight, shape: [inChannels, rows]); flippedWeight = wf
@@ -84,13 +86,10 @@ public final class Conv2d: Layer {
                     for i in 0..<kk { dst[kk - 1 - i] = src[i] }
                 }
             }
-            let gt = transposedGeometry(g)
-            let z = reusing(col, shape: [rows, N]); col = z
-            // Z[Cout·k·k, N] = W'ᵀ · x[Cin, N]; y = col2im(Z) (each output gathers its k·k shifted terms)
-            sgemm(transA: true, m: rows, n: N, k: inChannels, a: wf.data, lda: rows, b: x.data, ldb: N, c: z.data, ldc: N)
-            col2im(z.data, gt, into: y.data, accumulate: false)
+            // y = col2im(W'ᵀ · x): Z[Cout·k·k, N] per batch slice (each output gathers its k·k shifted terms)
+            transposedForwardSliced(a: wf.data, inChannels: inChannels, x: x.data, transposedGeometry(g), bias: bias,
+                                    scratch: scratch, into: y.data)
         }
-        if let bo = biasOffset { addRowBias(y.data, rows: outChannels, columns: N, bias: params.value(bo)) }
         forwardFLOPs = 2 * Double(outChannels) * Double(K) * Double(N)
         return y
     }
@@ -119,33 +118,30 @@ public final class Conv2d: Layer {
             sgemm(transA: true, m: K, n: N, k: outChannels, a: w, lda: K, b: dy.data, ldb: N, c: dx.data, ldc: N)
             return dx
         case .im2col:
-            let c = col!
-            // dW[Cout, K] += dy[Cout, N] · colᵀ[N, K]
-            sgemm(transB: true, m: outChannels, n: K, k: N, a: dy.data, lda: N, b: c.data, ldb: N, beta: 1, c: dw, ldc: K)
-            guard computesInputGradient else { return emptyTensor }
-            let dx = reusing(dInput, shape: x.shape); dInput = dx
-            // dcol[K, N] = Wᵀ · dy, reusing the col buffer (its forward contents were consumed by dW above).
-            sgemm(transA: true, m: K, n: N, k: outChannels, a: w, lda: K, b: dy.data, ldb: N, c: c.data, ldc: N)
-            col2im(c.data, g, into: dx.data, accumulate: false)
-            return dx
+            // per batch slice: col = im2col(x); dW[Cout, K] += dy · colᵀ; dx = col2im(Wᵀ · dy)
+            let dx = computesInputGradient ? reusing(dInput, shape: x.shape) : nil
+            if let dx { dInput = dx }
+            convBackwardSliced(weight: w, outChannels: outChannels, x: x.data, dy: dy.data, g, gradW: dw, dx: dx?.data,
+                               scratch: scratch, partials: partials)
+            return dx ?? emptyTensor
         case .transposed:
             let kk = kernelH * kernelW, rows = outChannels * kk
-            let dcol = col!, wf = flippedWeight!
-            im2col(dy.data, transposedGeometry(g), into: dcol.data)
-            // dW'[Cin, Cout·k·k] = x[Cin, N] · dcolᵀ, then un-flip into dW[Cout, Cin, k, k] (+=)
+            let wf = flippedWeight!
+            // dcol = im2col(dy) [Cout·k·k, N] per slice; dW'[Cin, Cout·k·k] = x · dcolᵀ; dx[Cin, N] = W' · dcol
             let dwf = reusing(flippedGrad, shape: [inChannels, rows]); flippedGrad = dwf
-            sgemm(transB: true, m: inChannels, n: rows, k: N, a: x.data, lda: N, b: dcol.data, ldb: N, c: dwf.data, ldc: rows)
+            for i in 0..<dwf.count { dwf.data[i] = 0 }
+            let dx = computesInputGradient ? reusing(dInput, shape: x.shape) : nil
+            if let dx { dInput = dx }
+            transposedBackwardSliced(a: wf.data, inChannels: inChannels, x: x.data, dy: dy.data, transposedGeometry(g),
+                                     gradA: dwf.data, dx: dx?.data, scratch: scratch, partials: partials)
+            // un-flip dW' into dW[Cout, Cin, k, k] (+=)
             for co in 0..<outChannels {
                 for ci in 0..<inChannels {
                     let src = dwf.data + (ci * outChannels + co) * kk, dst = dw + (co * inChannels + ci) * kk
                     for i in 0..<kk { dst[i] += src[kk - 1 - i] }
                 }
             }
-            guard computesInputGradient else { return emptyTensor }
-            let dx = reusing(dInput, shape: x.shape); dInput = dx
-            // dx[Cin, N] = W'[Cin, Cout·k·k] · dcol[Cout·k·k, N]
-            sgemm(m: inChannels, n: N, k: rows, a: wf.data, lda: rows, b: dcol.data, ldb: N, c: dx.data, ldc: N)
-            return dx
+            return dx ?? emptyTensor
         }
     }
 }

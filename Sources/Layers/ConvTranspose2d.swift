@@ -1,7 +1,8 @@
 // ConvTranspose2d (PyTorch semantics, no output_padding/dilation): the adjoint of Conv2d.
 // x: [Cin, B, H, W] → y: [Cout, B, Ho, Wo], Ho = (H − 1)·s − 2p + kh.
 // weight: [Cin, Cout, kh, kw] (PyTorch layout), bias: [Cout]. Init fan_in = Cout·kh·kw (as PyTorch computes it).
-// Forward = GEMM Wᵀ·x into columns, then col2im; backward = im2col(dy), then two GEMMs.
+// Forward = GEMM Wᵀ·x into columns, then col2im; backward = im2col(dy), then two GEMMs; each per batch
+// slice (Kernels/SlicedConv.swift), so the columns never go through memory at full-batch size.
 import Kernels
 
 public final class ConvTranspose2d: Layer {
@@ -12,7 +13,8 @@ public final class ConvTranspose2d: Layer {
     public var computesInputGradient = true
 
     private var input: Tensor?
-    private var col: Tensor?        // [Cout·kh·kw, B·H·W]
+    private let scratch = SliceScratch()    // per-worker column buffers of a batch slice [Cout·kh·kw, ≈256]
+    private let partials = SliceScratch()   // per-worker dW partials
     private var output: Tensor?
     private var dInput: Tensor?
     private var geometry: ConvGeometry?   // the geometry of the adjoint conv: image = y, columns = x positions
@@ -44,33 +46,26 @@ public final class ConvTranspose2d: Layer {
         precondition(g.outHeight == H && g.outWidth == W)
         geometry = g; input = x
         let N = B * H * W, K = g.rows
-        let c = reusing(col, shape: [K, N]); col = c
-        // col[Cout·kh·kw, N] = Wᵀ[K, Cin] · x[Cin, N]
-        sgemm(transA: true, m: K, n: N, k: inChannels, a: params.value(weightOffset), lda: K, b: x.data, ldb: N,
-              c: c.data, ldc: N)
         let y = reusing(output, shape: [outChannels, B, Ho, Wo]); output = y
-        col2im(c.data, g, into: y.data, accumulate: false)
-        if let bo = biasOffset { addRowBias(y.data, rows: outChannels, columns: B * Ho * Wo, bias: params.value(bo)) }
+        // y = col2im(Wᵀ[K, Cin] · x[Cin, N]) + bias, per batch slice
+        transposedForwardSliced(a: params.value(weightOffset), inChannels: inChannels, x: x.data, g,
+                                bias: biasOffset.map { params.value($0) }, scratch: scratch, into: y.data)
         forwardFLOPs = 2 * Double(K) * Double(inChannels) * Double(N)
         return y
     }
 
     // dy: [Cout, B, Ho, Wo] → dx: [Cin, B, H, W]
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let g = geometry, let x = input, let dcol = col else { preconditionFailure("ConvTranspose2d.backward before forward") }
-        let N = g.columns, K = g.rows
+        guard let g = geometry, let x = input else { preconditionFailure("ConvTranspose2d.backward before forward") }
         precondition(dy.count == outChannels * g.batch * g.height * g.width, "ConvTranspose2d.backward: dy \(dy.shape)")
         if let bo = biasOffset {
             accumulateRowSums(dy.data, rows: outChannels, columns: g.batch * g.height * g.width, into: params.grad(bo))
         }
-        im2col(dy.data, g, into: dcol.data)
-        // dW[Cin, K] += x[Cin, N] · dcolᵀ[N, K]
-        sgemm(transB: true, m: inChannels, n: K, k: N, a: x.data, lda: N, b: dcol.data, ldb: N,
-              beta: 1, c: params.grad(weightOffset), ldc: K)
-        guard computesInputGradient else { return emptyTensor }
-        let dx = reusing(dInput, shape: x.shape); dInput = dx
-        // dx[Cin, N] = W[Cin, K] · dcol[K, N]
-        sgemm(m: inChannels, n: N, k: K, a: params.value(weightOffset), lda: K, b: dcol.data, ldb: N, c: dx.data, ldc: N)
-        return dx
+        // dcol = im2col(dy) [K, N] per batch slice; dW[Cin, K] += x[Cin, N] · dcolᵀ; dx[Cin, N] = W[Cin, K] · dcol
+        let dx = computesInputGradient ? reusing(dInput, shape: x.shape) : nil
+        if let dx { dInput = dx }
+        transposedBackwardSliced(a: params.value(weightOffset), inChannels: inChannels, x: x.data, dy: dy.data, g,
+                                 gradA: params.grad(weightOffset), dx: dx?.data, scratch: scratch, partials: partials)
+        return dx ?? emptyTensor
     }
 }

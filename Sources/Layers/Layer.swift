@@ -2,6 +2,7 @@
 // Activations inside the engine use the channel-major layout [C, B, H, W] (see Kernels/Im2col.swift):
 // a whole batch goes through one GEMM per conv with no transposes. Encoder/Decoder convert to and
 // from NCHW at the model boundary. Linear is the exception: it works on [N, features].
+import Dispatch
 import Kernels
 
 public protocol Layer: AnyObject {
@@ -21,23 +22,51 @@ extension Layer {
 }
 
 /// An ordered chain of layers (PyTorch nn.Sequential). Child i is named "<prefix>.<i>".
+/// When `LayerProfile.enabled`, it adds each child's forward and backward wall time to
+/// `forwardSeconds[i]` / `backwardSeconds[i]` (`tokbench bench train --profile`).
 public final class Sequential: Layer {
     public let layers: [Layer]
-    public init(_ layers: [Layer]) { self.layers = layers }
+    public private(set) var forwardSeconds: [Double]
+    public private(set) var backwardSeconds: [Double]
+    public init(_ layers: [Layer]) {
+        self.layers = layers
+        forwardSeconds = Array(repeating: 0, count: layers.count)
+        backwardSeconds = Array(repeating: 0, count: layers.count)
+    }
 
     public func forward(_ x: Tensor) -> Tensor {
         var h = x
+        if LayerProfile.enabled {
+            for (i, layer) in layers.enumerated() { let t = LayerProfile.now(); h = layer.forward(h); forwardSeconds[i] += LayerProfile.now() - t }
+            return h
+        }
         for layer in layers { h = layer.forward(h) }
         return h
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         var g = dy
+        if LayerProfile.enabled {
+            for i in layers.indices.reversed() { let t = LayerProfile.now(); g = layers[i].backward(g); backwardSeconds[i] += LayerProfile.now() - t }
+            return g
+        }
         for layer in layers.reversed() { g = layer.backward(g) }
         return g
+    }
+
+    /// Zeroes the per-child times.
+    public func resetProfile() {
+        forwardSeconds = Array(repeating: 0, count: layers.count)
+        backwardSeconds = Array(repeating: 0, count: layers.count)
     }
 
     public var forwardFLOPs: Double { layers.reduce(0) { $0 + $1.forwardFLOPs } }
 }
 
 let emptyTensor = Tensor(shape: [0])
+
+/// Switch for the per-layer wall times that `Sequential` keeps (off: one branch per call).
+public enum LayerProfile {
+    nonisolated(unsafe) public static var enabled = false
+    @inline(__always) static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

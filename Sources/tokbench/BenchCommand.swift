@@ -12,23 +12,23 @@ struct BenchCommand: ParsableCommand {
 /// Options of the engine benchmarks (the reference backbone with a K = 512 VQ bottleneck).
 struct EngineBenchOptions: ParsableArguments {
     @Option(help: "Batch size.") var batch: Int = 64
-    @Option(help: "Timed steps (after warm-up).") var steps: Int = 20
+    @Option(help: "Timed steps per block.") var steps: Int = 10
+    @Option(help: "Timed blocks; with --peer, tokbench's and PyTorch's blocks alternate and the ratio is the median of the rounds'.")
+    var rounds: Int = 5
     @Option(help: "Warm-up steps.") var warmup: Int = 3
     @Option(help: "Threads (OpenBLAS and parallel loops).") var threads: Int = 2
+    @Flag(help: "Print each encoder/decoder layer's forward and backward time per step (one extra block).") var profile = false
     @Flag(help: "Also run the PyTorch peer (bench/pytorch_peer.py, needs `pip install torch`) and print the ratio.") var peer = false
 
     func validate() throws {
-        guard batch > 0, steps > 0, warmup >= 0, threads > 0 else { throw ValidationError("--batch, --steps, --threads must be positive") }
+        guard batch > 0, steps > 0, rounds > 0, warmup >= 0, threads > 0 else {
+            throw ValidationError("--batch, --steps, --rounds, --threads must be positive")
+        }
     }
 
     func run(train: Bool) throws {
-        let r = try EngineBench.run(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
-        print("tokbench " + r.description)
-        print("compute: " + ComputeEnvironment.current().summary)
-        guard peer else { return }
-        let p = try PyTorchPeer.run(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads)
-        print(p.line)
-        print(String(format: "ratio tokbench/pytorch (%@): %.2f", train ? "train" : "infer", r.imagesPerSecond / p.imagesPerSecond))
+        try EngineBenchReport.run(train: train, batch: batch, steps: steps, rounds: rounds, warmup: warmup, threads: threads,
+                                  profile: profile, peer: peer, say: { print($0) })
     }
 }
 

@@ -1,23 +1,23 @@
 import XCTest
 @testable import Kernels
 
-final class Im2colTests: XCTestCase {
-    // x: [C, B, H, W], w: [O, C, kh, kw] → y: [O, B, Ho, Wo] by direct loops.
-    func naiveConv(_ x: [Float], _ w: [Float], C: Int, B: Int, H: Int, W: Int, O: Int, kh: Int, kw: Int, s: Int, p: Int) -> [Float] {
-        let Ho = (H + 2 * p - kh) / s + 1, Wo = (W + 2 * p - kw) / s + 1
-        var y = [Float](repeating: 0, count: O * B * Ho * Wo)
-        for o in 0..<O { for b in 0..<B { for oy in 0..<Ho { for ox in 0..<Wo {
-            var acc = 0.0
-            for c in 0..<C { for i in 0..<kh { for j in 0..<kw {
-                let iy = oy * s - p + i, ix = ox * s - p + j
-                if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
-                acc += Double(x[((c * B + b) * H + iy) * W + ix]) * Double(w[((o * C + c) * kh + i) * kw + j])
-            } } }
-            y[((o * B + b) * Ho + oy) * Wo + ox] = Float(acc)
-        } } } }
-        return y
-    }
+// x: [C, B, H, W], w: [O, C, kh, kw] → y: [O, B, Ho, Wo] by direct loops.
+func naiveConv(_ x: [Float], _ w: [Float], C: Int, B: Int, H: Int, W: Int, O: Int, kh: Int, kw: Int, s: Int, p: Int) -> [Float] {
+    let Ho = (H + 2 * p - kh) / s + 1, Wo = (W + 2 * p - kw) / s + 1
+    var y = [Float](repeating: 0, count: O * B * Ho * Wo)
+    for o in 0..<O { for b in 0..<B { for oy in 0..<Ho { for ox in 0..<Wo {
+        var acc = 0.0
+        for c in 0..<C { for i in 0..<kh { for j in 0..<kw {
+            let iy = oy * s - p + i, ix = ox * s - p + j
+            if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+            acc += Double(x[((c * B + b) * H + iy) * W + ix]) * Double(w[((o * C + c) * kh + i) * kw + j])
+        } } }
+        y[((o * B + b) * Ho + oy) * Wo + ox] = Float(acc)
+    } } } }
+    return y
+}
 
+final class Im2colTests: XCTestCase {
     /// im2col + BLAS sgemm equals the direct convolution loop within 1e-4.
     func testIm2colGemmEqualsNaiveConv() {
         var rng = SplitMix64(seed: 2)
