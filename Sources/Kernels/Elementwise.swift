@@ -40,6 +40,30 @@ public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
     return total
 }
 
+/// Σ (a[i] − b[i])², chunks of 4096 summed in 16 Float lanes, the chunks added in order in Double
+/// (deterministic: the chunking does not depend on the worker count).
+public func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+    let chunk = 4096, chunks = (count + chunk - 1) / chunk
+    var parts = [Double](repeating: 0, count: chunks)
+    parts.withUnsafeMutableBufferPointer { parts in
+        parallelFor(chunks, minimumPerTask: 8) { c in
+            let lo = c * chunk, hi = min(count, lo + chunk)
+            var lanes = SIMD16<Float>.zero
+            var i = lo
+            let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
+            while i + 16 <= hi {
+                let t = ar.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - br.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                lanes += t * t
+                i += 16
+            }
+            var s = Double(lanes.sum())
+            while i < hi { let t = Double(a[i] - b[i]); s += t * t; i += 1 }
+            parts[c] = s
+        }
+    }
+    return parts.reduce(0, +)
+}
+
 /// rows: [R, N] row-major; out[r] += Σ_n rows[r, n] (bias gradients).
 /// Sixteen lanes of partial sums (a plain `acc += row[n]` loop stays scalar: Swift keeps the order of
 /// float additions), so the result differs from a sequential sum in the last bits.

@@ -6,6 +6,10 @@
 // Conv2d and ConvTranspose2d call these; tests hold them equal to the whole-batch path and to the
 // naive convolution (Tests/KernelsTests/SlicedConvTests.swift).
 //
+// Slices hold about 256 columns forward and 512 backward, where each slice also adds a GEMM into its
+// worker's weight-gradient partial (fewer, larger slices: fewer passes over that partial). Measured on
+// the engine benchmark (`tokbench bench train --profile`); 128 and 1024 were no faster.
+//
 // Layout: images [C, B, H, W]; g is the geometry of the conv whose columns are built (`ConvGeometry`).
 
 /// Per-worker scratch buffers, grown on demand and reused across calls.
@@ -57,7 +61,7 @@ public func convBackwardSliced(weight w: UnsafePointer<Float>, outChannels O: In
                                _ g: ConvGeometry, gradW: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                                scratch: SliceScratch, partials: SliceScratch) {
     let K = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
-    let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane)
+    let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane, targetColumns: 512)
     let workers = sliceWorkers(batch: g.batch, imagesPerSlice: per)
     let buffers = scratch.prepare(workers: workers, count: K * per * plane)
     let sums = partials.prepare(workers: workers, count: O * K)
@@ -100,7 +104,7 @@ public func transposedBackwardSliced(a: UnsafePointer<Float>, inChannels cin: In
                                      _ g: ConvGeometry, gradA: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                                      scratch: SliceScratch, partials: SliceScratch) {
     let R = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
-    let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane)
+    let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane, targetColumns: 512)
     let workers = sliceWorkers(batch: g.batch, imagesPerSlice: per)
     let buffers = scratch.prepare(workers: workers, count: R * per * plane)
     let sums = partials.prepare(workers: workers, count: cin * R)

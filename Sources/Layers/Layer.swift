@@ -68,5 +68,13 @@ let emptyTensor = Tensor(shape: [0])
 /// Switch for the per-layer wall times that `Sequential` keeps (off: one branch per call).
 public enum LayerProfile {
     nonisolated(unsafe) public static var enabled = false
-    @inline(__always) static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Seconds since boot when profiling, else 0 (no clock read).
+    @inline(__always) public static func now() -> Double { enabled ? Double(DispatchTime.now().uptimeNanoseconds) / 1e9 : 0 }
+    /// Seconds since `t` (0 when not profiling), and `t` moved to now.
+    @inline(__always) public static func lap(_ t: inout Double) -> Double {
+        guard enabled else { return 0 }
+        let n = now(), d = n - t
+        t = n
+        return d
+    }
 }

@@ -67,20 +67,42 @@ public final class Codebook {
                 norms.withUnsafeBufferPointer { nb in
                     let nrm = nb.baseAddress!
                     parallelRanges(rows, minimumPerTask: 64) { lo, hi in
-                        for r in lo..<hi {
-                            let row = scp + r * K
-                            var best = Float.infinity, arg = 0
-                            for k in 0..<K {
-                                let dist = nrm[k] - 2 * row[k]
-                                if dist < best { best = dist; arg = k }
-                            }
-                            out[start + r] = Int32(arg)
-                        }
+                        for r in lo..<hi { out[start + r] = Int32(argminOfDistances(norms: nrm, scores: scp + r * K, count: K)) }
                     }
                 }
             }
             start += rows
         }
+    }
+
+    /// argmin_k (‖e_k‖² − 2 s_k), the first k on ties (as a sequential `<` scan finds it), 16 codes at a time.
+    @inline(__always)
+    func argminOfDistances(norms: UnsafePointer<Float>, scores: UnsafePointer<Float>, count K: Int) -> Int {
+        var k = 0
+        var best = Float.infinity, arg = 0
+        if K >= 16 {
+            let nraw = UnsafeRawPointer(norms), sraw = UnsafeRawPointer(scores)
+            var laneBest = SIMD16<Float>(repeating: .infinity), laneArg = SIMD16<Int32>(repeating: 0)
+            var index = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+            while k + 16 <= K {
+                let dist = nraw.loadUnaligned(fromByteOffset: k * 4, as: SIMD16<Float>.self)
+                    - 2 * sraw.loadUnaligned(fromByteOffset: k * 4, as: SIMD16<Float>.self)
+                let better = dist .< laneBest          // strict: each lane keeps its first minimum
+                laneBest.replace(with: dist, where: better)
+                laneArg.replace(with: index, where: better)
+                index &+= 16
+                k += 16
+            }
+            for l in 0..<16 where laneBest[l] < best || (laneBest[l] == best && Int(laneArg[l]) < arg) {
+                best = laneBest[l]; arg = Int(laneArg[l])
+            }
+        }
+        while k < K {
+            let dist = norms[k] - 2 * scores[k]
+            if dist < best { best = dist; arg = k }
+            k += 1
+        }
+        return arg
     }
 
     /// Reference search: the plain loop over codes, exact squared distances in Double.
@@ -99,12 +121,16 @@ public final class Codebook {
     // MARK: updates
 
     /// Per-code counts and sums of the assigned vectors. v: [d, N]
-    func statistics(_ v: UnsafePointer<Float>, count N: Int, indices: UnsafePointer<Int32>) -> (counts: [Float], sums: [Float]) {
-        var counts = [Float](repeating: 0, count: size), sums = [Float](repeating: 0, count: size * dimension)
-        for n in 0..<N {
-            let k = Int(indices[n])
-            counts[k] += 1
-            for j in 0..<dimension { sums[k * dimension + j] += v[j * N + n] }
+    /// (Sums only when `sums`; each component j is summed over n in order, reading v's rows contiguously.)
+    func statistics(_ v: UnsafePointer<Float>, count N: Int, indices: UnsafePointer<Int32>, sums wantSums: Bool = true) -> (counts: [Float], sums: [Float]) {
+        var counts = [Float](repeating: 0, count: size), sums = [Float](repeating: 0, count: wantSums ? size * dimension : 0)
+        for n in 0..<N { counts[Int(indices[n])] += 1 }
+        guard wantSums else { return (counts, sums) }
+        sums.withUnsafeMutableBufferPointer { s in
+            for j in 0..<dimension {
+                let row = v + j * N
+                for n in 0..<N { s[Int(indices[n]) * dimension + j] += row[n] }
+            }
         }
         return (counts, sums)
     }
@@ -113,7 +139,7 @@ public final class Codebook {
     ///   N_k ← γ N_k + (1 − γ) n_k,   m_k ← γ m_k + (1 − γ) Σ_{i→k} v_i,
     ///   Ñ_k = (N_k + ε) / (Σ N + K ε) · Σ N  (Laplace smoothing),   e_k = m_k / Ñ_k.
     public func emaUpdate(_ v: UnsafePointer<Float>, count N: Int, indices: UnsafePointer<Int32>, updateCodes: Bool) {
-        let (counts, sums) = statistics(v, count: N, indices: indices)
+        let (counts, sums) = statistics(v, count: N, indices: indices, sums: updateCodes)
         let g = decay
         for k in 0..<size { clusterSize[k] = g * clusterSize[k] + (1 - g) * counts[k] }
         guard updateCodes else { return }

@@ -104,9 +104,7 @@ public final class VQBottleneck: Quantizer {
         let qT = reusing(q, shape: shape); q = qT
         gather(codes, into: qT.data, columns: N)
         if training {
-            var s = 0.0
-            for i in 0..<(d * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
-            let mse = s / Double(d * N)
+            let mse = squaredDistance(uT.data, qT.data, count: d * N) / Double(d * N)
             lastLosses = [(.commitLoss, Double(options.commitment) * mse)] + (options.ema ? [] : [(.codebookLoss, mse)])
         }
         return projectOut?.forward(qT) ?? qT
@@ -128,9 +126,11 @@ public final class VQBottleneck: Quantizer {
 
     /// out[j, n] = codes[indices[n], j]
     func gather(_ codes: [Float], into out: UnsafeMutablePointer<Float>, columns N: Int) {
-        for n in 0..<N {
-            let k = Int(indices[n])
-            for j in 0..<d { out[j * N + n] = codes[k * d + j] }
+        codes.withUnsafeBufferPointer { c in
+            for j in 0..<d {
+                let row = out + j * N
+                for n in 0..<N { row[n] = c[Int(indices[n]) * d + j] }
+            }
         }
     }
 
@@ -161,9 +161,9 @@ public final class VQBottleneck: Quantizer {
         let K = codebook.size
         var gq = [Float](repeating: 0, count: K * d)
         let c = 2 / Float(d * N)
-        for n in 0..<N {
-            let k = Int(indices[n])
-            for j in 0..<d { gq[k * d + j] += c * (qT.data[j * N + n] - uT.data[j * N + n]) }
+        for j in 0..<d {   // rows of u and q read contiguously; each gq entry still sums over n in order
+            let qr = qT.data + j * N, ur = uT.data + j * N
+            for n in 0..<N { gq[Int(indices[n]) * d + j] += c * (qr[n] - ur[n]) }
         }
         let grad = codebook.params.grad(codebook.offset), e = codebook.weights
         for k in 0..<K {

@@ -106,6 +106,14 @@ public final class LatentTokenizer: TrainableTokenizer {
     /// The batch tensor of the last step (reused across steps of the same batch size).
     var batch: Tensor?
 
+    /// Wall seconds of the step's parts outside the encoder and decoder, summed while
+    /// `LayerProfile.enabled` (`tokbench bench train --profile`).
+    public struct ProfileTimes: Sendable {
+        public var input = 0.0, quantizerForward = 0.0, loss = 0.0, quantizerBackward = 0.0, optimizer = 0.0, statistics = 0.0
+        public init() {}
+    }
+    public var profileTimes = ProfileTimes()
+
     /// One step: images[indices] → x → encoder → quantizer → decoder, MSE + the quantizer's loss terms,
     /// backward, optional clipping, Adam, the quantizer's after-step update (EMA, restarts).
     public func trainStep(_ images: ImageBatch, indices: [Int], learningRate: Float, gradClip: Float?, step: Int) throws -> [MetricValue] {
@@ -113,30 +121,46 @@ public final class LatentTokenizer: TrainableTokenizer {
         let x = batch.flatMap { $0.shape[1] == B ? $0 : nil } ?? Tensor(shape: [shape.channels, B, shape.height, shape.width])
         batch = x
         optimizer.learningRate = learningRate
+        var t = LayerProfile.now()
         input(images, indices: indices, into: x)
+        profileTimes.input += LayerProfile.lap(&t)
         let (total, mse, _) = try forwardBackward(x, step: step)
+        t = LayerProfile.now()
         if let c = gradClip { clipGradientNorm(params.grads, maxNorm: c) }
         optimizer.update(params)
         quantizer.afterStep()
+        profileTimes.optimizer += LayerProfile.lap(&t)
         stepsTrained = step
         let usage = batchUsage(quantizer.lastWords)
+        profileTimes.statistics += LayerProfile.lap(&t)
         return [(Metric.loss, total), (.reconMSE, mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)] + quantizer.lastLosses
     }
 
     /// x: [C, B, H, W] in [−0.5, 0.5] → the loss MSE(x̂, x) + the quantizer's loss terms, with every
     /// parameter's gradient in `params.grads` (zeroed first). Returns (total, MSE, x̂: [C, B, H, W]).
     func forwardBackward(_ x: Tensor, step: Int) throws -> (total: Double, mse: Double, xhat: Tensor) {
+        var t = LayerProfile.now()
         params.zeroGrads()
         quantizer.trainingStep = step
+        profileTimes.optimizer += LayerProfile.lap(&t)
         let z = encoder.forward(x)
+        t = LayerProfile.now()
         if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
         let zq = quantizer.forward(z, training: true)
+        profileTimes.quantizerForward += LayerProfile.lap(&t)
         let xhat = decoder.forward(zq)
+        t = LayerProfile.now()
         let mse = Double(loss.forward(xhat, x))
         let aux = quantizer.lastLosses
         let total = mse + aux.filter { $0.metric.isLossTerm }.reduce(0) { $0 + $1.value }
         guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
-        _ = encoder.backward(quantizer.backward(decoder.backward(loss.backward())))
+        let dxhat = loss.backward()
+        profileTimes.loss += LayerProfile.lap(&t)
+        let dzq = decoder.backward(dxhat)
+        t = LayerProfile.now()
+        let dz = quantizer.backward(dzq)
+        profileTimes.quantizerBackward += LayerProfile.lap(&t)
+        _ = encoder.backward(dz)
         return (total, mse, xhat)
     }
 

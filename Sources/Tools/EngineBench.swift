@@ -102,6 +102,7 @@ public enum EngineBench {
             LayerProfile.enabled = profile
             defer { LayerProfile.enabled = false }
             for (_, b) in bodies { b.resetProfile() }
+            model.profileTimes = .init()
             var stepTimes = [Double](repeating: 0, count: max(steps, 1))
             let start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<steps {
@@ -119,8 +120,13 @@ public enum EngineBench {
                         rows.append(("\(name).\(i) \(layerDescription(layer))", body.forwardSeconds[i] * perStep, body.backwardSeconds[i] * perStep))
                     }
                 }
+                let p = model.profileTimes
+                rows += [("quantizer", p.quantizerForward * perStep, p.quantizerBackward * perStep),
+                         ("MSE loss", p.loss * perStep, 0), ("input (bytes → [C, B, H, W])", p.input * perStep, 0),
+                         ("optimizer (zero grads, Adam, after-step)", p.optimizer * perStep, 0),
+                         ("batch statistics (usage, perplexity)", p.statistics * perStep, 0)]
                 let timed = rows.reduce(0) { $0 + $1.forward + $1.backward }
-                rows.append(("other (quantizer, loss, optimizer, input)", seconds * perStep - timed, 0))
+                rows.append(("rest of the step (untimed)", seconds * perStep - timed, 0))
             }
             let (h, w) = model.latentSize
             let quantizerFLOPs = 2 * Double(batch * h * w) * 512 * Double(model.backbone.latent)

@@ -35,6 +35,22 @@ final class VQTests: XCTestCase {
         }
     }
 
+    /// Exact ties (repeated codes, in the same and in different SIMD lanes, and in the scalar tail):
+    /// the search returns the first nearest code, as the sequential scan does.
+    func testNearestCodeTiesGoToTheFirstCode() {
+        let K = 45, d = 2, N = 60
+        let ps = ParameterSet(seed: 1)
+        let cb = Codebook(size: K, dimension: d, params: ps, name: "cb")
+        ps.finalize()
+        for k in 0..<K { cb.weights[k * d] = Float(k % 7); cb.weights[k * d + 1] = Float((k % 7) * 2) }   // code k = code k mod 7
+        let v = Tensor(shape: [d, N])
+        for n in 0..<N { v.data[n] = Float(n % 9) - 1; v.data[N + n] = 2 * (Float(n % 9) - 1) }
+        var fast = [Int32](repeating: -1, count: N)
+        fast.withUnsafeMutableBufferPointer { cb.nearest(v.data, count: N, into: $0.baseAddress!) }
+        XCTAssertEqual(fast, cb.nearestNaive(v.data, count: N))
+        XCTAssertTrue(fast.allSatisfy { $0 < 7 }, "\(fast)")
+    }
+
     func testEMAUpdateHandComputed() {
         // K = 2 codes in d = 1, decay 0.5, ε = 0. State: N = [2, 0], m = [4, 0].
         // Batch v = [1, 3, 10] assigned to [0, 0, 1]: n = [2, 1], s = [4, 10].
