@@ -80,6 +80,21 @@ public func accumulateRowSums(_ rows: UnsafePointer<Float>, rows R: Int, columns
     }
 }
 
+/// Serial `accumulateRowSums` over rows `stride` apart (a column block of a wider matrix), for use
+/// inside `forEachImageSlice` bodies.
+public func accumulateRowSumsSerial(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<R {
+        let row = rows + r * stride
+        var lanes = SIMD16<Float>.zero
+        var n = 0
+        let raw = UnsafeRawPointer(row)
+        while n + 16 <= N { lanes += raw.loadUnaligned(fromByteOffset: n * 4, as: SIMD16<Float>.self); n += 16 }
+        var acc = lanes.sum()
+        while n < N { acc += row[n]; n += 1 }
+        out[r] += acc
+    }
+}
+
 /// Reference for `accumulateRowSums`: one sequential Double sum per row.
 public func accumulateRowSumsNaive(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, into out: UnsafeMutablePointer<Float>) {
     for r in 0..<R {

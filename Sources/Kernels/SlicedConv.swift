@@ -26,7 +26,7 @@ public final class SliceScratch {
 }
 
 /// Number of distinct worker indices `forEachImageSlice` will use.
-func sliceWorkers(batch B: Int, imagesPerSlice per: Int) -> Int {
+public func sliceWorkers(batch B: Int, imagesPerSlice per: Int) -> Int {
     let slices = (B + per - 1) / per
     return Threading.splitsGEMM ? max(1, min(Threading.workers, slices)) : 1
 }

@@ -115,10 +115,8 @@ enum Ref {
         case is SiLU: return (silu(x), shape)
         case is GELU: return (gelu(x), shape)
         case let l as ResidualBlock:
-            var (h, s) = forward(l.relu1, x, shape: shape, params: p)
-            (h, s) = forward(l.conv3, h, shape: s, params: p)
-            (h, s) = forward(l.relu2, h, shape: s, params: p)
-            (h, s) = forward(l.conv1, h, shape: s, params: p)
+            var (h, s) = forward(l.conv3, relu(x), shape: shape, params: p)
+            (h, s) = forward(l.conv1, relu(h), shape: s, params: p)
             return (zip(x, h).map { $0 + $1 }, s)
         case let l as LayerNorm:
             return (layerNorm(x, C: l.features, slice(l.weightOffset, l.features), slice(l.biasOffset, l.features), eps: Double(l.eps)), shape)

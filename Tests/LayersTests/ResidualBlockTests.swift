@@ -10,6 +10,29 @@ final class ResidualBlockTests: XCTestCase {
         GradCheck.check(res, params: ps, inputShape: [4, 2, 5, 3])  // x: [h, B, H, W]
     }
 
+    /// The fused block over 3 concurrent workers (slices, per-worker partials): still the finite
+    /// differences, and the same outputs and gradients as serially up to float rounding.
+    func testGradientsOverWorkers() {
+        let saved = (Threading.workers, Threading.splitsGEMM)
+        defer { Threading.configure(threads: saved.0, splitGEMM: saved.1) }
+        Threading.configure(threads: 3, splitGEMM: true)
+        let ps = ParameterSet(seed: 7)
+        let res = ResidualBlock(hidden: 5, residual: 2, params: ps, name: "res")
+        GradCheck.check(res, params: ps, inputShape: [5, 7, 3, 4])
+    }
+
+    /// Forward equals the unfused chain ReLU → conv3×3 → ReLU → conv1×1, plus x (Conv2d layers on the same parameters).
+    func testFusedForwardEqualsChain() {
+        let ps = ParameterSet(seed: 8)
+        let res = ResidualBlock(hidden: 6, residual: 3, params: ps, name: "res")
+        ps.finalize()
+        var rng = SplitMix64(seed: 9)
+        let x = Tensor(shape: [6, 5, 4, 6], values: GradCheck.random(6 * 5 * 24, &rng))
+        let y = res.forward(x).values
+        let chain = res.conv1.forward(ReLU().forward(res.conv3.forward(ReLU().forward(x)))).values
+        for i in 0..<y.count { XCTAssertEqual(y[i], x[i] + chain[i], accuracy: 1e-5) }
+    }
+
     func testSequentialGradient() {
         let ps = ParameterSet(seed: 6)
         let net = Sequential([
