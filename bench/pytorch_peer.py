@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--codebook", type=int, default=512, help="0 = identity bottleneck")
+    ap.add_argument("--layer-times", action="store_true",
+                    help="print each encoder/decoder child's forward time per training step (forward hooks), "
+                         "to set beside `tokbench bench train --profile`")
     ap.add_argument("--serve", choices=["train", "infer"],
                     help="warm up, print 'ready', then time one block of --steps steps per 'run' line on stdin "
                          "(tokbench bench --peer alternates its blocks with these)")
@@ -184,6 +187,25 @@ def main():
             dt, med, _ = timed(lambda: model(x))
         print(f"pytorch {torch.__version__} infer batch {args.batch}: {args.batch * args.steps / dt:.1f} images/s "
               f"(median step: {args.batch / med:.1f}), {1000 * dt / args.steps:.2f} ms/step, {args.threads} threads", flush=True)
+
+    if args.layer_times:
+        for _ in range(args.warmup):
+            train_step()
+        spent, started = {}, {}
+        for part in ("encoder", "decoder"):
+            for i, m in enumerate(getattr(model, part)):
+                name = f"{part}.{i} {type(m).__name__}"
+                spent[name] = 0.0
+                m.register_forward_pre_hook(lambda _m, _i, name=name: started.__setitem__(name, time.perf_counter()))
+                m.register_forward_hook(lambda _m, _i, _o, name=name: spent.__setitem__(name, spent[name] + time.perf_counter() - started[name]))
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            train_step()
+        print(f"pytorch {torch.__version__} train batch {args.batch}: {1000 * (time.perf_counter() - t0) / args.steps:.2f} ms/step, "
+              f"{args.threads} threads; forward time per step of each layer:")
+        for name, sec in spent.items():
+            print(f"{name:40s} {1000 * sec / args.steps:8.2f} ms fwd")
+        return
 
     if args.serve:
         import sys

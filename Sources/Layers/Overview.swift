@@ -1,8 +1,9 @@
 // Layers — the CPU training engine of tokbench (llm.c style: flat Float32 buffers, explicit backward).
 //
 // Conventions (ARCHITECTURE.md, "Engine")
-// - Every activation is channel-major [C, B, H, W], so one im2col over the whole batch ([C·k·k, B·Ho·Wo])
-//   and one sgemm per conv cover the batch with no per-layer transposes. Conv2d, ConvTranspose2d, GroupNorm
+// - Every activation is channel-major [C, B, H, W], so a conv is im2col ([C·k·k, B·Ho·Wo]) and one GEMM
+//   with no per-layer transposes. Convs run it per batch slice (Kernels/SlicedConv.swift: a few images at a
+//   time on each core, so the columns stay in cache); ResidualBlock fuses its whole body per slice. Conv2d, ConvTranspose2d, GroupNorm
 //   and ResidualBlock take and return that layout; ReLU/SiLU/GELU and MSELoss are layout-agnostic;
 //   Linear is [N, features]. Images enter as bytes and become x: [C, B, H, W] in the tokenizer.
 // - forward(x) returns a layer-owned tensor (reused across steps of the same batch size: no allocation
@@ -13,8 +14,9 @@
 //   Init is PyTorch's default (U(±1/√fan_in) for conv/linear weights and biases) from a seeded SplitMix64.
 // - GELU is the exact erf form (PyTorch's default).
 // - Conv2d picks pointwise / im2col / transposed (flipped-kernel) GEMM formulations by shape (see Conv2d.swift);
-//   ConvTranspose2d is GEMM + col2im. Threading: Threading.configure(threads:) sets OpenBLAS threads and the
-//   concurrentPerform workers used by im2col/col2im/elementwise loops (default: all cores).
+//   ConvTranspose2d is GEMM + col2im. Threading: Threading.configure(threads:, splitGEMM: true), as every
+//   command runs, keeps OpenBLAS single-threaded and gives each worker its own slices and GEMM blocks.
+// - `tokbench bench train --profile` times every encoder/decoder child and the rest of the step.
 // - Checked against PyTorch: bench/pytorch_peer.py --export-check writes weights, an input, PyTorch's
 //   reconstruction and gradients as safetensors (Tests/LayersTests/Fixtures); PyTorchParityTests runs the
 //   vq-vae LatentTokenizer on it.
