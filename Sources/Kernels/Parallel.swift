@@ -61,32 +61,47 @@ public func parallelRanges(_ n: Int, minimumPerTask: Int = 1, _ body: (Int, Int)
 }
 
 /// Batch-sliced convolutions: the batch 0..<B is cut into slices of `imagesPerSlice` images, slice i
-/// going to worker i mod workers (fixed, so results do not depend on scheduling); each worker runs
-/// `body(images, worker)` for its slices in order, with single-threaded GEMMs (`sgemmSerial`). Its
-/// column matrices stay in the worker's cache instead of going through memory at full-batch size.
-/// When OpenBLAS runs its own threads (`Threading.splitsGEMM` false), the slices run one after another.
-public func forEachImageSlice(batch B: Int, imagesPerSlice: Int, _ body: (_ images: Range<Int>, _ worker: Int) -> Void) {
+/// going to worker i mod workers; each worker runs `body(images, slice, worker)` for its slices in order,
+/// with single-threaded GEMMs (`sgemmSerial`). Its column matrices stay in the worker's cache instead of
+/// going through memory at full-batch size. The slices depend only on the batch and the shape, never on
+/// the worker count, so per-slice partial sums added in slice order (`sumPartials`) give the same
+/// numbers on any number of threads. When OpenBLAS runs its own threads (`Threading.splitsGEMM` false),
+/// the slices run one after another.
+public func forEachImageSlice(batch B: Int, imagesPerSlice: Int, _ body: (_ images: Range<Int>, _ slice: Int, _ worker: Int) -> Void) {
     let per = max(1, imagesPerSlice)
     let slices = (B + per - 1) / per
     let workers = Threading.splitsGEMM ? min(Threading.workers, slices) : 1
     if workers < 2 {
-        for i in 0..<slices { body((i * per)..<min(B, (i + 1) * per), 0) }
+        for i in 0..<slices { body((i * per)..<min(B, (i + 1) * per), i, 0) }
         return
     }
     withoutActuallyEscaping(body) { body in
         DispatchQueue.concurrentPerform(iterations: workers) { t in
             var i = t
-            while i < slices { body((i * per)..<min(B, (i + 1) * per), t); i += workers }
+            while i < slices { body((i * per)..<min(B, (i + 1) * per), i, t); i += workers }
         }
     }
 }
 
+/// Number of slices `forEachImageSlice` makes of a batch.
+public func sliceCount(batch B: Int, imagesPerSlice per: Int) -> Int { (B + max(1, per) - 1) / max(1, per) }
+
 /// Images per slice for `forEachImageSlice`: about `targetColumns` columns per slice (enough for the
-/// GEMM to amortise packing its weights), at least one image, and at least one slice per worker.
+/// GEMM to amortise packing its weights), at least one image, at most the batch. Independent of the
+/// worker count (see `forEachImageSlice`).
 public func imagesPerSlice(batch B: Int, columnsPerImage: Int, targetColumns: Int = 256) -> Int {
-    let byColumns = max(1, targetColumns / max(1, columnsPerImage))
-    let perWorker = max(1, (B + Threading.workers - 1) / Threading.workers)
-    return min(byColumns, perWorker)
+    max(1, min(B, targetColumns / max(1, columnsPerImage)))
+}
+
+/// out[i] += Σ_s partials[s][i], the partials added in order s = 0, 1, … (deterministic); parallel over i.
+public func sumPartials(_ partials: [UnsafeMutablePointer<Float>], count: Int, into out: UnsafeMutablePointer<Float>) {
+    parallelRanges(count, minimumPerTask: 1 << 14) { lo, hi in
+        for i in lo..<hi {
+            var acc: Float = 0
+            for p in partials { acc += p[i] }
+            out[i] += acc
+        }
+    }
 }
 
 #if canImport(Glibc)

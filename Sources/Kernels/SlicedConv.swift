@@ -17,11 +17,11 @@ public final class SliceScratch {
     private var buffers: [Tensor] = []
     public init() {}
 
-    /// Makes sure `workers` buffers of at least `count` floats exist and returns their base pointers.
-    public func prepare(workers: Int, count: Int) -> [UnsafeMutablePointer<Float>] {
-        while buffers.count < workers { buffers.append(Tensor(shape: [0])) }
-        for w in 0..<workers where buffers[w].count < count { buffers[w] = Tensor(shape: [count]) }
-        return buffers.prefix(workers).map(\.data)
+    /// Makes sure `buffers` buffers of at least `count` floats exist and returns their base pointers.
+    public func prepare(buffers n: Int, count: Int) -> [UnsafeMutablePointer<Float>] {
+        while buffers.count < n { buffers.append(Tensor(shape: [0])) }
+        for w in 0..<n where buffers[w].count < count { buffers[w] = Tensor(shape: [count]) }
+        return buffers.prefix(n).map(\.data)
     }
 }
 
@@ -45,8 +45,8 @@ public func convForwardSliced(weight w: UnsafePointer<Float>, outChannels O: Int
                               x: UnsafePointer<Float>, _ g: ConvGeometry, scratch: SliceScratch, into y: UnsafeMutablePointer<Float>) {
     let K = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
     let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane)
-    let buffers = scratch.prepare(workers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: K * per * plane)
-    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, worker in
+    let buffers = scratch.prepare(buffers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: K * per * plane)
+    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, _, worker in
         let n = images.count * plane, col = buffers[worker], c0 = images.lowerBound * plane
         im2col(x, g, images: images, into: col, ld: n)
         sgemmSerial(m: O, n: n, k: K, a: w, lda: K, b: col, ldb: n, c: y + c0, ldc: N)
@@ -55,30 +55,24 @@ public func convForwardSliced(weight w: UnsafePointer<Float>, outChannels O: Int
 }
 
 /// Backward of a Conv2d by im2col, per slice: col = im2col(x) again (recomputed, not kept from the
-/// forward pass), dW[O, K] += dy · colᵀ (per-worker partials, added in worker order), and when dx is
+/// forward pass), dW[O, K] += dy · colᵀ (one partial per slice, added in slice order), and when dx is
 /// given, dx = col2im(Wᵀ[K, O] · dy).
 public func convBackwardSliced(weight w: UnsafePointer<Float>, outChannels O: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                _ g: ConvGeometry, gradW: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                                scratch: SliceScratch, partials: SliceScratch) {
     let K = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
     let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane, targetColumns: 512)
-    let workers = sliceWorkers(batch: g.batch, imagesPerSlice: per)
-    let buffers = scratch.prepare(workers: workers, count: K * per * plane)
-    let sums = partials.prepare(workers: workers, count: O * K)
-    var started = [Bool](repeating: false, count: workers)
-    started.withUnsafeMutableBufferPointer { started in
-        forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, worker in
-            let n = images.count * plane, col = buffers[worker], c0 = images.lowerBound * plane
-            im2col(x, g, images: images, into: col, ld: n)
-            sgemmSerial(transB: true, m: O, n: K, k: n, a: dy + c0, lda: N, b: col, ldb: n,
-                        beta: started[worker] ? 1 : 0, c: sums[worker], ldc: K)
-            started[worker] = true
-            guard let dx else { return }
-            sgemmSerial(transA: true, m: K, n: n, k: O, a: w, lda: K, b: dy + c0, ldb: N, c: col, ldc: n)
-            col2im(col, g, images: images, ld: n, into: dx, accumulate: false)
-        }
+    let buffers = scratch.prepare(buffers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: K * per * plane)
+    let sums = partials.prepare(buffers: sliceCount(batch: g.batch, imagesPerSlice: per), count: O * K)
+    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, slice, worker in
+        let n = images.count * plane, col = buffers[worker], c0 = images.lowerBound * plane
+        im2col(x, g, images: images, into: col, ld: n)
+        sgemmSerial(transB: true, m: O, n: K, k: n, a: dy + c0, lda: N, b: col, ldb: n, c: sums[slice], ldc: K)
+        guard let dx else { return }
+        sgemmSerial(transA: true, m: K, n: n, k: O, a: w, lda: K, b: dy + c0, ldb: N, c: col, ldc: n)
+        col2im(col, g, images: images, ld: n, into: dx, accumulate: false)
     }
-    for w in 0..<workers where started[w] { addInPlace(gradW, sums[w], count: O * K) }
+    sumPartials(sums, count: O * K, into: gradW)
 }
 
 /// The transposed-conv form (ConvTranspose2d, and Conv2d's `.transposed` strategy): with A[Cin, R],
@@ -88,8 +82,8 @@ public func transposedForwardSliced(a: UnsafePointer<Float>, inChannels cin: Int
                                     bias: UnsafePointer<Float>?, scratch: SliceScratch, into y: UnsafeMutablePointer<Float>) {
     let R = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
     let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane)
-    let buffers = scratch.prepare(workers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: R * per * plane)
-    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, worker in
+    let buffers = scratch.prepare(buffers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: R * per * plane)
+    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, _, worker in
         let n = images.count * plane, z = buffers[worker]
         sgemmSerial(transA: true, m: R, n: n, k: cin, a: a, lda: R, b: x + images.lowerBound * plane, ldb: N, c: z, ldc: n)
         col2im(z, g, images: images, ld: n, into: y, accumulate: false)
@@ -98,26 +92,20 @@ public func transposedForwardSliced(a: UnsafePointer<Float>, inChannels cin: Int
 }
 
 /// Backward of the transposed-conv form: dcol = im2col(dy) slice by slice; dA[Cin, R] += x · dcolᵀ
-/// (each worker accumulates its own partial, added to dA in worker order: deterministic); when dx is
+/// (one partial per slice, added in slice order: the same on any number of threads); when dx is
 /// given, dx[Cin, B·h·w] = A · dcol.
 public func transposedBackwardSliced(a: UnsafePointer<Float>, inChannels cin: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                      _ g: ConvGeometry, gradA: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                                      scratch: SliceScratch, partials: SliceScratch) {
     let R = g.rows, N = g.columns, plane = g.outHeight * g.outWidth
     let per = imagesPerSlice(batch: g.batch, columnsPerImage: plane, targetColumns: 512)
-    let workers = sliceWorkers(batch: g.batch, imagesPerSlice: per)
-    let buffers = scratch.prepare(workers: workers, count: R * per * plane)
-    let sums = partials.prepare(workers: workers, count: cin * R)
-    var started = [Bool](repeating: false, count: workers)
-    started.withUnsafeMutableBufferPointer { started in
-        forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, worker in
-            let n = images.count * plane, dcol = buffers[worker], c0 = images.lowerBound * plane
-            im2col(dy, g, images: images, into: dcol, ld: n)
-            sgemmSerial(transB: true, m: cin, n: R, k: n, a: x + c0, lda: N, b: dcol, ldb: n,
-                        beta: started[worker] ? 1 : 0, c: sums[worker], ldc: R)
-            started[worker] = true
-            if let dx { sgemmSerial(m: cin, n: n, k: R, a: a, lda: R, b: dcol, ldb: n, c: dx + c0, ldc: N) }
-        }
+    let buffers = scratch.prepare(buffers: sliceWorkers(batch: g.batch, imagesPerSlice: per), count: R * per * plane)
+    let sums = partials.prepare(buffers: sliceCount(batch: g.batch, imagesPerSlice: per), count: cin * R)
+    forEachImageSlice(batch: g.batch, imagesPerSlice: per) { images, slice, worker in
+        let n = images.count * plane, dcol = buffers[worker], c0 = images.lowerBound * plane
+        im2col(dy, g, images: images, into: dcol, ld: n)
+        sgemmSerial(transB: true, m: cin, n: R, k: n, a: x + c0, lda: N, b: dcol, ldb: n, c: sums[slice], ldc: R)
+        if let dx { sgemmSerial(m: cin, n: n, k: R, a: a, lda: R, b: dcol, ldb: n, c: dx + c0, ldc: N) }
     }
-    for w in 0..<workers where started[w] { addInPlace(gradA, sums[w], count: cin * R) }
+    sumPartials(sums, count: cin * R, into: gradA)
 }

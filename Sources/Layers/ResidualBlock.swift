@@ -11,7 +11,8 @@
 //   backward, per slice: u = ReLU(z) again;  dW₁ += dy uᵀ;  db₁ += Σ dy;  dz = (W₁ᵀ dy) ⊙ [z > 0];  db₃ += Σ dz;
 //                        dcol = im2col(dz) [r·9, n];  a = ReLU(x) again;  dW' += a dcolᵀ;
 //                        dx = dy + (W' dcol) ⊙ [x > 0].
-// Weight-gradient partials are per worker, added in worker order (deterministic). n ≈ 256 columns.
+// Weight-gradient partials are per slice, added in slice order: the same numbers on any number of
+// threads. n ≈ 256 columns.
 // Tests: Tests/LayersTests/ResidualBlockTests.swift (finite differences in Double, serial and 3 workers).
 import Kernels
 
@@ -40,7 +41,7 @@ public final class ResidualBlock: Layer {
 
     /// Per-worker scratch: a [h, n], Z or dcol [r·9, n], u or dz [r, n].
     func prepareScratch(workers: Int, columns n: Int) -> [UnsafeMutablePointer<Float>] {
-        scratch.prepare(workers: workers, count: (hidden + residual * 9 + residual) * n)
+        scratch.prepare(buffers: workers, count: (hidden + residual * 9 + residual) * n)
     }
 
     // x: [h, B, H, W] → y: [h, B, H, W]
@@ -60,7 +61,7 @@ public final class ResidualBlock: Layer {
         let per = imagesPerSlice(batch: B, columnsPerImage: plane)
         let buffers = prepareScratch(workers: sliceWorkers(batch: B, imagesPerSlice: per), columns: per * plane)
         let xd = x.data, zd = zT.data, yd = y.data, wfd = wf.data
-        forEachImageSlice(batch: B, imagesPerSlice: per) { images, worker in
+        forEachImageSlice(batch: B, imagesPerSlice: per) { images, _, worker in
             let n = images.count * plane, c0 = images.lowerBound * plane
             let a = buffers[worker], zc = a + h * n, u = zc + R * n
             for c in 0..<h { let src = xd + c * N + c0, dst = a + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
@@ -89,21 +90,20 @@ public final class ResidualBlock: Layer {
         let dx = reusing(dInput, shape: x.shape); dInput = dx
         let w1 = conv1.params.value(conv1.weightOffset)
         let per = imagesPerSlice(batch: B, columnsPerImage: plane)
-        let workers = sliceWorkers(batch: B, imagesPerSlice: per)
-        let buffers = prepareScratch(workers: workers, columns: per * plane)
-        // partials per worker: dW₁ [h, r], db₁ [h], db₃ [r], dW' [h, R]
+        let buffers = prepareScratch(workers: sliceWorkers(batch: B, imagesPerSlice: per), columns: per * plane)
+        // one partial per slice: dW₁ [h, r], db₁ [h], db₃ [r], dW' [h, R]
         let sizes = (w1: h * r, b1: h, b3: r, wf: h * R)
         let total = sizes.w1 + sizes.b1 + sizes.b3 + sizes.wf
-        let sums = partials.prepare(workers: workers, count: total)
-        for w in 0..<workers { for i in 0..<total { sums[w][i] = 0 } }
+        let sums = partials.prepare(buffers: sliceCount(batch: B, imagesPerSlice: per), count: total)
         let xd = x.data, zd = zT.data, dyd = dy.data, dxd = dx.data, wfd = wf.data
-        forEachImageSlice(batch: B, imagesPerSlice: per) { images, worker in
+        forEachImageSlice(batch: B, imagesPerSlice: per) { images, slice, worker in
             let n = images.count * plane, c0 = images.lowerBound * plane
             let a = buffers[worker], col = a + h * n, u = col + R * n
-            let dW1 = sums[worker], db1 = dW1 + sizes.w1, db3 = db1 + sizes.b1, dWf = db3 + sizes.b3
+            let dW1 = sums[slice], db1 = dW1 + sizes.w1, db3 = db1 + sizes.b1, dWf = db3 + sizes.b3
+            for i in 0..<(sizes.b1 + sizes.b3) { db1[i] = 0 }
             // 1×1 conv: u = ReLU(z); dW₁ += dy uᵀ; db₁ += Σ dy
             for c in 0..<r { let src = zd + c * N + c0, dst = u + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
-            sgemmSerial(transB: true, m: h, n: r, k: n, a: dyd + c0, lda: N, b: u, ldb: n, beta: 1, c: dW1, ldc: r)
+            sgemmSerial(transB: true, m: h, n: r, k: n, a: dyd + c0, lda: N, b: u, ldb: n, c: dW1, ldc: r)
             accumulateRowSumsSerial(dyd + c0, rows: h, columns: n, stride: N, into: db1)
             // dz = (W₁ᵀ dy) ⊙ [z > 0] (into u); db₃ += Σ dz
             sgemmSerial(transA: true, m: r, n: n, k: h, a: w1, lda: r, b: dyd + c0, ldb: N, c: u, ldc: n)
@@ -113,7 +113,7 @@ public final class ResidualBlock: Layer {
             let gs = geometry(batch: images.count, height: x.shape[2], width: x.shape[3])   // the slice's dz as an image
             im2col(u, gs, images: 0..<images.count, into: col, ld: n)
             for c in 0..<h { let src = xd + c * N + c0, dst = a + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
-            sgemmSerial(transB: true, m: h, n: R, k: n, a: a, lda: n, b: col, ldb: n, beta: 1, c: dWf, ldc: R)
+            sgemmSerial(transB: true, m: h, n: R, k: n, a: a, lda: n, b: col, ldb: n, c: dWf, ldc: R)
             sgemmSerial(m: h, n: n, k: R, a: wfd, lda: R, b: col, ldb: n, c: a, ldc: n)
             // dx = dy + da ⊙ [x > 0]
             for c in 0..<h {
@@ -121,17 +121,16 @@ public final class ResidualBlock: Layer {
                 for i in 0..<n { d[i] = g[i] + (xs[i] > 0 ? da[i] : 0) }
             }
         }
-        // add the partials in worker order; un-flip dW' into dW₃[co, ci, i] (+=)
+        // add the partials in slice order; un-flip dW' into dW₃[co, ci, i] (+=)
+        var p = [Float](repeating: 0, count: total)
+        p.withUnsafeMutableBufferPointer { sumPartials(sums, count: total, into: $0.baseAddress!) }
         let dw1 = conv1.params.grad(conv1.weightOffset), db1 = conv1.params.grad(conv1.biasOffset!)
         let dw3 = conv3.params.grad(conv3.weightOffset), db3 = conv3.params.grad(conv3.biasOffset!)
-        for w in 0..<workers {
-            let p = sums[w]
-            for i in 0..<sizes.w1 { dw1[i] += p[i] }
-            for i in 0..<h { db1[i] += p[sizes.w1 + i] }
-            for i in 0..<r { db3[i] += p[sizes.w1 + sizes.b1 + i] }
-            let pf = p + sizes.w1 + sizes.b1 + sizes.b3
-            for co in 0..<r { for ci in 0..<h { for i in 0..<9 { dw3[(co * h + ci) * 9 + i] += pf[ci * R + co * 9 + 8 - i] } } }
-        }
+        for i in 0..<sizes.w1 { dw1[i] += p[i] }
+        for i in 0..<h { db1[i] += p[sizes.w1 + i] }
+        for i in 0..<r { db3[i] += p[sizes.w1 + sizes.b1 + i] }
+        let f = sizes.w1 + sizes.b1 + sizes.b3
+        for co in 0..<r { for ci in 0..<h { for i in 0..<9 { dw3[(co * h + ci) * 9 + i] += p[f + ci * R + co * 9 + 8 - i] } } }
         return dx
     }
 }

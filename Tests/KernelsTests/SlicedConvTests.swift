@@ -104,25 +104,58 @@ final class SlicedConvTests: XCTestCase {
         }
     }
 
-    /// Slices cover the batch exactly once, in order within each worker, and split it when workers allow.
+    /// Slices cover the batch exactly once, each slice index once, and depend only on the batch and shape.
     func testSlicesCoverTheBatch() {
         let saved = (Threading.workers, Threading.splitsGEMM)
         defer { Threading.configure(threads: saved.0, splitGEMM: saved.1) }
         Threading.configure(threads: 3, splitGEMM: true)
         for (B, per) in [(1, 4), (7, 2), (64, 4), (10, 3)] {
-            var seen = [Int](repeating: 0, count: B)
+            var seen = [Int](repeating: 0, count: B), slicesSeen = [Int](repeating: 0, count: sliceCount(batch: B, imagesPerSlice: per))
             let lock = NSLock()
             var workersUsed = Set<Int>()
-            forEachImageSlice(batch: B, imagesPerSlice: per) { images, worker in
+            forEachImageSlice(batch: B, imagesPerSlice: per) { images, slice, worker in
                 lock.lock(); defer { lock.unlock() }
                 for b in images { seen[b] += 1 }
+                XCTAssertEqual(images.lowerBound, slice * per)
+                slicesSeen[slice] += 1
                 workersUsed.insert(worker)
             }
             XCTAssertEqual(seen, [Int](repeating: 1, count: B), "B\(B) per\(per)")
+            XCTAssertEqual(slicesSeen, [Int](repeating: 1, count: slicesSeen.count), "B\(B) per\(per)")
             XCTAssertEqual(workersUsed.count, min(3, (B + per - 1) / per), "B\(B) per\(per)")
         }
         XCTAssertEqual(imagesPerSlice(batch: 64, columnsPerImage: 64), 4)
-        XCTAssertEqual(imagesPerSlice(batch: 4, columnsPerImage: 16), 2)     // one slice per worker at least
+        XCTAssertEqual(imagesPerSlice(batch: 4, columnsPerImage: 16), 4)      // at most the batch
         XCTAssertEqual(imagesPerSlice(batch: 64, columnsPerImage: 1024), 1)
+    }
+
+    /// The same numbers, bit for bit, on 1, 2 and 3 threads: slices do not depend on the worker count and
+    /// the per-slice weight-gradient partials are added in slice order.
+    func testResultsDoNotDependOnThreadCount() {
+        var rng = SplitMix64(seed: 13)
+        let t: Case = (4, 9, 8, 8, 6, 3, 1, 1)
+        let g = ConvGeometry(channels: t.C, batch: t.B, height: t.H, width: t.W, kernelH: t.k, kernelW: t.k, stride: t.s, padding: t.p)
+        let x = random(t.C * g.batch * t.H * t.W, &rng), w = random(t.O * g.rows, &rng), dy = random(t.O * g.columns, &rng)
+        var outputs: [[Float]] = []
+        underEachThreading { _ in
+            var dw = [Float](repeating: 0, count: w.count), dx = [Float](repeating: 0, count: x.count)
+            var da = [Float](repeating: 0, count: w.count)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in dy.withUnsafeBufferPointer { dyp in
+                dw.withUnsafeMutableBufferPointer { dwp in dx.withUnsafeMutableBufferPointer { dxp in
+                    convBackwardSliced(weight: wp.baseAddress!, outChannels: t.O, x: xp.baseAddress!, dy: dyp.baseAddress!, g,
+                                       gradW: dwp.baseAddress!, dx: dxp.baseAddress!, scratch: SliceScratch(), partials: SliceScratch())
+                } }
+                // the transposed form on the same sizes: A [O, C·9] from the x positions' side (cin = O)
+                let gt = ConvGeometry(channels: t.C, batch: t.B, height: t.H, width: t.W, kernelH: 3, kernelW: 3, stride: 1, padding: 1)
+                da.withUnsafeMutableBufferPointer { dap in
+                    transposedBackwardSliced(a: wp.baseAddress!, inChannels: t.O, x: dyp.baseAddress!, dy: xp.baseAddress!, gt,
+                                             gradA: dap.baseAddress!, dx: nil, scratch: SliceScratch(), partials: SliceScratch())
+                }
+            } } }
+            outputs.append(dw + dx + da)
+        }
+        XCTAssertEqual(outputs.count, 3)
+        XCTAssertEqual(outputs[0], outputs[1], "1 thread against 2")
+        XCTAssertEqual(outputs[0], outputs[2], "1 thread against 3")
     }
 }

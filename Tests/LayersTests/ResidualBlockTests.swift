@@ -21,6 +21,27 @@ final class ResidualBlockTests: XCTestCase {
         GradCheck.check(res, params: ps, inputShape: [5, 7, 3, 4])
     }
 
+    /// Bit-identical outputs and gradients on 1, 2 and 3 threads (per-slice partials, added in slice order).
+    func testSameNumbersOnAnyThreadCount() {
+        let saved = (Threading.workers, Threading.splitsGEMM)
+        defer { Threading.configure(threads: saved.0, splitGEMM: saved.1) }
+        var results: [[Float]] = []
+        for (threads, split) in [(1, false), (2, true), (3, true)] {
+            Threading.configure(threads: threads, splitGEMM: split)
+            let ps = ParameterSet(seed: 10)
+            let res = ResidualBlock(hidden: 8, residual: 4, params: ps, name: "res")
+            ps.finalize()
+            var rng = SplitMix64(seed: 11)
+            let x = Tensor(shape: [8, 13, 5, 6], values: GradCheck.random(8 * 13 * 30, &rng))
+            let y = res.forward(x).values
+            ps.zeroGrads()
+            let dx = res.backward(Tensor(shape: x.shape, values: GradCheck.random(x.count, &rng))).values
+            results.append(y + dx + ps.grads.values)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
     /// Forward equals the unfused chain ReLU → conv3×3 → ReLU → conv1×1, plus x (Conv2d layers on the same parameters).
     func testFusedForwardEqualsChain() {
         let ps = ParameterSet(seed: 8)
