@@ -225,14 +225,19 @@ public final class PyTorchPeer {
     }
 }
 
-/// `tokbench bench train|infer`: `rounds` timed blocks of tokbench (alternating with the peer's when
-/// `peer`), then the summary lines; with `profile`, one more block with per-layer times.
+/// `tokbench bench train|infer`: one untimed block each, then `rounds` timed blocks of tokbench
+/// (alternating with the peer's when `peer`), then the summary lines; with `profile`, one more block
+/// with per-layer times.
 public enum EngineBenchReport {
     public static func run(train: Bool, batch: Int, steps: Int, rounds: Int, warmup: Int, threads: Int,
                            profile: Bool, peer: Bool, say: (String) -> Void) throws {
         let mode = train ? "train" : "infer"
         let session = try EngineBench.Session(train: train, batch: batch, warmup: warmup, threads: threads)
         let torch = peer ? try PyTorchPeer(train: train, batch: batch, steps: steps, warmup: warmup, threads: threads) : nil
+        // one untimed block each first: PyTorch's first block after its warm-up steps is still slow
+        // (oneDNN primitive creation, allocator), and it would otherwise always win round 1 for tokbench
+        _ = try session.measure(steps: steps)
+        _ = try torch?.measure()
         var results: [BenchResult] = [], peerLines: [PyTorchPeer.Result] = []
         say(peer ? "round   tokbench images/s   pytorch images/s   ratio" : "block   tokbench images/s")
         for i in 0..<rounds {

@@ -14,7 +14,7 @@ struct EngineBenchOptions: ParsableArguments {
     @Option(help: "Batch size.") var batch: Int = 64
     @Option(help: "Timed steps per block.") var steps: Int = 10
     @Option(help: "Timed blocks; with --peer, tokbench's and PyTorch's blocks alternate and the ratio is the median of the rounds'.")
-    var rounds: Int = 5
+    var rounds: Int = 7
     @Option(help: "Warm-up steps.") var warmup: Int = 3
     @Option(help: "Threads (OpenBLAS and parallel loops).") var threads: Int = 2
     @Flag(help: "Print each encoder/decoder layer's forward and backward time per step (one extra block).") var profile = false
