@@ -68,31 +68,25 @@ public func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>
 /// Sixteen lanes of partial sums (a plain `acc += row[n]` loop stays scalar: Swift keeps the order of
 /// float additions), so the result differs from a sequential sum in the last bits.
 public func accumulateRowSums(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, into out: UnsafeMutablePointer<Float>) {
-    parallelFor(R, minimumPerTask: max(1, 16384 / max(1, N))) { r in
-        let row = rows + r * N
-        var lanes = SIMD16<Float>.zero
-        var n = 0
-        let raw = UnsafeRawPointer(row)
-        while n + 16 <= N { lanes += raw.loadUnaligned(fromByteOffset: n * 4, as: SIMD16<Float>.self); n += 16 }
-        var acc = lanes.sum()
-        while n < N { acc += row[n]; n += 1 }
-        out[r] += acc
-    }
+    parallelFor(R, minimumPerTask: max(1, 16384 / max(1, N))) { r in out[r] += rowSum(rows + r * N, count: N) }
+}
+
+/// Σ row[0..<N] in 16 lanes, then the lanes and the tail.
+@inline(__always)
+func rowSum(_ row: UnsafePointer<Float>, count N: Int) -> Float {
+    var lanes = SIMD16<Float>.zero
+    var n = 0
+    let raw = UnsafeRawPointer(row)
+    while n + 16 <= N { lanes += raw.loadUnaligned(fromByteOffset: n * 4, as: SIMD16<Float>.self); n += 16 }
+    var acc = lanes.sum()
+    while n < N { acc += row[n]; n += 1 }
+    return acc
 }
 
 /// Serial `accumulateRowSums` over rows `stride` apart (a column block of a wider matrix), for use
 /// inside `forEachImageSlice` bodies.
 public func accumulateRowSumsSerial(_ rows: UnsafePointer<Float>, rows R: Int, columns N: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
-    for r in 0..<R {
-        let row = rows + r * stride
-        var lanes = SIMD16<Float>.zero
-        var n = 0
-        let raw = UnsafeRawPointer(row)
-        while n + 16 <= N { lanes += raw.loadUnaligned(fromByteOffset: n * 4, as: SIMD16<Float>.self); n += 16 }
-        var acc = lanes.sum()
-        while n < N { acc += row[n]; n += 1 }
-        out[r] += acc
-    }
+    for r in 0..<R { out[r] += rowSum(rows + r * stride, count: N) }
 }
 
 /// Reference for `accumulateRowSums`: one sequential Double sum per row.
