@@ -4,15 +4,16 @@
 // [K, B·Ho·Wo], one split GEMM, one col2im) writes and re-reads the full column matrix through memory
 // (18 MB for a 128→128 3×3 conv at batch 64, 8×8) and zeroes it once more inside BLAS for β = 0.
 // Conv2d and ConvTranspose2d call these; tests hold them equal to the whole-batch path and to the
-// naive convolution (Tests/KernelsTests/SlicedConvTests.swift).
+// naive convolution, and bit-identical on 1, 2 and 3 threads (Tests/KernelsTests/SlicedConvTests.swift).
 //
-// Slices hold about 256 columns forward and 512 backward, where each slice also adds a GEMM into its
-// worker's weight-gradient partial (fewer, larger slices: fewer passes over that partial). Measured on
-// the engine benchmark (`tokbench bench train --profile`); 128 and 1024 were no faster.
+// Slices hold about 256 columns forward and 512 backward, where each slice also writes a weight-gradient
+// partial (fewer, larger slices: fewer partials to add). The partials are per slice and added in slice
+// order, and the slices depend only on the batch and the shape, so the thread count never changes a
+// number. Measured on the engine benchmark (`tokbench bench train --profile`); 128 and 1024 were no faster.
 //
 // Layout: images [C, B, H, W]; g is the geometry of the conv whose columns are built (`ConvGeometry`).
 
-/// Per-worker scratch buffers, grown on demand and reused across calls.
+/// Scratch buffers (one per worker, or one per slice for partials), grown on demand and reused across calls.
 public final class SliceScratch {
     private var buffers: [Tensor] = []
     public init() {}
