@@ -33,12 +33,17 @@ public enum ReportWriter {
         var gridRows: [String] = []
         var gridPNG: [UInt8]? = nil
         if let originals = data.runs.lazy.compactMap({ $0.artifacts["originals"] }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            let withStrips = data.runs.filter { ($0.artifacts["recon"]).map { FileManager.default.fileExists(atPath: $0) } ?? false }
+            // one row per configuration: its run with the lowest seed (a 3-seed sweep would triple the grid)
+            let stored = data.runs.filter { ($0.artifacts["recon"]).map { FileManager.default.fileExists(atPath: $0) } ?? false }
+            var seen = Set<String>()
+            let firstSeeds = Set(stored.sorted { ($0.seed, $0.id) < ($1.seed, $1.id) }
+                .filter { seen.insert($0.experiment + "\u{1}" + $0.label).inserted }.map(\.id))
+            let withStrips = stored.filter { firstSeeds.contains($0.id) }
             if !withStrips.isEmpty {
                 gridPNG = try? ReconstructionGrid.compose(strips: [originals] + withStrips.map { $0.artifacts["recon"]! })
                 if let g = gridPNG {
                     try save("reconstructions.png", g)
-                    gridRows = ["originals"] + withStrips.map { "#\($0.id) \($0.label) — PSNR \(Metric.psnr.format($0.value(.psnr)))" }
+                    gridRows = ["originals"] + withStrips.map { "#\($0.id) \($0.label), seed \($0.seed) — PSNR \(Metric.psnr.format($0.value(.psnr)))" }
                 }
             }
         }
@@ -65,7 +70,7 @@ public enum ReportWriter {
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
         if gridPNG != nil {
-            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nRows, top to bottom: " + gridRows.joined(separator: "; ") + ".\n"
+            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + gridRows.joined(separator: "; ") + ".\n"
         }
         try save("report.md", Array(md.utf8))
 
@@ -86,8 +91,8 @@ public enum ReportWriter {
 
         """
         for fig in figures { html += "<figure>\(fig.svg)<figcaption>\(esc(fig.caption))</figcaption></figure>\n" }
-        if let g = gridPNG {
-            html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"data:image/png;base64,\(Data(g).base64EncodedString())\"/><figcaption>Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
+        if gridPNG != nil {   // the grid is the report folder's reconstructions.png (embedding it would push a 3-seed report past 1 MB)
+            html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"reconstructions.png\"/><figcaption>One row per configuration (its lowest seed). Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
         }
         html += "</body></html>\n"
         try save("report.html", Array(html.utf8))
