@@ -23,7 +23,9 @@ $bin report --experiment fmnist-quantizers --experiment fmnist-1d --runs "tokeni
   --title "The 1-D transformer tokenizer against the 2-D conv tokenizer (FSQ 2^10 per token, Fashion-MNIST)" --db $db
 $bin data photos --tiles 64
 $bin run experiments/photos64-rd.toml --resume --db $db
-$bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x64: rate-distortion against the budget" --db $db
+$bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x64: rate-distortion against the budget" --db $db \
+  --pair "vq-vae(codebook_size=1024, hidden=64)" --pair "fsq(codebook_size=1024, hidden=64)" \
+  --pair "vq-vae(codebook_size=4096, hidden=64)" --pair "vq-vae(codebook_size=16384, hidden=64)"
 $bin export --format compressai --experiment photos64-rd -o results/photos64-rd/compressai --db $db
 # tokbench beside PyTorch through the external protocol (needs `pip install torch vector-quantize-pytorch`).
 if python3 -c "import torch, vector_quantize_pytorch" 2>/dev/null; then
