@@ -80,12 +80,7 @@ public final class Conv2d: Layer {
         case .transposed:
             let kk = kernelH * kernelW, rows = outChannels * kk
             let wf = reusing(flippedWeight, shape: [inChannels, rows]); flippedWeight = wf
-            for co in 0..<outChannels {
-                for ci in 0..<inChannels {
-                    let src = w + (co * inChannels + ci) * kk, dst = wf.data + (ci * outChannels + co) * kk
-                    for i in 0..<kk { dst[kk - 1 - i] = src[i] }
-                }
-            }
+            Conv2d.flip(w, outChannels: outChannels, inChannels: inChannels, kernelArea: kk, into: wf.data)
             // y = col2im(W'ᵀ · x): Z[Cout·k·k, N] per batch slice (each output gathers its k·k shifted terms)
             transposedForwardSliced(a: wf.data, inChannels: inChannels, x: x.data, transposedGeometry(g), bias: bias,
                                     scratch: scratch, into: y.data)
@@ -134,14 +129,29 @@ public final class Conv2d: Layer {
             if let dx { dInput = dx }
             transposedBackwardSliced(a: wf.data, inChannels: inChannels, x: x.data, dy: dy.data, transposedGeometry(g),
                                      gradA: dwf.data, dx: dx?.data, scratch: scratch, partials: partials)
-            // un-flip dW' into dW[Cout, Cin, k, k] (+=)
-            for co in 0..<outChannels {
-                for ci in 0..<inChannels {
-                    let src = dwf.data + (ci * outChannels + co) * kk, dst = dw + (co * inChannels + ci) * kk
-                    for i in 0..<kk { dst[i] += src[kk - 1 - i] }
-                }
-            }
+            Conv2d.addUnflipped(dwf.data, outChannels: outChannels, inChannels: inChannels, kernelArea: kk, into: dw)
             return dx ?? emptyTensor
+        }
+    }
+
+    /// The transposed form's flipped kernel: W'[ci, co·kk + kk − 1 − i] = W[co, ci, i]
+    /// (w: [Cout, Cin, kh, kw] → wf: [Cin, Cout·kk]). Also used by the fused ResidualBlock.
+    static func flip(_ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int, kernelArea kk: Int, into wf: UnsafeMutablePointer<Float>) {
+        for co in 0..<outChannels {
+            for ci in 0..<inChannels {
+                let src = w + (co * inChannels + ci) * kk, dst = wf + (ci * outChannels + co) * kk
+                for i in 0..<kk { dst[kk - 1 - i] = src[i] }
+            }
+        }
+    }
+
+    /// The inverse of `flip`, accumulated: dW[co, ci, i] += dW'[ci, co·kk + kk − 1 − i].
+    static func addUnflipped(_ dwf: UnsafePointer<Float>, outChannels: Int, inChannels: Int, kernelArea kk: Int, into dw: UnsafeMutablePointer<Float>) {
+        for co in 0..<outChannels {
+            for ci in 0..<inChannels {
+                let src = dwf + (ci * outChannels + co) * kk, dst = dw + (co * inChannels + ci) * kk
+                for i in 0..<kk { dst[i] += src[kk - 1 - i] }
+            }
         }
     }
 }

@@ -53,10 +53,10 @@ public final class ResidualBlock: Layer {
         let g = geometry(batch: B, height: x.shape[2], width: x.shape[3])
         let zT = reusing(z, shape: [r, B, x.shape[2], x.shape[3]]); z = zT
         let y = reusing(output, shape: x.shape); output = y
-        // W'[ci, co·9 + 8 − i] = W₃[co, ci, i]
+        // W'[ci, co·9 + 8 − i] = W₃[co, ci, i] (the flip of Conv2d's transposed form)
         let w3 = conv3.params.value(conv3.weightOffset)
         let wf = reusing(flipped, shape: [h, R]); flipped = wf
-        for co in 0..<r { for ci in 0..<h { for i in 0..<9 { wf.data[ci * R + co * 9 + 8 - i] = w3[(co * h + ci) * 9 + i] } } }
+        Conv2d.flip(w3, outChannels: r, inChannels: h, kernelArea: 9, into: wf.data)
         let b3 = conv3.params.value(conv3.biasOffset!), w1 = conv1.params.value(conv1.weightOffset), b1 = conv1.params.value(conv1.biasOffset!)
         let per = imagesPerSlice(batch: B, columnsPerImage: plane)
         let buffers = prepareScratch(workers: sliceWorkers(batch: B, imagesPerSlice: per), columns: per * plane)
@@ -64,7 +64,7 @@ public final class ResidualBlock: Layer {
         forEachImageSlice(batch: B, imagesPerSlice: per) { images, _, worker in
             let n = images.count * plane, c0 = images.lowerBound * plane
             let a = buffers[worker], zc = a + h * n, u = zc + R * n
-            for c in 0..<h { let src = xd + c * N + c0, dst = a + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
+            for c in 0..<h { ReLUFunction.forward(xd + c * N + c0, a + c * n, 0, n) }
             sgemmSerial(transA: true, m: R, n: n, k: h, a: wfd, lda: R, b: a, ldb: n, c: zc, ldc: n)
             col2im(zc, g, images: images, ld: n, into: zd, accumulate: false)
             for c in 0..<r {
@@ -102,7 +102,7 @@ public final class ResidualBlock: Layer {
             let dW1 = sums[slice], db1 = dW1 + sizes.w1, db3 = db1 + sizes.b1, dWf = db3 + sizes.b3
             for i in 0..<(sizes.b1 + sizes.b3) { db1[i] = 0 }
             // 1×1 conv: u = ReLU(z); dW₁ += dy uᵀ; db₁ += Σ dy
-            for c in 0..<r { let src = zd + c * N + c0, dst = u + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
+            for c in 0..<r { ReLUFunction.forward(zd + c * N + c0, u + c * n, 0, n) }
             sgemmSerial(transB: true, m: h, n: r, k: n, a: dyd + c0, lda: N, b: u, ldb: n, c: dW1, ldc: r)
             accumulateRowSumsSerial(dyd + c0, rows: h, columns: n, stride: N, into: db1)
             // dz = (W₁ᵀ dy) ⊙ [z > 0] (into u); db₃ += Σ dz
@@ -112,7 +112,7 @@ public final class ResidualBlock: Layer {
             // 3×3 conv (transposed form): dcol = im2col(dz); a = ReLU(x); dW' += a dcolᵀ; da = W' dcol (into a)
             let gs = geometry(batch: images.count, height: x.shape[2], width: x.shape[3])   // the slice's dz as an image
             im2col(u, gs, images: 0..<images.count, into: col, ld: n)
-            for c in 0..<h { let src = xd + c * N + c0, dst = a + c * n; for i in 0..<n { dst[i] = max(src[i], 0) } }
+            for c in 0..<h { ReLUFunction.forward(xd + c * N + c0, a + c * n, 0, n) }
             sgemmSerial(transB: true, m: h, n: R, k: n, a: a, lda: n, b: col, ldb: n, c: dWf, ldc: R)
             sgemmSerial(m: h, n: n, k: R, a: wfd, lda: R, b: col, ldb: n, c: a, ldc: n)
             // dx = dy + da ⊙ [x > 0]
@@ -130,7 +130,7 @@ public final class ResidualBlock: Layer {
         for i in 0..<h { db1[i] += p[sizes.w1 + i] }
         for i in 0..<r { db3[i] += p[sizes.w1 + sizes.b1 + i] }
         let f = sizes.w1 + sizes.b1 + sizes.b3
-        for co in 0..<r { for ci in 0..<h { for i in 0..<9 { dw3[(co * h + ci) * 9 + i] += p[f + ci * R + co * 9 + 8 - i] } } }
+        p.withUnsafeBufferPointer { Conv2d.addUnflipped($0.baseAddress! + f, outChannels: r, inChannels: h, kernelArea: 9, into: dw3) }
         return dx
     }
 }
