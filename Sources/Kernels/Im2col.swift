@@ -44,8 +44,48 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: Unsaf
 
 /// The columns of images b0..<b1 only (serial): col: [C·kh·kw, (b1 − b0)·Ho·Wo] with row stride `ld`;
 /// column 0 is image b0's first output position. For batch-sliced convolutions (`forEachImageSlice`).
+/// Each (channel, image) plane is first copied into a zero-bordered plane [H + 2p, W + 2p] on the stack,
+/// so every output row is one branch-free strided copy (8 SIMD lanes for strides 1 and 2). The
+/// row-by-row `im2colRows` (the whole-batch path) is its reference; tests hold them equal.
 public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<Int>, into col: UnsafeMutablePointer<Float>, ld: Int) {
-    im2colRows(x, g, rows: 0..<g.rows, images: images, into: col, ld: ld)
+    let B = g.batch, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
+    let kh = g.kernelH, kw = g.kernelW, s = g.stride, p = g.padding
+    let Wp = W + 2 * p, padCount = (H + 2 * p) * Wp + paddedSlack
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: padCount) { buffer in
+        let pad = buffer.baseAddress!
+        pad.initialize(repeating: 0, count: padCount)           // the border stays zero; the interior is rewritten per plane
+        for c in 0..<g.channels {
+            for b in images {
+                let src = x + (c * B + b) * H * W
+                for iy in 0..<H { (pad + (iy + p) * Wp + p).update(from: src + iy * W, count: W) }
+                let first = col + (b - images.lowerBound) * Ho * Wo
+                for ki in 0..<kh {
+                    for kj in 0..<kw {
+                        var d = first + ((c * kh + ki) * kw + kj) * ld
+                        for oy in 0..<Ho { gatherRow(d, pad + (oy * s + ki) * Wp + kj, count: Wo, stride: s); d += Wo }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Floats past the padded plane that the SIMD row copies may read (never used): a stride-2 copy of 8
+/// outputs loads 16 inputs, one past the last it keeps.
+let paddedSlack = 16
+
+/// d[i] = s[i·stride] for i in 0..<n; 8 lanes at a time for strides 1 and 2 (stride 2 loads 16 and keeps
+/// the even lanes, reading one float past the last it keeps).
+@inline(__always)
+func gatherRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count n: Int, stride: Int) {
+    var i = 0
+    let raw = UnsafeRawPointer(s), out = UnsafeMutableRawPointer(d)
+    if stride == 1 {
+        while i + 8 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    } else if stride == 2 {
+        while i + 8 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD16<Float>.self).evenHalf, toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    }
+    while i < n { d[i] = s[i * stride]; i += 1 }
 }
 
 /// Rows `rows` of the column matrix for `images`, written from `col` (= row rows.lowerBound) on, row stride `ld`.
@@ -92,11 +132,72 @@ public func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, into x: Unsaf
 }
 
 /// col2im of images b0..<b1 only (serial), from columns laid out as `im2col(_:_:images:into:ld:)` writes them.
+/// Each (channel, image) plane is summed in a zeroed plane [H + 2p, W + 2p] on the stack (the terms in
+/// the same order as `col2imPlane`, the whole-batch path and its reference), then its interior is
+/// copied (or added) into x.
 public func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<Int>, ld: Int,
                    into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
-    for c in 0..<g.channels {
-        for b in images { col2imPlane(col, g, channel: c, image: b, firstImage: images.lowerBound, ld: ld, into: x, accumulate: accumulate) }
+    let B = g.batch, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
+    let kh = g.kernelH, kw = g.kernelW, s = g.stride, p = g.padding
+    let Wp = W + 2 * p, padCount = (H + 2 * p) * Wp + paddedSlack
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: padCount) { buffer in
+        let pad = buffer.baseAddress!
+        for c in 0..<g.channels {
+            for b in images {
+                pad.initialize(repeating: 0, count: padCount)
+                let first = col + (b - images.lowerBound) * Ho * Wo
+                for ki in 0..<kh {
+                    var kj = 0
+                    while kj < kw {
+                        var src = first + ((c * kh + ki) * kw + kj) * ld
+                        if s == 2 && kj + 1 < kw {
+                            // offsets kj and kj + 1 at stride 2 fill alternate floats of the same span: one interleaved add
+                            for oy in 0..<Ho { scatterAddRowPair(pad + (oy * 2 + ki) * Wp + kj, src, src + ld, count: Wo); src += Wo }
+                            kj += 2
+                        } else {
+                            for oy in 0..<Ho { scatterAddRow(pad + (oy * s + ki) * Wp + kj, src, count: Wo, stride: s); src += Wo }
+                            kj += 1
+                        }
+                    }
+                }
+                let dst = x + (c * B + b) * H * W
+                for iy in 0..<H {
+                    let prow = pad + (iy + p) * Wp + p, drow = dst + iy * W
+                    if accumulate { for ix in 0..<W { drow[ix] += prow[ix] } } else { drow.update(from: prow, count: W) }
+                }
+            }
+        }
     }
+}
+
+/// d[2i] += a[i] and d[2i + 1] += b[i] for i in 0..<n: two stride-2 rows whose offsets differ by one,
+/// 8 + 8 lanes at a time. Each float of d gets one term, so the sums are those of two `scatterAddRow`s.
+@inline(__always)
+func scatterAddRowPair(_ d: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), out = UnsafeMutableRawPointer(d)
+    while i + 8 <= n {
+        let u = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), v = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let ab = SIMD16<Float>(u[0], v[0], u[1], v[1], u[2], v[2], u[3], v[3], u[4], v[4], u[5], v[5], u[6], v[6], u[7], v[7])
+        out.storeBytes(of: out.loadUnaligned(fromByteOffset: i * 8, as: SIMD16<Float>.self) + ab, toByteOffset: i * 8, as: SIMD16<Float>.self)
+        i += 8
+    }
+    while i < n { d[2 * i] += a[i]; d[2 * i + 1] += b[i]; i += 1 }
+}
+
+/// d[i·stride] += s[i] for i in 0..<n; 8 lanes at a time for stride 1 (other strides touch every
+/// stride-th float and stay scalar).
+@inline(__always)
+func scatterAddRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count n: Int, stride: Int) {
+    var i = 0
+    if stride == 1 {
+        let raw = UnsafeRawPointer(s), out = UnsafeMutableRawPointer(d)
+        while i + 8 <= n {
+            let sum = out.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            out.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8
+        }
+    }
+    while i < n { d[i * stride] += s[i]; i += 1 }
 }
 
 /// One (channel, image) plane of x from the columns; image b's columns start at (b − firstImage)·Ho·Wo.

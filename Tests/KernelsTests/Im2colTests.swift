@@ -59,4 +59,49 @@ final class Im2colTests: XCTestCase {
             for i in 0..<x.count { XCTAssertEqual(acc[i], back[i] + 1, accuracy: 1e-5) }
         }
     }
+
+    /// The sliced im2col / col2im (padded plane, SIMD row copies) against the row-by-row whole-batch
+    /// path: the same columns bit for bit, and the same planes (accumulate false: bit for bit, the terms
+    /// are added in the same order; true: within rounding). Widths around the 8-lane chunks, strides
+    /// 1, 2 and 3, kernels 1 to 4, paddings 0 to 2, image ranges that start past image 0.
+    func testSlicedIm2colCol2imEqualWholeBatch() {
+        var rng = SplitMix64(seed: 11)
+        let cases: [(C: Int, B: Int, H: Int, W: Int, kh: Int, kw: Int, s: Int, p: Int)] = [
+            (3, 4, 16, 16, 4, 4, 2, 1), (2, 3, 8, 8, 3, 3, 1, 1), (2, 3, 9, 17, 3, 3, 1, 1), (1, 2, 7, 23, 4, 4, 2, 1),
+            (2, 3, 34, 34, 4, 4, 2, 1), (3, 2, 9, 11, 3, 2, 3, 2), (2, 2, 6, 5, 1, 1, 1, 0), (2, 3, 12, 19, 2, 3, 2, 0),
+            (1, 2, 5, 40, 3, 3, 2, 2),
+        ]
+        for t in cases {
+            let g = ConvGeometry(channels: t.C, batch: t.B, height: t.H, width: t.W, kernelH: t.kh, kernelW: t.kw, stride: t.s, padding: t.p)
+            let x = Tensor(shape: [t.C, t.B, t.H, t.W]); for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
+            let whole = Tensor(shape: [g.rows, g.columns]); im2col(x.data, g, into: whole.data)
+            let c = Tensor(shape: [g.rows, g.columns]); for i in 0..<c.count { c[i] = rng.uniform(-1, 1) }
+            let back = Tensor(shape: [t.C, t.B, t.H, t.W]); col2im(c.data, g, into: back.data, accumulate: false)
+            let plane = g.outHeight * g.outWidth
+            for images in [0..<t.B, 1..<t.B, 0..<1, (t.B - 1)..<t.B] {
+                let n = images.count * plane, ld = n + 3                     // a row stride wider than the slice
+                let col = Tensor(shape: [g.rows * ld], repeating: 9)
+                im2col(x.data, g, images: images, into: col.data, ld: ld)
+                for r in 0..<g.rows { for j in 0..<n {
+                    XCTAssertEqual(col[r * ld + j], whole[r * g.columns + images.lowerBound * plane + j], "\(t) images \(images) row \(r) column \(j)")
+                } }
+                // the slice's columns of c, laid out with row stride ld, back into images
+                let sliceCols = Tensor(shape: [g.rows * ld])
+                for r in 0..<g.rows { for j in 0..<n { sliceCols[r * ld + j] = c[r * g.columns + images.lowerBound * plane + j] } }
+                let got = Tensor(shape: [t.C, t.B, t.H, t.W], repeating: 5)
+                col2im(sliceCols.data, g, images: images, ld: ld, into: got.data, accumulate: false)
+                let added = Tensor(shape: [t.C, t.B, t.H, t.W], repeating: 5)
+                col2im(sliceCols.data, g, images: images, ld: ld, into: added.data, accumulate: true)
+                for ch in 0..<t.C { for b in 0..<t.B { for i in 0..<(t.H * t.W) {
+                    let k = (ch * t.B + b) * t.H * t.W + i
+                    if images.contains(b) {
+                        XCTAssertEqual(got[k], back[k], "\(t) images \(images) plane (\(ch), \(b)) \(i)")
+                        XCTAssertEqual(added[k], back[k] + 5, accuracy: 1e-5)
+                    } else {
+                        XCTAssertEqual(got[k], 5); XCTAssertEqual(added[k], 5)                  // other images untouched
+                    }
+                } } }
+            }
+        }
+    }
 }
