@@ -48,6 +48,33 @@ enum Figures {
         return c
     }
 
+    /// Codebook usage (and perplexity / V) against log2 V, a point per configuration with V ≤ 2^24 (the
+    /// vocabularies a model enumerates; raw patches have 2^32 and more), error bars ± one std over seeds.
+    /// Nil when fewer than two configurations qualify.
+    static func usageAgainstVocabulary(_ configs: [ReportConfig]) -> Chart? {
+        let qualifying = configs.filter { c in (c.aggregate(.log2Vocab)?.mean).map { $0 <= 24 } ?? false && c.aggregate(.usage) != nil }
+        guard qualifying.count >= 2 else { return nil }
+        var c = Chart(title: "Codebook usage against log2 V", xLabel: "log2 V (bits per token)", yLabel: "fraction of the V codes")
+        let kinds = orderedKinds(qualifying.map(\.kind))
+        let colors = Self.colors(orderedKinds(configs.map(\.kind)))
+        let seeds = qualifying.contains { $0.n > 1 }
+        for kind in kinds {
+            let cs = qualifying.filter { $0.kind == kind }
+            let used = cs.compactMap { point($0, x: .log2Vocab, y: .usage) }.sorted { $0.p.x < $1.p.x }
+            if !used.isEmpty {
+                c.series.append(.init(name: "\(kind): usage", color: colors[kind]!, marker: .circle, filled: true, points: used.map(\.p),
+                                      yErrors: seeds ? used.map(\.yErr) : nil))
+            }
+            // perplexity / V: the share of the codebook an equally used codebook of the same entropy would need
+            let spread = cs.compactMap { cfg -> (x: Double, y: Double)? in
+                guard let l = cfg.aggregate(.log2Vocab)?.mean, let p = cfg.aggregate(.perplexity)?.mean, p.isFinite else { return nil }
+                return (l, p / pow(2, l))
+            }.sorted { $0.x < $1.x }
+            if !spread.isEmpty { c.series.append(.init(name: "\(kind): perplexity / V", color: colors[kind]!, marker: .diamond, filled: false, points: spread)) }
+        }
+        return c
+    }
+
     /// For each configuration: capacity and token rate (mean ± std over seeds) against the data's bits per byte.
     static func budget(_ configs: [ReportConfig]) -> Chart {
         var c = Chart(title: "Information budget per configuration", xLabel: "bits per raw byte (log scale)", yLabel: "", logX: true)

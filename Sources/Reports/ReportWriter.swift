@@ -24,6 +24,9 @@ public enum ReportWriter {
             ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row." + bars, Figures.rateDistortion(configs).svg()),
             ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
         ]
+        if let usage = Figures.usageAgainstVocabulary(configs) {
+            figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + bars, usage.svg()))
+        }
         for (key, chart) in Figures.curves(configs, data.metrics) {
             figures.append(("curve-\(key).svg", "Training curve: \(key) per run.", chart.svg()))
         }

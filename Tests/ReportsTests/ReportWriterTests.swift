@@ -92,6 +92,24 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertTrue(svg.contains("PSNR (dB, per-image mean)"))
     }
 
+    /// The usage figure: one point per configuration with V ≤ 2^24 (the raw patches, 2^32 and 2^128, stay
+    /// out), usage and perplexity / V as stored; no figure with fewer than two such configurations.
+    func testUsageAgainstVocabularyPlotsTheStoredUsage() throws {
+        let (store, _) = try makeStore()
+        XCTAssertNil(Figures.usageAgainstVocabulary(try ReportData.load(store: store, experiments: [], filter: nil).configs))
+        let e = try store.createExperiment(name: "more", file: "more.toml", fileSHA256: "1")
+        let id = try store.beginRun(NewRun(experimentID: e, runKey: "fsq", tokenizer: "fsq", label: "fsq(codebook_size=1024)", dataset: "fashion-mnist",
+                                           configJSON: "{}", seed: 0, codeVersion: "test"), params: [("dataset.channels", "1")])
+        try store.finishRun(runID: id, results: [(.psnr, 23.4), (.log2Vocab, 10), (.codebookSize, 1024), (.usage, 0.5), (.perplexity, 256)])
+        let chart = try XCTUnwrap(Figures.usageAgainstVocabulary(try ReportData.load(store: store, experiments: [], filter: nil).configs))
+        let points = chart.series.map { s in (s.name, s.points.map { [$0.x, $0.y] }) }
+        XCTAssertEqual(points.map(\.0), ["vq-vae: usage", "vq-vae: perplexity / V", "fsq: usage", "fsq: perplexity / V"])
+        XCTAssertEqual(points[0].1, [[9, 0.93]])
+        XCTAssertEqual(points[1].1[0][1], 410.2 / 512, accuracy: 1e-12)
+        XCTAssertEqual(points[2].1, [[10, 0.5]])
+        XCTAssertEqual(points[3].1, [[10, 0.25]])
+    }
+
     func testCompressAIExport() throws {
         let (store, _) = try makeStore()
         let dir = NSTemporaryDirectory() + "tokbench-export-\(UUID().uuidString)"
