@@ -45,7 +45,7 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: Unsaf
 /// The columns of images b0..<b1 only (serial): col: [C·kh·kw, (b1 − b0)·Ho·Wo] with row stride `ld`;
 /// column 0 is image b0's first output position. For batch-sliced convolutions (`forEachImageSlice`).
 /// Each (channel, image) plane is first copied into a zero-bordered plane [H + 2p, W + 2p] on the stack,
-/// so every output row is one branch-free strided copy (8 SIMD lanes for strides 1 and 2). The
+/// so every output row is one branch-free strided copy (8 then 4 SIMD lanes for strides 1 and 2). The
 /// row-by-row `im2colRows` (the whole-batch path) is its reference; tests hold them equal.
 public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<Int>, into col: UnsafeMutablePointer<Float>, ld: Int) {
     let B = g.batch, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
@@ -74,7 +74,7 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, images: Range<I
 /// outputs loads 16 inputs, one past the last it keeps.
 let paddedSlack = 16
 
-/// d[i] = s[i·stride] for i in 0..<n; 8 lanes at a time for strides 1 and 2 (stride 2 loads 16 and keeps
+/// d[i] = s[i·stride] for i in 0..<n; 8 lanes at a time, then 4, for strides 1 and 2 (stride 2 loads 16 and keeps
 /// the even lanes, reading one float past the last it keeps).
 @inline(__always)
 func gatherRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count n: Int, stride: Int) {
@@ -82,8 +82,10 @@ func gatherRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, coun
     let raw = UnsafeRawPointer(s), out = UnsafeMutableRawPointer(d)
     if stride == 1 {
         while i + 8 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+        if i + 4 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self), toByteOffset: i * 4, as: SIMD4<Float>.self); i += 4 }
     } else if stride == 2 {
         while i + 8 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD16<Float>.self).evenHalf, toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+        if i + 4 <= n { out.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Float>.self).evenHalf, toByteOffset: i * 4, as: SIMD4<Float>.self); i += 4 }
     }
     while i < n { d[i] = s[i * stride]; i += 1 }
 }
@@ -171,7 +173,7 @@ public func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, images: Range
 }
 
 /// d[2i] += a[i] and d[2i + 1] += b[i] for i in 0..<n: two stride-2 rows whose offsets differ by one,
-/// 8 + 8 lanes at a time. Each float of d gets one term, so the sums are those of two `scatterAddRow`s.
+/// 8 + 8 lanes at a time, then 4 + 4. Each float of d gets one term, so the sums are those of two `scatterAddRow`s.
 @inline(__always)
 func scatterAddRowPair(_ d: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) {
     var i = 0
@@ -182,10 +184,16 @@ func scatterAddRowPair(_ d: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Floa
         out.storeBytes(of: out.loadUnaligned(fromByteOffset: i * 8, as: SIMD16<Float>.self) + ab, toByteOffset: i * 8, as: SIMD16<Float>.self)
         i += 8
     }
+    if i + 4 <= n {
+        let u = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self), v = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self)
+        let ab = SIMD8<Float>(u[0], v[0], u[1], v[1], u[2], v[2], u[3], v[3])
+        out.storeBytes(of: out.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Float>.self) + ab, toByteOffset: i * 8, as: SIMD8<Float>.self)
+        i += 4
+    }
     while i < n { d[2 * i] += a[i]; d[2 * i + 1] += b[i]; i += 1 }
 }
 
-/// d[i·stride] += s[i] for i in 0..<n; 8 lanes at a time for stride 1 (other strides touch every
+/// d[i·stride] += s[i] for i in 0..<n; 8 lanes at a time, then 4, for stride 1 (other strides touch every
 /// stride-th float and stay scalar).
 @inline(__always)
 func scatterAddRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count n: Int, stride: Int) {
@@ -195,6 +203,10 @@ func scatterAddRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, 
         while i + 8 <= n {
             let sum = out.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             out.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8
+        }
+        if i + 4 <= n {
+            let sum = out.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self) + raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self)
+            out.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD4<Float>.self); i += 4
         }
     }
     while i < n { d[i * stride] += s[i]; i += 1 }

@@ -69,7 +69,7 @@ final class Im2colTests: XCTestCase {
         let cases: [(C: Int, B: Int, H: Int, W: Int, kh: Int, kw: Int, s: Int, p: Int)] = [
             (3, 4, 16, 16, 4, 4, 2, 1), (2, 3, 8, 8, 3, 3, 1, 1), (2, 3, 9, 17, 3, 3, 1, 1), (1, 2, 7, 23, 4, 4, 2, 1),
             (2, 3, 34, 34, 4, 4, 2, 1), (3, 2, 9, 11, 3, 2, 3, 2), (2, 2, 6, 5, 1, 1, 1, 0), (2, 3, 12, 19, 2, 3, 2, 0),
-            (1, 2, 5, 40, 3, 3, 2, 2),
+            (1, 2, 5, 40, 3, 3, 2, 2), (2, 2, 14, 28, 4, 4, 2, 1), (1, 2, 14, 14, 4, 4, 2, 1), (2, 2, 7, 7, 3, 3, 1, 1), (2, 3, 14, 14, 3, 3, 1, 1),
         ]
         for t in cases {
             let g = ConvGeometry(channels: t.C, batch: t.B, height: t.H, width: t.W, kernelH: t.kh, kernelW: t.kw, stride: t.s, padding: t.p)
