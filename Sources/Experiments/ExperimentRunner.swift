@@ -44,8 +44,10 @@ public final class ExperimentRunner {
         try store.recordDefinitions(Metric.all)
         var previous: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
         let experimentID: Int64
-        if resume, let last = try store.latestRuns(experiment: experiment.name) {
-            experimentID = last.experimentID; previous = last.runs
+        if resume {
+            // get-or-create in one transaction: shards started at once on one database share the experiment
+            experimentID = try store.experimentID(named: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
+            if let last = try store.latestRuns(experiment: experiment.name), last.experimentID == experimentID { previous = last.runs }
         } else {
             experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
         }

@@ -49,14 +49,27 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
-    /// The latest experiment of this name, created (with this file and hash) when there is none.
+    /// The latest experiment of this name, created (with this file and hash) when there is none. The
+    /// lookup and the insert share one IMMEDIATE transaction (the write lock taken before the read), so
+    /// processes starting on the same database at once (`run --shard K/N --resume --db shared.sqlite`)
+    /// agree on one experiment instead of each creating its own.
     public func experimentID(named name: String, file: String, fileSHA256: String) throws -> Int64 {
-        try write { db in
-            if let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db) { return e.id! }
-            var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
-            try e.insert(db)
-            return e.id!
-        }
+        do {
+            return try db.writeWithoutTransaction { db in
+                var id: Int64 = 0
+                try db.inTransaction(.immediate) {
+                    if let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db) {
+                        id = e.id!
+                    } else {
+                        var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
+                        try e.insert(db)
+                        id = e.id!
+                    }
+                    return .commit
+                }
+                return id
+            }
+        } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
 
     /// Records the definitions that give results their meaning (latest text wins).

@@ -223,4 +223,25 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try again.journalMode(), "wal")
         XCTAssertEqual(try again.summary().rows.count, 1)
     }
+
+    /// Shards started at once on one database (`run --shard K/N --resume --db shared.sqlite`) agree on one
+    /// experiment: eight stores (eight connections, as eight processes would have) asking at the same
+    /// moment get the same id, and the database holds one experiment of that name.
+    func testConcurrentGetOrCreateMakesOneExperiment() throws {
+        let path = NSTemporaryDirectory() + "tokbench-store-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let stores = try (0..<8).map { _ in try ResultStore(path: path) }
+        var ids = [Int64](repeating: -1, count: stores.count)
+        ids.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: stores.count) { i in
+                o[i] = (try? stores[i].experimentID(named: "sweep", file: "sweep.toml", fileSHA256: "0")) ?? -2
+            }
+        }
+        XCTAssertEqual(Set(ids), [ids[0]])
+        XCTAssertGreaterThan(ids[0], 0)
+        XCTAssertEqual(try stores[0].experimentID(named: "sweep", file: "other.toml", fileSHA256: "1"), ids[0])   // the latest of the name
+        let count = try ResultStore(path: path).query("select count(*) as n from experiment where name = 'sweep'").rows
+        XCTAssertEqual(count.first?.first?.description, "1")
+    }
 }
