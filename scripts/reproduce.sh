@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every shipped result under results/: the quickstart, the Fashion-MNIST quantizer
 # comparison (3 seeds), SimVQ/BSQ/LFQ-stabilizer and 1-D tokenizer studies, the photos rate–distortion
-# sweep (3 seeds), their reports and the benchmarks. About 5 hours on 2 cores (most of it the photos
+# sweep (3 seeds), their reports and the benchmarks. About 7 hours on 2 cores (most of it the photos
 # sweep; --resume continues an interrupted one). Needs the photo packages (installed here) and, for the PyTorch ratio and peers only,
 # `pip install torch vector-quantize-pytorch`.
 set -euo pipefail
@@ -19,7 +19,13 @@ $bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title 
 $bin run experiments/fmnist-simvq-bsq.toml experiments/fmnist-lfq-stabilizers.toml experiments/fmnist-1d.toml --db $db
 $bin report --experiment fmnist-quantizers --experiment fmnist-simvq-bsq --experiment fmnist-lfq-stabilizers -o results/fmnist-new-quantizers \
   --title "SimVQ, BSQ and LFQ's stabilizers beside the quantizers of fmnist-quantizers (Fashion-MNIST, L = 49)" --db $db
-$bin report --experiment fmnist-quantizers --experiment fmnist-1d --runs "tokenizer = 'fsq'" -o results/fmnist-1d \
+$bin run experiments/fmnist-simvq-usage.toml --db $db
+$bin report --experiment fmnist-simvq-usage -o results/fmnist-simvq-usage \
+  --title "SimVQ usage against V, on the whole Fashion-MNIST test split (10000 images, L = 49)" --db $db \
+  --pair "simvq(codebook_size=16384, latent_dim=8)" --pair "fsq(codebook_size=16384)" \
+  --pair "simvq(codebook_size=16384, latent_dim=8)" --pair "vq-vae(codebook_size=16384)"
+$bin run experiments/fmnist-1d-screen/*.toml experiments/fmnist-1d-tuned.toml --db $db
+$bin report --experiment fmnist-quantizers --experiment fmnist-1d --experiment fmnist-1d-tuned --runs "tokenizer = 'fsq'" -o results/fmnist-1d \
   --title "The 1-D transformer tokenizer against the 2-D conv tokenizer (FSQ 2^10 per token, Fashion-MNIST)" --db $db
 $bin data photos --tiles 64
 $bin run experiments/photos64-rd.toml --resume --db $db
