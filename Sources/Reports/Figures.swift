@@ -49,7 +49,7 @@ enum Figures {
     }
 
     /// Codebook usage (and perplexity / V) against log2 V, a point per configuration with V ≤ 2^24 (the
-    /// vocabularies a model enumerates; raw patches have 2^32 and more), error bars ± one std over seeds.
+    /// vocabularies a model enumerates; raw patches have 2^32 and more); usage with error bars ± one std over seeds and the seeds as dots.
     /// Nil when fewer than two configurations qualify.
     static func usageAgainstVocabulary(_ configs: [ReportConfig]) -> Chart? {
         let qualifying = configs.filter { c in (c.aggregate(.log2Vocab)?.mean).map { $0 <= 24 } ?? false && c.aggregate(.usage) != nil }
@@ -64,6 +64,11 @@ enum Figures {
             if !used.isEmpty {
                 c.series.append(.init(name: "\(kind): usage", color: colors[kind]!, marker: .circle, filled: true, points: used.map(\.p),
                                       yErrors: seeds ? used.map(\.yErr) : nil))
+                if seeds {
+                    let dots = cs.flatMap { cfg in cfg.runs.compactMap { r -> (x: Double, y: Double)? in
+                        guard let a = r.value(.log2Vocab), let b = r.value(.usage) else { return nil }; return (a, b) } }
+                    c.series.append(.init(name: "\(kind): usage seeds", color: colors[kind]!, points: dots, dots: true))
+                }
             }
             // perplexity / V: the share of the codebook an equally used codebook of the same entropy would need
             let spread = cs.compactMap { cfg -> (x: Double, y: Double)? in

@@ -25,7 +25,7 @@ public enum ReportWriter {
             ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
         ]
         if let usage = Figures.usageAgainstVocabulary(configs) {
-            figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + bars, usage.svg()))
+            figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + (bars.isEmpty ? "" : " A usage point is a configuration's mean over its seeds, with an error bar of ± one standard deviation and the single seeds as small dots; perplexity / V is the mean over the seeds."), usage.svg()))
         }
         for (key, chart) in Figures.curves(configs, data.metrics) {
             figures.append(("curve-\(key).svg", "Training curve: \(key) per run.", chart.svg()))
