@@ -19,7 +19,7 @@ $bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title 
 $bin run experiments/fmnist-simvq-bsq.toml experiments/fmnist-lfq-stabilizers.toml experiments/fmnist-1d.toml --db $db
 $bin report --experiment fmnist-quantizers --experiment fmnist-simvq-bsq --experiment fmnist-lfq-stabilizers -o results/fmnist-new-quantizers \
   --title "SimVQ, BSQ and LFQ's stabilizers beside the quantizers of fmnist-quantizers (Fashion-MNIST, L = 49)" --db $db
-$bin run experiments/fmnist-simvq-usage.toml --db $db
+$bin run experiments/fmnist-simvq-usage.toml experiments/fmnist-simvq-usage-seeds.toml --db $db
 $bin report --experiment fmnist-simvq-usage -o results/fmnist-simvq-usage \
   --title "SimVQ usage against V, on the whole Fashion-MNIST test split (10000 images, L = 49)" --db $db \
   --pair "simvq(codebook_size=16384, latent_dim=8)" --pair "fsq(codebook_size=16384)" \
