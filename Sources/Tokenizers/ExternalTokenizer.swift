@@ -89,50 +89,26 @@ public final class ExternalProgram {
         return encodeNPY(uint8: hwc, shape: [b.count, b.height, b.width, b.channels])
     }
 
-    /// Runs argv (through /usr/bin/env, which execs it: no shell), streaming its output lines to `log`;
-    /// a non-zero exit or a timeout throws with the last stderr lines. Returns those lines otherwise.
-    static func execute(_ argv: [String], in directory: String, timeout: Int, log: @escaping (String) -> Void) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let errPipe = Pipe(), outPipe = Pipe()
-        p.standardError = errPipe; p.standardOutput = outPipe
-        let lines = OutputLines(prefix: "  [\(argv.first ?? "program")] ", log: log)
-        // One blocking reader thread per stream until end of file (no readabilityHandler: on Linux its
-        // dispatch source can crash when torn down while data is arriving).
-        let readers = DispatchGroup()
-        for (pipe, isErr) in [(errPipe, true), (outPipe, false)] {
-            let handle = pipe.fileHandleForReading
-            readers.enter()
-            Thread.detachNewThread {
-                while true {
-                    let d = handle.availableData
-                    if d.isEmpty { break }
-                    lines.consume(stderr: isErr, d, final: false)
-                }
-                lines.consume(stderr: isErr, Data(), final: true)
-                readers.leave()
-            }
-        }
-        let done = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in done.signal() }
-        do { try p.run() } catch { throw Failure(description: "cannot start \(argv.first ?? ""): \(error.localizedDescription)") }
-        var timedOut = false
-        if done.wait(timeout: .now() + .seconds(timeout)) == .timedOut {
-            timedOut = true
-            p.terminate()                                             // SIGTERM, then SIGKILL after 5 s
-            if done.wait(timeout: .now() + .seconds(5)) == .timedOut { kill(p.processIdentifier, SIGKILL); done.wait() }
-        }
-        _ = readers.wait(timeout: .now() + .seconds(10))              // the rest of the output (a leftover child may hold the pipe)
-        let last = lines.lastErrors
+    /// Runs argv (through /usr/bin/env, which execs it: no shell) in its own process group, streaming its
+    /// output lines to `log` (ChildProcess: bounded waits, nothing left running). A non-zero exit or a
+    /// timeout throws with the last stderr lines; otherwise returns those lines. Completion is the
+    /// program's own exit: a child it leaves behind is stopped and does not hold the run.
+    static func execute(_ argv: [String], in directory: String, timeout: Int, grace: Double = 5, log: @escaping (String) -> Void) throws -> String {
+        let name = argv.first ?? "program"
+        let prefix = "  [\(name)] "
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(argv, in: directory, timeout: Double(timeout), grace: grace) { line, _ in log(prefix + line) }
+        } catch { throw Failure(description: "\(error)") }
+        let last = outcome.stderrTail.joined(separator: " | ")
         let suffix = last.isEmpty ? "" : "; last stderr: " + last
-        if timedOut { throw Failure(description: "\(argv.first ?? "program") timed out after \(timeout) s (timeout_s)" + suffix) }
-        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
-            let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"
-            throw Failure(description: "\(argv.first ?? "program") \(how)" + suffix)
+        if outcome.leftovers > 0 { log(prefix + "stopped \(outcome.leftovers) process(es) the program left running") }
+        switch outcome.end {
+        case .timedOut: throw Failure(description: "\(name) timed out after \(timeout) s (timeout_s)" + suffix)
+        case .signaled(let s): throw Failure(description: "\(name) was killed by signal \(s)" + suffix)
+        case .exited(let code) where code != 0: throw Failure(description: "\(name) exited with status \(code)" + suffix)
+        case .exited: return last
         }
-        return last
     }
 
     /// out.npz → outputs, checked: the keys, shapes and dtypes, N and the image geometry, tokens below V.
@@ -188,27 +164,4 @@ public final class ExternalProgram {
         }
         return TokenizerOutputs(tokens: tokens, reconstruction: recon, log2Vocab: log2V, extra: extra, seconds: seconds)
     }
-}
-
-/// Splits a program's output streams into lines for the log, keeping the last 5 stderr lines for the
-/// failure message. Called from the pipes' handler threads.
-private final class OutputLines: @unchecked Sendable {
-    let prefix: String
-    let log: (String) -> Void
-    let lock = NSLock()
-    var partial: [Bool: String] = [:]
-    var tail: [String] = []
-    init(prefix: String, log: @escaping (String) -> Void) { self.prefix = prefix; self.log = log }
-
-    func consume(stderr: Bool, _ d: Data, final: Bool) {
-        lock.lock(); defer { lock.unlock() }
-        var lines = ((partial[stderr] ?? "") + String(decoding: d, as: UTF8.self)).components(separatedBy: "\n")
-        partial[stderr] = final ? "" : lines.removeLast()
-        for l in lines where !l.isEmpty {
-            log(prefix + l)
-            if stderr { tail.append(l); if tail.count > 5 { tail.removeFirst() } }
-        }
-    }
-
-    var lastErrors: String { lock.lock(); defer { lock.unlock() }; return tail.joined(separator: " | ") }
 }
