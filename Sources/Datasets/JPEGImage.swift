@@ -1,3 +1,4 @@
+import Foundation
 import CJPEG
 
 /// Decodes a JPEG file (baseline or progressive; gray, YCbCr, RGB, CMYK or YCCK) to a
@@ -7,8 +8,9 @@ public func readJPEG(path: String) throws -> ImageBatch {
     try decodeJPEG(try readFileBytes(path), path: path)
 }
 
-public func decodeJPEG(_ bytes: [UInt8], path: String) throws -> ImageBatch {
+public func decodeJPEG(_ bytes: [UInt8], path: String, expect: (width: Int, height: Int)? = nil) throws -> ImageBatch {
     let (w, h, c) = try jpegHeader(bytes, path: path)
+    try ImageLimits.check(width: w, height: h, expect: expect, path: path)
     var err = [CChar](repeating: 0, count: 256)
     var rc: Int32 = 0
     let pixels = [UInt8](unsafeUninitializedCapacity: c * h * w) { out, initialized in
@@ -37,11 +39,13 @@ func cMessage(_ err: [CChar]) -> String {
 }
 
 /// Decodes a PNG or JPEG file, chosen by its first bytes (not its name). Output: [1, C, H, W].
-public func readImage(path: String) throws -> ImageBatch {
+/// The header's size is checked before any pixel is decoded: against `expect` when the caller knows
+/// the size it needs, and always against `ImageLimits.maxPixels`.
+public func readImage(path: String, expect: (width: Int, height: Int)? = nil) throws -> ImageBatch {
     let bytes = try readFileBytes(path)
     switch ImageFormat(sniffing: bytes) {
-    case .png: return try decodePNG(bytes, path: path)
-    case .jpeg: return try decodeJPEG(bytes, path: path)
+    case .png: return try decodePNG(bytes, path: path, expect: expect)
+    case .jpeg: return try decodeJPEG(bytes, path: path, expect: expect)
     case nil:
         let head = bytes.prefix(4).map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
         throw DatasetError(path, head.isEmpty ? "empty file, expected PNG or JPEG" : "not a PNG or JPEG file (starts with \(head.joined(separator: " ")))")
@@ -56,5 +60,25 @@ public enum ImageFormat: String, Sendable {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
         else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { self = .jpeg }
         else { return nil }
+    }
+}
+
+/// Bounds on decoding one image, so a small file cannot ask for gigabytes: a header declaring more
+/// than `maxPixels` pixels (default 50,000,000: an 8K photo is 33 MP; environment variable
+/// TOKBENCH_MAX_IMAGE_PIXELS overrides) or another size than the caller expects is refused before
+/// any pixel is decoded. Decoding then holds one image.
+public enum ImageLimits {
+    public static let defaultMaxPixels = 50_000_000
+    public static let maxPixels: Int = ProcessInfo.processInfo.environment["TOKBENCH_MAX_IMAGE_PIXELS"].flatMap { Int($0) }.map { max(1, $0) }
+        ?? defaultMaxPixels
+
+    public static func check(width: Int, height: Int, expect: (width: Int, height: Int)?, path: String, maxPixels: Int = ImageLimits.maxPixels) throws {
+        if let e = expect, (width, height) != (e.width, e.height) {
+            throw DatasetError(path, "is \(width)x\(height), expected \(e.width)x\(e.height)")
+        }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= maxPixels else {
+            throw DatasetError(path, "is \(width)x\(height) = \(width * height) pixels, above the limit of \(maxPixels) (TOKBENCH_MAX_IMAGE_PIXELS raises it)")
+        }
     }
 }

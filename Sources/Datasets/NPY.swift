@@ -20,9 +20,11 @@ public struct NumericArray: Sendable, Equatable {
     public init(shape: [Int], dtype: String, values: Values) { self.shape = shape; self.dtype = dtype; self.values = values }
 }
 
-/// One array of an .npz archive by key, any supported dtype.
-public func readNPZNumeric(path: String, key: String) throws -> NumericArray {
-    try decodeNPY(try npzEntry(path: path, key: key).data, path: path, name: key)
+/// One array of an .npz archive by key, any supported dtype. `check` sees the array's header (shape,
+/// dtype) before the entry is inflated: the caller refuses shapes it cannot use there, so an archive
+/// declaring a huge array costs nothing.
+public func readNPZNumeric(path: String, key: String, check: (NPYHeader) throws -> Void = { _ in }) throws -> NumericArray {
+    try decodeNPY(try npzEntry(path: path, key: key, check: check).data, path: path, name: key)
 }
 
 /// A standalone .npy file.
@@ -57,7 +59,7 @@ func decodeNPY(_ data: [UInt8], path: String, name: String) throws -> NumericArr
     guard bytes == count * size else {
         throw DatasetError(path, "array '\(name)' shape \(pyShape(h.shape)) needs \(count * size) bytes of '\(h.descr)', it holds \(bytes)")
     }
-    return data.withUnsafeBytes { raw -> NumericArray in
+    return try data.withUnsafeBytes { raw -> NumericArray in
         let p = raw.baseAddress!.advanced(by: h.dataOffset)
         func load<T: FixedWidthInteger>(_: T.Type) -> [Int64] {
             (0..<count).map { Int64(truncatingIfNeeded: T(littleEndian: p.loadUnaligned(fromByteOffset: $0 * size, as: T.self))) }
@@ -74,7 +76,11 @@ func decodeNPY(_ data: [UInt8], path: String, name: String) throws -> NumericArr
         case ("u", 2): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt16.self)))
         case ("u", 4): return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt32.self)))
         case ("u", 8):
-            // Values ≥ 2^63 cannot be tokens; they become negative here and fail the range check.
+            // Values ≥ 2^63 have no Int64: refused here, with the value as written.
+            for i in 0..<count {
+                let v = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                if v > UInt64(Int64.max) { throw DatasetError(path, "array '\(name)' holds the uint64 value \(v) at flat index \(i), above the int64 range") }
+            }
             return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt64.self)))
         default: return NumericArray(shape: h.shape, dtype: h.descr, values: .integers(load(UInt8.self)))   // u1, b1
         }

@@ -4,28 +4,33 @@ import Foundation
 // NumPy .npz archives (np.savez: stored entries; np.savez_compressed: deflate entries), as
 // used by Downsampled ImageNet (`Imagenet64_train_npz/train_data_batch_*.npz`, key `data`:
 // N × 12288 uint8, channel-planar). A minimal zip reader (stored + raw deflate, zip64 sizes,
-// CRC-checked) and a .npy parser (versions 1–3, uint8 only).
+// CRC-checked) and a .npy parser (versions 1–3; NPY.swift decodes its ten numeric dtypes).
+// Every entry's .npy header is read first (from the first inflated bytes) and checked, with the
+// caller's check of its shape and `NPZLimits.maxBytes`, before the entry is inflated: a small archive
+// cannot ask for gigabytes.
 
 /// Downsampled ImageNet: key `data`, shape [N, 3·r·r] uint8, channel-planar, so it maps
 /// directly to images: [N, 3, r, r].
 public func readImageNetNPZ(path: String, resolution: Int = 64) throws -> ImageBatch {
     precondition(resolution > 0)
-    let (shape, bytes) = try readNPZArray(path: path, key: "data")
     let per = 3 * resolution * resolution
-    guard shape.count == 2, shape[1] == per else {
-        throw DatasetError(path, "array 'data' has shape \(pyShape(shape)), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
+    let (shape, bytes) = try readNPZArray(path: path, key: "data") { h in
+        guard h.shape.count == 2, h.shape[1] == per else {
+            throw DatasetError(path, "array 'data' has shape \(pyShape(h.shape)), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
+        }
     }
     return ImageBatch(count: shape[0], channels: 3, height: resolution, width: resolution, pixels: bytes)  // [N, 3, r, r]
 }
 
 /// One uint8 array of an .npz archive, by key (the entry name without `.npy`), in C order.
 /// bytes: product(shape) values.
-public func readNPZArray(path: String, key: String) throws -> (shape: [Int], bytes: [UInt8]) {
-    var (name, data) = try npzEntry(path: path, key: key)
-    let header = try parseNPYHeader(data, path: path, name: name)
-    guard header.isUInt8 else {
-        throw DatasetError(path, "array '\(key)' has dtype '\(header.descr)', expected uint8 ('|u1')")
+/// check: the caller's test of the header (its shape), before the entry is inflated.
+public func readNPZArray(path: String, key: String, check: (NPYHeader) throws -> Void = { _ in }) throws -> (shape: [Int], bytes: [UInt8]) {
+    var (name, data) = try npzEntry(path: path, key: key) { h in
+        guard h.isUInt8 else { throw DatasetError(path, "array '\(key)' has dtype '\(h.descr)', expected uint8 ('|u1')") }
+        try check(h)
     }
+    let header = try parseNPYHeader(data, path: path, name: name)
     let count = try header.elementCount(path: path, name: name)
     guard data.count - header.dataOffset == count else {
         throw DatasetError(path, "array '\(key)' shape \(pyShape(header.shape)) needs \(count) bytes, entry holds \(data.count - header.dataOffset)")
@@ -35,7 +40,10 @@ public func readNPZArray(path: String, key: String) throws -> (shape: [Int], byt
 }
 
 /// The bytes of one .npy entry of an .npz archive, by key (the entry name without `.npy`), and its name.
-func npzEntry(path: String, key: String) throws -> (name: String, data: [UInt8]) {
+/// Before the entry is inflated its .npy header is read from the first bytes and checked: by `check`
+/// (the caller's expected shape and dtype), against the entry's declared size, and against
+/// `NPZLimits.maxBytes`.
+func npzEntry(path: String, key: String, check: (NPYHeader) throws -> Void) throws -> (name: String, data: [UInt8]) {
     let file = try mappedFile(path)
     return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
         let entries = try zipEntries(buf, path: path)
@@ -43,8 +51,38 @@ func npzEntry(path: String, key: String) throws -> (name: String, data: [UInt8])
             let keys = entries.map { npzKey($0.name) }
             throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
         }
+        let head = try zipEntryData(buf, entry, path: path, prefix: NPZLimits.headerBytes)
+        let h = try parseNPYHeader(head, path: path, name: entry.name)
+        try check(h)
+        let count = try h.elementCount(path: path, name: entry.name)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: h.itemSize ?? 1)
+        guard !overflow, bytes <= NPZLimits.maxBytes else {
+            throw DatasetError(path, "array '\(key)' declares shape \(pyShape(h.shape)) of '\(h.descr)': more than the \(NPZLimits.maxBytes) bytes allowed "
+                               + "(TOKBENCH_MAX_ARRAY_BYTES raises it)")
+        }
+        if h.itemSize != nil, entry.uncompressedSize != h.dataOffset + bytes {
+            throw DatasetError(path, "array '\(key)' shape \(pyShape(h.shape)) needs \(bytes) bytes of '\(h.descr)', the entry holds \(entry.uncompressedSize - h.dataOffset)")
+        }
         return (entry.name, try zipEntryData(buf, entry, path: path))
     }
+}
+
+/// The .npy header of one npz entry (shape, dtype), read without inflating the rest.
+public func npzHeader(path: String, key: String) throws -> NPYHeader {
+    var found: NPYHeader?
+    do { _ = try npzEntry(path: path, key: key) { found = $0; throw Stop() } } catch is Stop {}
+    return found!
+}
+private struct Stop: Error {}
+
+/// How much one npz entry may inflate to: `maxBytes` (default 8 GiB, environment variable
+/// TOKBENCH_MAX_ARRAY_BYTES overrides), on top of each caller's check of the shape it expects.
+public enum NPZLimits {
+    public static let defaultMaxBytes = 8 << 30
+    public static let maxBytes: Int = ProcessInfo.processInfo.environment["TOKBENCH_MAX_ARRAY_BYTES"].flatMap { Int($0) }.map { max(1, $0) }
+        ?? defaultMaxBytes
+    /// The first bytes of an entry inflated to read its .npy header (headers of version 2/3 may be longer; they are refused).
+    static let headerBytes = 1 << 16
 }
 
 /// The keys of an .npz archive, in archive order.
@@ -59,7 +97,7 @@ func pyShape(_ s: [Int]) -> String { s.count == 1 ? "(\(s[0]),)" : "(" + s.map(S
 /// The file's bytes, memory-mapped where the platform allows (npz files can be > 1 GB).
 func mappedFile(_ path: String) throws -> Data {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, "no such file") }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
     if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
     // An empty file is an error of its own (and Foundation's reader leaks a buffer on it).
     if ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) == 0 { throw DatasetError(path, "empty file, expected an npz (zip) archive") }
@@ -140,8 +178,8 @@ func zipEntries(_ buf: UnsafeRawBufferPointer, path: String) throws -> [ZipEntry
     return entries
 }
 
-/// The uncompressed bytes of one entry, CRC-checked.
-func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String) throws -> [UInt8] {
+/// The uncompressed bytes of one entry, CRC-checked; with `prefix`, only its first `prefix` bytes (not checked).
+func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, prefix: Int? = nil) throws -> [UInt8] {
     func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt npz (zip) entry '\(e.name)': \(m)") }
     let n = buf.count, lh = e.localHeaderOffset
     guard lh >= 0, lh <= n - 30, buf.le32(lh) == 0x0403_4b50 else { throw bad("bad local header") }
@@ -153,12 +191,14 @@ func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String) th
     switch e.method {
     case 0:
         guard e.compressedSize == e.uncompressedSize else { throw bad("stored entry with different sizes") }
+        if let p = prefix { return [UInt8](src.prefix(p)) }
         out = [UInt8](src)
     case 8:
         // Deflate expands at most ~1032:1; a larger declared size is a damaged header, not a reason to allocate.
         guard e.uncompressedSize <= e.compressedSize * 1032 + 1024 else {
             throw bad("declared size \(e.uncompressedSize) impossible for \(e.compressedSize) compressed bytes")
         }
+        if let p = prefix { return try inflateRaw(src, size: min(p, e.uncompressedSize), prefixOnly: true) { bad($0) } }
         out = try inflateRaw(src, size: e.uncompressedSize) { bad($0) }
     default:
         throw DatasetError(path, "npz entry '\(e.name)' uses zip compression method \(e.method); only stored (0) and deflate (8) are supported")
@@ -175,8 +215,9 @@ func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String) th
     return out
 }
 
-/// Raw deflate (no zlib/gzip header: windowBits -15) into exactly `size` bytes.
-private func inflateRaw(_ src: UnsafeRawBufferPointer, size: Int, fail: (String) -> DatasetError) throws -> [UInt8] {
+/// Raw deflate (no zlib/gzip header: windowBits -15) into exactly `size` bytes (with `prefixOnly`, the
+/// first `size` bytes of a longer stream).
+private func inflateRaw(_ src: UnsafeRawBufferPointer, size: Int, prefixOnly: Bool = false, fail: (String) -> DatasetError) throws -> [UInt8] {
     var stream = z_stream()
     guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw fail("zlib init failed") }
     defer { inflateEnd(&stream) }
@@ -189,6 +230,7 @@ private func inflateRaw(_ src: UnsafeRawBufferPointer, size: Int, fail: (String)
             stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) + inPos })
             stream.avail_in = uInt(inLen)
             let full = outPos == size
+            if full && prefixOnly { return }
             let outLen = full ? 1 : min(size - outPos, 1 << 30)
             let status: Int32 = withUnsafeMutablePointer(to: &spare) { sp in
                 stream.next_out = full ? sp : dst.baseAddress! + outPos
@@ -210,15 +252,22 @@ private func inflateRaw(_ src: UnsafeRawBufferPointer, size: Int, fail: (String)
 
 // MARK: - npy
 
-struct NPYHeader {
-    var descr: String
-    var fortranOrder: Bool
-    var shape: [Int]
+public struct NPYHeader: Sendable {
+    public var descr: String
+    public var fortranOrder: Bool
+    public var shape: [Int]
     var dataOffset: Int   // bytes before the array data
 
-    var isUInt8: Bool { ["|u1", "<u1", ">u1", "=u1", "u1", "|B", "B"].contains(descr) }
+    /// Bytes per element of a numeric dtype ('<i8' → 8, '|u1' → 1), nil for one NPY.swift does not read.
+    public var itemSize: Int? {
+        let d = descr.drop { "<>|=".contains($0) }
+        guard let k = d.first, "uifb".contains(k), let n = Int(String(d.dropFirst())), [1, 2, 4, 8].contains(n) else { return isUInt8 ? 1 : nil }
+        return n
+    }
 
-    func elementCount(path: String, name: String) throws -> Int {
+    public var isUInt8: Bool { ["|u1", "<u1", ">u1", "=u1", "u1", "|B", "B"].contains(descr) }
+
+    public func elementCount(path: String, name: String) throws -> Int {
         var c = 1
         for d in shape {
             let (m, o) = c.multipliedReportingOverflow(by: d)

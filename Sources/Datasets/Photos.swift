@@ -284,7 +284,7 @@ extension PhotoSet {
     }
 
     static func readCacheHeader(path: String) throws -> CacheHeader {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw DatasetError(path, "no such file") }
+        guard let h = FileHandle(forReadingAtPath: path) else { throw DatasetError(path, whyMissing(path)) }
         defer { try? h.close() }
         let head = h.readData(ofLength: 1 << 20)
         return try head.withUnsafeBytes { try parseCacheHeader($0, path: path) }

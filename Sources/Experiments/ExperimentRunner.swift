@@ -42,33 +42,47 @@ public final class ExperimentRunner {
     public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
         try store.markInterruptedRuns()
         try store.recordDefinitions(Metric.all)
-        var previous: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
         let experimentID: Int64
         if resume {
             // get-or-create in one transaction: shards started at once on one database share the experiment
             experimentID = try store.experimentID(named: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
-            if let last = try store.latestRuns(experiment: experiment.name), last.experimentID == experimentID { previous = last.runs }
         } else {
             experimentID = try store.createExperiment(name: experiment.name, file: experiment.file, fileSHA256: experiment.fileSHA256)
         }
         var ids: [Int64] = []
+        failedRuns = 0
         for (i, planned) in experiment.runs.enumerated() {
             let tag = "[\(i + 1)/\(experiment.runs.count)] \(planned.key)"
-            if let p = previous[planned.key] {
-                switch p.status {
-                case .finished: say(tag + ": finished as run \(p.id), skipped"); ids.append(p.id); continue
-                case .running: say(tag + ": run \(p.id) is running in another process, skipped"); continue
-                case .interrupted, .failed:
-                    say(tag + ": resuming run \(p.id)" + (p.checkpoint != nil ? " from its checkpoint" : " from the start"))
-                    try store.reopenRun(runID: p.id)
-                    ids.append(try runOne(planned, of: experiment, experimentID: experimentID, existing: (p.id, p.checkpoint)))
-                    continue
-                }
+            let config = runConfig(planned, of: experiment)
+            let new = NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
+                             dataset: config.dataset.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current)
+            let params = config.params + (experiment.planIndex(of: planned).map { [("plan.index", String($0))] } ?? [])
+            guard resume else {
+                say(tag)
+                ids.append(try runOne(planned, config: config, runID: try store.beginRun(new, params: params), checkpoint: nil))
+                continue
             }
-            say(tag)
-            ids.append(try runOne(planned, of: experiment, experimentID: experimentID, planIndex: experiment.planIndex(of: planned)))
+            // One atomic claim per run key: another process resuming the same database skips what this one holds.
+            switch try store.claimRun(new, params: params) {
+            case .finished(let id): say(tag + ": finished as run \(id), skipped"); ids.append(id)
+            case .busy(let id): say(tag + ": run \(id) is running in another process, skipped")
+            case .claimed(let id, let checkpoint, let resumed):
+                say(resumed ? tag + ": resuming run \(id)" + (checkpoint != nil ? " from its checkpoint" : " from the start") : tag)
+                ids.append(try runOne(planned, config: config, runID: id, checkpoint: checkpoint))
+            }
         }
         return ids
+    }
+
+    /// Runs of the last `run` call that were recorded `failed`.
+    public private(set) var failedRuns = 0
+
+    func runConfig(_ planned: PlannedRun, of experiment: Experiment) -> RunConfig {
+        var plan = experiment.training
+        plan.seed = planned.seed
+        // the split's seed is the experiment's (dataset.seed), not the run's
+        return RunConfig(experiment: experiment.name, dataset: experiment.dataset.withCache(cacheDir), training: plan, tokenizer: planned.tokenizer,
+                         directory: (experiment.file as NSString).deletingLastPathComponent)
     }
 
     func dataset(_ spec: DatasetSpec) throws -> Dataset {
@@ -81,16 +95,8 @@ public final class ExperimentRunner {
         return d
     }
 
-    func runOne(_ planned: PlannedRun, of experiment: Experiment, experimentID: Int64, planIndex: Int? = nil,
-                existing: (id: Int64, checkpoint: String?)? = nil) throws -> Int64 {
-        let spec = experiment.dataset.withCache(cacheDir)   // the split's seed is the experiment's (dataset.seed), not the run's
-        var plan = experiment.training
-        plan.seed = planned.seed
-        let config = RunConfig(experiment: experiment.name, dataset: spec, training: plan, tokenizer: planned.tokenizer)
-        let runID = try existing?.id ?? store.beginRun(
-            NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
-                   dataset: spec.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current),
-            params: config.params + (planIndex.map { [("plan.index", String($0))] } ?? []))
+    func runOne(_ planned: PlannedRun, config: RunConfig, runID: Int64, checkpoint resumeFrom: String?) throws -> Int64 {
+        let spec = config.dataset, plan = config.training
         // The run's sign of life while it runs (resume treats a silent run as interrupted, on any host).
         let heartbeat = Heartbeat(interval: ResultStore.heartbeatInterval) { [store] in try? store.heartbeat(runID: runID) }
         defer { heartbeat.stop() }
@@ -100,7 +106,7 @@ public final class ExperimentRunner {
             try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")]
                                   + ComputeEnvironment.current().pairs)
             if planned.tokenizer.kind == ExternalProgram.kind {
-                try runExternal(planned, data: data, runID: runID, directory: (experiment.file as NSString).deletingLastPathComponent)
+                try runExternal(planned, data: data, runID: runID, directory: config.directory)
                 return runID
             }
             let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
@@ -108,7 +114,7 @@ public final class ExperimentRunner {
             let trainStart = Date()
             var checkpoint: String? = nil
             if let learned = tokenizer as? TrainableTokenizer {
-                checkpoint = try train(learned, data: data, plan: plan, runID: runID, config: config, resumeFrom: existing?.checkpoint)
+                checkpoint = try train(learned, data: data, plan: plan, runID: runID, config: config, resumeFrom: resumeFrom)
             }
             let trainSeconds = Date().timeIntervalSince(trainStart)
             let report = try recorder.record(tokenizer, on: data, runID: runID, extra: [(.trainSeconds, trainSeconds)],
@@ -118,6 +124,7 @@ public final class ExperimentRunner {
                        report.value(.capacityBPB)!))
         } catch {
             try store.failRun(runID: runID, reason: String(describing: error))
+            failedRuns += 1
             say("  run \(runID) failed: \(error)")
         }
         return runID
@@ -187,6 +194,9 @@ struct RunConfig: Codable {
     var dataset: DatasetSpec
     var training: TrainingPlan
     var tokenizer: TokenizerConfig
+    /// Where an external program runs (the experiment file's folder); not part of the stored config.
+    var directory: String = ""
+    enum CodingKeys: String, CodingKey { case experiment, dataset, training, tokenizer }
 
     var json: String {
         let enc = JSONEncoder()

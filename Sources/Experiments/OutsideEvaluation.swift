@@ -27,9 +27,11 @@ public struct OutsideEvaluation {
     // MARK: files
 
     /// Images from a folder of PNG/JPEG files (sorted by name) or a uint8 .npy [N, H, W, C]; with their names.
-    static func images(_ path: String) throws -> (ImageBatch, [String]) {
+    /// expect: the size every image must have (the originals' when reading reconstructions), checked from
+    /// each file's header before it is decoded; otherwise the first file's.
+    static func images(_ path: String, expect: (width: Int, height: Int)? = nil) throws -> (ImageBatch, [String]) {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError(path, "not found") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError(path, whyMissing(path)) }
         if !isDir.boolValue {
             let b = try ImageBatch(hwc: try readNPYFile(path: path), path: path, name: (path as NSString).lastPathComponent)
             guard b.count >= 1 else { throw DatasetError(path, "holds no images") }
@@ -39,7 +41,7 @@ public struct OutsideEvaluation {
         guard !files.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
         var parts: [ImageBatch] = []
         for f in files {
-            let im = try readImage(path: f)
+            let im = try readImage(path: f, expect: expect ?? parts.first.map { ($0.width, $0.height) })
             if let first = parts.first, (im.width, im.height, im.channels) != (first.width, first.height, first.channels) {
                 throw DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(first.width)x\(first.height)x\(first.channels)")
             }
@@ -55,7 +57,7 @@ public struct OutsideEvaluation {
                               experiment: String, label: String) throws -> Int64 {
         try store.recordDefinitions(Metric.all)
         let (orig, names) = try Self.images(originals)
-        let (recon, reconNames) = try Self.images(reconstructions)
+        let (recon, reconNames) = try Self.images(reconstructions, expect: (orig.width, orig.height))
         guard names == reconNames else {
             let missing = names.first { !reconNames.contains($0) } ?? reconNames.first { !names.contains($0) } ?? "?"
             throw DatasetError(reconstructions, "does not hold the same images as \(originals): \(missing) is in one and not the other"

@@ -53,8 +53,10 @@ public struct RunSession {
         }
     }
 
+    /// Throws `RunFailures` at the end (after every run was tried) when any run was recorded `failed`.
     public func execute(say: @escaping (String) -> Void) throws {
         let experiments = try files.map { try Experiment.load(path: $0, overrides: overrides) }   // all checked before any run
+        var failed = 0, total = 0, places: [String] = []
         for full in experiments {
             let e = shard.map { full.sharded($0) } ?? full
             if dryRun { say(e.plan + (shard.map { " (shard \($0) of \(full.runs.count) runs)" } ?? "")); continue }
@@ -64,6 +66,16 @@ public struct RunSession {
             say("experiment \(e.name) (\(e.file)): \(e.runs.count) runs" + (shard.map { ", shard \($0) of \(full.runs.count)" } ?? ""))
             let ids = try runner.run(e, resume: resume)
             say("recorded runs \(ids.map(String.init).joined(separator: ", ")) in \(place.db)")
+            failed += runner.failedRuns; total += ids.count; places.append(place.db)
         }
+        if failed > 0 { throw RunFailures(failed: failed, total: total, databases: places) }
+    }
+}
+
+/// Some runs of `tokbench run` failed (each is recorded `failed` with its reason; the others ran).
+public struct RunFailures: Error, CustomStringConvertible {
+    public let failed: Int, total: Int, databases: [String]
+    public var description: String {
+        "\(failed) of \(total) runs failed; each is recorded `failed` with its reason (run.error) in \(databases.joined(separator: ", "))"
     }
 }

@@ -2,6 +2,8 @@ import GRDB
 
 /// The one migrator. A migration never changes once shipped: add a new one instead.
 enum Migrations {
+    /// Every migration this build knows, in order.
+    static let identifiers = ["v1", "v2-data-rate", "v3-image-metric-heartbeat"]
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in

@@ -39,6 +39,11 @@ public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
     }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
     public var runStatus: RunStatus { RunStatus(rawValue: status) ?? .failed }
+    /// The status, or an error naming the run when the database holds a value this build does not know.
+    public func checkedStatus() throws -> RunStatus {
+        guard let s = RunStatus(rawValue: status) else { throw StoreError("run \(id.map(String.init) ?? "?") has status '\(status)', which this tokbench does not know") }
+        return s
+    }
 }
 
 public struct ParamRecord: Codable, Sendable, FetchableRecord, PersistableRecord {

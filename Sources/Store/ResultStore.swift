@@ -9,28 +9,73 @@ public final class ResultStore: @unchecked Sendable {
     public let path: String
 
     /// Opens (creating if needed, unless `mustExist`) the database file and applies pending migrations.
-    public init(path: String, mustExist: Bool = false) throws {
+    /// A database with a migration this build does not know (written by a newer tokbench) is refused,
+    /// untouched. With `readOnly` (query, runs, report, compare, export) the file is opened read-only and
+    /// never written: its schema must be this build's (no migration pending), and a `summary` view that
+    /// differs from the catalogue's is replaced by a temporary one for this connection only. A file the
+    /// user cannot write, in a folder they cannot write, still opens (SQLite's immutable mode).
+    public init(path: String, mustExist: Bool = false, readOnly: Bool = false) throws {
         self.path = path
-        if mustExist && !FileManager.default.fileExists(atPath: path) {
+        if (mustExist || readOnly) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError("\(path): no results database here (run an experiment first, or pass --db)")
         }
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = true
+        if readOnly {
+            config.readonly = true
+            let writable = access(path, W_OK) == 0 && access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) == 0
+            do {
+                // A WAL database opens read-only where its -shm file can be made; otherwise as immutable.
+                db = try (writable ? DatabaseQueue(path: path, configuration: config) : DatabaseQueue(path: "file:\(Self.uriEscaped(path))?immutable=1", configuration: config))
+                try db.read { db in
+                    try Self.refuseNewer(db, path: path)
+                    let pending = try Migrations.migrator.appliedIdentifiers(db)
+                    let missing = Migrations.identifiers.filter { !pending.contains($0) }
+                    if !missing.isEmpty {
+                        throw StoreError("\(path): written by an older tokbench (migration \(missing.joined(separator: ", ")) not applied, or not a tokbench database); a writing command (tokbench run, merge) upgrades it")
+                    }
+                }
+                try db.writeWithoutTransaction { try SummaryView.ensureTemporary($0) }
+            } catch let e as DatabaseError {
+                throw StoreError("\(path): \(e.message ?? e.description)")
+            }
+            return
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // Opening (WAL switch) and migrating happen under an exclusive file lock, so several
         // processes starting on a new database at once apply the migrations exactly once.
         let lock = open(path + ".lock", O_CREAT | O_RDWR, 0o644)
         if lock >= 0 { flock(lock, LOCK_EX) }
         defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         do {
+            if FileManager.default.fileExists(atPath: path) {
+                // Checked before anything is written (the WAL switch included).
+                let probe = try DatabaseQueue(path: path, configuration: { var c = config; c.readonly = true; return c }())
+                try probe.read { try Self.refuseNewer($0, path: path) }
+                try probe.close()
+            }
             db = try DatabasePool(path: path, configuration: config)  // WAL mode
             try Migrations.migrator.migrate(db)
             try db.write { try SummaryView.ensure($0) }
         } catch let e as DatabaseError {
             throw StoreError("\(path): \(e.message ?? e.description)")
         }
+    }
+
+    /// A database that records a migration this build does not know was written by a newer tokbench.
+    static func refuseNewer(_ db: Database, path: String) throws {
+        let applied = try Migrations.migrator.appliedIdentifiers(db)
+        let unknown = applied.subtracting(Migrations.identifiers).sorted()
+        if !unknown.isEmpty {
+            throw StoreError("\(path): written by a newer tokbench (migration \(unknown.joined(separator: ", ")) unknown to this build, which knows "
+                             + "\(Migrations.identifiers.joined(separator: ", "))); left untouched: use that tokbench")
+        }
+    }
+
+    static func uriEscaped(_ path: String) -> String {
+        path.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? path
     }
 
     /// An in-memory database (tests).
@@ -79,7 +124,10 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Inserts a run as `running` with its params, in one transaction.
     public func beginRun(_ run: NewRun, params: [(key: String, value: String)]) throws -> Int64 {
-        try write { db in
+        try write { db in try Self.insertRun(db, run, params: params) }
+    }
+
+    private static func insertRun(_ db: Database, _ run: NewRun, params: [(key: String, value: String)]) throws -> Int64 {
             var r = RunRecord(id: nil, experimentID: run.experimentID, runKey: run.runKey, tokenizer: run.tokenizer, label: run.label,
                               dataset: run.dataset, configJSON: run.configJSON, seed: Int64(bitPattern: run.seed), status: RunStatus.running.rawValue,
                               error: nil, startedAt: Self.now(), finishedAt: nil, codeVersion: run.codeVersion, host: Self.host, pid: Int64(getpid()),
@@ -87,7 +135,6 @@ public final class ResultStore: @unchecked Sendable {
             try r.insert(db)
             for p in params { try ParamRecord(runID: r.id!, key: p.key, value: p.value).save(db) }
             return r.id!
-        }
     }
 
     public func recordParams(runID: Int64, _ params: [(key: String, value: String)]) throws {
@@ -110,6 +157,52 @@ public final class ResultStore: @unchecked Sendable {
             }
             return (eid, out)
         }
+    }
+
+    /// What `claimRun` found for a run key.
+    public enum Claim: Equatable, Sendable {
+        /// Finished before: nothing to do.
+        case finished(Int64)
+        /// Another live process is running it: skip it.
+        case busy(Int64)
+        /// This process now holds the run (`running`, its heartbeat fresh): a new row, or an interrupted or
+        /// failed one taken up again (with its last checkpoint, if any).
+        case claimed(Int64, checkpoint: String?, resumed: Bool)
+    }
+
+    /// Claims one run key of an experiment for this process, atomically: in one IMMEDIATE transaction
+    /// (the write lock taken before the read) it reads the key's latest run and either sees it finished,
+    /// sees another live process's claim, takes an interrupted/failed/dead one up again, or inserts the
+    /// run as `running` with its params and heartbeat. Two processes resuming one database at once never
+    /// both run the same key.
+    public func claimRun(_ run: NewRun, params: [(key: String, value: String)],
+                         staleAfter limit: TimeInterval = ResultStore.heartbeatLimit, now: Date = Date()) throws -> Claim {
+        do {
+            return try db.writeWithoutTransaction { db in
+                var claim = Claim.busy(0)
+                try db.inTransaction(.immediate) {
+                    let latest = try RunRecord.filter(Column("experiment_id") == run.experimentID && Column("run_key") == run.runKey)
+                        .order(Column("id").desc).fetchOne(db)
+                    if var r = latest, let id = r.id {
+                        let status = try r.checkedStatus()
+                        let ours = r.host == Self.host && r.pid == Int64(getpid())
+                        let stale = r.heartbeatAt.flatMap(Self.parse).map { now.timeIntervalSince($0) > limit } ?? false
+                        let gone = r.host == Self.host && !Self.processAlive(pid_t(r.pid))
+                        if status == .finished { claim = .finished(id); return .commit }
+                        if status == .running && !ours && !stale && !gone { claim = .busy(id); return .commit }
+                        r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
+                        r.heartbeatAt = Self.format(now)
+                        try r.update(db)
+                        let ckpt = try ArtifactRecord.filter(Column("run_id") == id && Column("kind") == "checkpoint").fetchOne(db)?.path
+                        claim = .claimed(id, checkpoint: ckpt, resumed: true)
+                        return .commit
+                    }
+                    claim = .claimed(try Self.insertRun(db, run, params: params), checkpoint: nil, resumed: false)
+                    return .commit
+                }
+                return claim
+            }
+        } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
 
     /// Takes an unfinished run up again in this process.

@@ -47,6 +47,18 @@ enum SummaryView {
             """
     }
 
+    /// For a read-only connection: when a stored view differs from the catalogue's, both views are created
+    /// as TEMP views (which shadow the stored ones for this connection; the file is not written).
+    static func ensureTemporary(_ db: Database) throws {
+        var differs = false
+        for (name, sql) in [("summary", sql), ("summary_by_config", byConfigSQL)] {
+            let stored = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", arguments: [name])
+            if stored != sql { differs = true }
+        }
+        guard differs else { return }
+        for sql in [sql, byConfigSQL] { try db.execute(sql: sql.replacingOccurrences(of: "CREATE VIEW", with: "CREATE TEMP VIEW", options: .anchored)) }
+    }
+
     /// Creates the views, or recreates them when a stored definition differs from the catalogue's.
     static func ensure(_ db: Database) throws {
         for (name, sql) in [("summary", sql), ("summary_by_config", byConfigSQL)] {

@@ -111,54 +111,67 @@ public final class ExternalProgram {
         }
     }
 
+    /// The most token words per image an out.npz may hold: 4·H·W·C (four words per pixel value), at least 65,536.
+    public static func maxWordsPerImage(height: Int, width: Int, channels: Int) -> Int { max(4 * height * width * channels, 1 << 16) }
+
     /// out.npz → outputs, checked: the keys, shapes and dtypes, N and the image geometry, tokens below V.
     static func readOutputs(_ path: String, eval: ImageBatch, seconds: Double) throws -> TokenizerOutputs {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "the program wrote no \((path as NSString).lastPathComponent)") }
         let keys = try npzKeys(path: path)
-        func need(_ k: String) throws -> NumericArray {
-            guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
-            return try readNPZNumeric(path: path, key: k)
-        }
         let N = eval.count, H = eval.height, W = eval.width, C = eval.channels
+        // Each array's header is checked before it is inflated: a small out.npz cannot ask for more
+        // than the eval split needs (reconstructions: exactly N·H·W·C bytes; tokens: at most
+        // `maxWordsPerImage` words per image; scalars: a few values).
+        func need(_ k: String, maxElements: Int) throws -> NumericArray {
+            guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
+            return try readNPZNumeric(path: path, key: k) { h in
+                let count = try h.elementCount(path: path, name: k)
+                guard count <= maxElements else {
+                    throw Failure(description: "out.npz '\(k)' declares shape \(h.shape): \(count) values, more than the \(maxElements) it may hold for \(N) eval images")
+                }
+            }
+        }
+        let maxWords = N * Self.maxWordsPerImage(height: H, width: W, channels: C)
         // reconstructions: uint8 [N, H, W, C]
-        let recon = try ImageBatch(hwc: try need("reconstructions"), path: path, name: "reconstructions")
+        let recon = try ImageBatch(hwc: try need("reconstructions", maxElements: N * H * W * C), path: path, name: "reconstructions")
         guard (recon.count, recon.height, recon.width, recon.channels) == (N, H, W, C) else {
             throw Failure(description: "out.npz 'reconstructions' has shape [\(recon.count), \(recon.height), \(recon.width), \(recon.channels)], "
                           + "expected [\(N), \(H), \(W), \(C)] (N, H, W, C of the eval images)")
         }
         // tokens: integers [N, L] or [N, L, S]
-        let t = try need("tokens")
+        let t = try need("tokens", maxElements: maxWords)
         guard let tv = t.integers else { throw Failure(description: "out.npz 'tokens' has dtype '\(t.dtype)', expected integers") }
         guard (t.shape.count == 2 || t.shape.count == 3), t.shape[0] == N, t.shape[1] >= 1, t.shape.count == 2 || t.shape[2] >= 1 else {
             throw Failure(description: "out.npz 'tokens' has shape \(t.shape), expected [\(N), L] or [\(N), L, W]")
         }
         let S = t.shape.count == 3 ? t.shape[2] : 1
         // vocabulary: vocab_size (scalar or [S] equal) or log2_vocab
-        var wordRange: Int64, log2V: Double
+        var wordRange: Int64, log2V: Double, source: String
         if keys.contains("vocab_size") {
-            let v = try readNPZNumeric(path: path, key: "vocab_size")
+            let v = try need("vocab_size", maxElements: 4096)
             guard let vs = v.integers, v.shape == [] || v.shape == [S], let first = vs.first, first >= 2, vs.allSatisfy({ $0 == first }) else {
                 throw Failure(description: "out.npz 'vocab_size' must be an integer ≥ 2 (or \(S) equal integers), got \(v.shape) \(v.dtype)")
             }
-            wordRange = first
+            wordRange = first; source = "vocab_size \(first)"
             log2V = Double(S) * log2(Double(first))
         } else if keys.contains("log2_vocab") {
-            let v = try readNPZNumeric(path: path, key: "log2_vocab")
+            let v = try need("log2_vocab", maxElements: 1)
             guard v.shape == [], let l = v.doubles.first, l > 0, l.isFinite else { throw Failure(description: "out.npz 'log2_vocab' must be a positive float scalar") }
             guard l <= 32 else { throw Failure(description: "log2_vocab \(l) is above 32 bits per word: give multi-word tokens [N, L, W] and vocab_size") }
             log2V = l
             wordRange = Int64(exp2(l.rounded(.up)))  // words lie below 2^⌈log2 V⌉; usage is counted over those values
+            source = "log2_vocab \(l): words below 2^\(Int(l.rounded(.up)))"
         } else {
             throw Failure(description: "out.npz has neither 'vocab_size' nor 'log2_vocab' (keys: \(keys.joined(separator: ", ")))")
         }
         if let bad = tv.firstIndex(where: { $0 < 0 || $0 >= wordRange }) {
-            throw Failure(description: "out.npz 'tokens' holds \(tv[bad]) at flat index \(bad), outside 0..<\(wordRange) (vocab_size)")
+            throw Failure(description: "out.npz 'tokens' holds \(tv[bad]) at flat index \(bad), outside 0..<\(wordRange) (\(source))")
         }
-        guard wordRange <= Int64(UInt32.max) else { throw Failure(description: "vocab_size \(wordRange) per word is above 2^32: give multi-word tokens") }
+        guard wordRange <= 1 << 32 else { throw Failure(description: "\(source) per word is above 2^32: give multi-word tokens [N, L, W]") }
         let tokens = Tokens(values: tv, shape: t.shape, wordRange: Int(wordRange))
         var extra: [MetricValue] = []
         for k in keys where k.hasPrefix("metric_") {
-            let v = try readNPZNumeric(path: path, key: k)
+            let v = try need(k, maxElements: 1)
             guard v.shape == [] || v.shape == [1], let x = v.doubles.first, x.isFinite else { throw Failure(description: "out.npz '\(k)' must be a finite float scalar") }
             extra.append((Metric.external(String(k.dropFirst("metric_".count))), x))
         }

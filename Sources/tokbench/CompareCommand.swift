@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        print(Comparison.text(try Comparison.compare(store: try ResultStore(path: store.db, mustExist: true), a, b, experiment: experiment,
+        print(Comparison.text(try Comparison.compare(store: try ResultStore(path: store.db, readOnly: true), a, b, experiment: experiment,
                                                      metricKey: metric)), terminator: "")
     }
 }

@@ -38,6 +38,9 @@ struct EvalCommand: ParsableCommand {
             guard originals != nil, reconstructions != nil else { throw ValidationError("give --originals and --reconstructions (or --run ID)") }
             guard experiment != nil, label != nil else { throw ValidationError("give --experiment NAME and --label LABEL to record the result under") }
             guard (tokens == nil) == (vocabSize == nil) else { throw ValidationError("--tokens and --vocab-size go together") }
+            if let v = vocabSize, !(2...(1 << 32)).contains(v) {
+                throw ValidationError("--vocab-size \(v) is outside 2…2^32 (the values of one token word; give tokens [N, L, W] for a larger V)")
+            }
             guard dataset == nil else { throw ValidationError("--dataset goes with --run") }
         }
         guard evalImages > 0 else { throw ValidationError("--eval-images must be positive") }

@@ -16,7 +16,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let data = try ReportData.load(store: try ResultStore(path: store.db, mustExist: true), experiments: experiments, filter: filter)
+        let data = try ReportData.load(store: try ResultStore(path: store.db, readOnly: true), experiments: experiments, filter: filter)
         let files = try CompressAIExport.write(data, to: output)
         print("wrote \(files.joined(separator: ", "))")
     }

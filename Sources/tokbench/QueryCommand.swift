@@ -20,7 +20,7 @@ struct QueryCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        print(render(try ResultStore(path: store.db, mustExist: true).query(sql), format), terminator: "")
+        print(render(try ResultStore(path: store.db, readOnly: true).query(sql), format), terminator: "")
     }
 }
 
@@ -40,7 +40,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let s = try ResultStore(path: store.db, mustExist: true)
+        let s = try ResultStore(path: store.db, readOnly: true)
         print(render(byConfig ? try s.summaryByConfig(experiment: experiment) : try s.summary(experiment: experiment), csv ? .csv : json ? .json : .table),
               terminator: "")
     }

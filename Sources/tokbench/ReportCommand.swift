@@ -29,7 +29,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data = try ReportData.load(store: try ResultStore(path: store.db, mustExist: true), experiments: experiments, filter: filter)
+        let data = try ReportData.load(store: try ResultStore(path: store.db, readOnly: true), experiments: experiments, filter: filter)
         let files = try ReportWriter.write(data, title: title ?? "tokbench report: " + (experiments.isEmpty ? "all runs" : experiments.joined(separator: ", ")), to: output,
                                          pairs: stride(from: 0, to: pairLabels.count, by: 2).map { (pairLabels[$0], pairLabels[$0 + 1]) })
         print("wrote \(files.count) files to \(output): \(files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
