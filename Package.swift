@@ -2,7 +2,7 @@
 // tokbench — compare image tokenizers under an information budget.
 // ARCHITECTURE.md is the map. Data flows one way:
 //   dataset → tokenizer (encode → tokens → decode) → evaluator → store → report.
-// Each target's dependencies are exactly what its sources import (scripts/check-layout.sh checks it).
+// Each target's dependencies are exactly what its sources import (scripts/check-layout.py checks it).
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Backbones", "Tokenizers", "Settings", "Datasets", "MetricCatalogue"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Backbones", "Quantizers", "Settings", "Training", "Datasets", "Layers",
                                                             "Kernels"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),

@@ -16,8 +16,15 @@ trained on the train split tokbench passes (--train-images) on CPU or GPU, then 
     steps = 1500
     batch = 64
     lr = 1e-3
+    # vq and rvq only (see vq_options below; each states tokbench's own behaviour):
+    # rotation_trick = false                     # absent: the library's default (the rotation trick at D > 1)
+    # straight_through = false                   # the library's Gumbel straight-through flag, not the STE
+    # dead_code_threshold = 1
+    # commitment_weight = 0.25
+    # decay = 0.99
 
-Needs `pip install torch vector-quantize-pytorch`. tokbench itself never does.
+Booleans arrive as --key=true / --key=false (tokbench writes TOML booleans that way).
+Needs `pip install torch vector-quantize-pytorch` (checked against 1.32.0). tokbench itself never does.
 """
 import math
 import os
@@ -35,12 +42,66 @@ from tokbench_protocol import read_request, write_outputs  # noqa: E402
 from pytorch_peer import make_decoder, make_encoder  # noqa: E402
 
 
+def flag(args, key, default):
+    """A boolean arg: tokbench passes TOML booleans as --key=true / --key=false; absent gives `default`."""
+    if key not in args:
+        return default
+    v = args[key].strip().lower()
+    if v not in ("true", "false"):
+        raise SystemExit(f"{key} must be true or false, got {args[key]!r}")
+    return v == "true"
+
+
+def vq_options(args):
+    """The VectorQuantize settings the vq and rvq quantizers share. Absent args keep the values this adapter
+    always used, so earlier runs keep their meaning. Each comment says what tokbench's vq-vae does
+    (Sources/Quantizers/VectorQuantizer.swift, Codebook.swift) and what vector-quantize-pytorch 1.32.0 does."""
+    opts = dict(
+        kmeans_init=True,   # tokbench: kmeans_init = true, 10 Lloyd rounds on the first training batch, seeded
+                            # from distinct random vectors; sets the EMA counts/sums. Library: the same (kmeans_iters = 10).
+        # tokbench: the codebook follows an EMA of its assigned encoder outputs (ema = true, Laplace-smoothed
+        # counts, eps 1e-5), updated after the optimizer step from that step's forward. Library (ema_update=True,
+        # learnable_codebook=False, its defaults when directional_reparam is off): the same update, inside the
+        # training forward, after the codes for that forward were chosen. Pinned here so a library default
+        # change cannot move it.
+        ema_update=True,
+        learnable_codebook=False,
+        decay=float(args.get("decay", 0.99)),  # tokbench: decay = 0.99
+        # tokbench: commitment = 0.25, loss beta * mean((u - sg(q))^2) over every element, and no codebook
+        # loss when ema = true. Library: commitment_weight * F.mse_loss(q.detach(), x), the same mean; with EMA
+        # and learnable_codebook=False the codebook is a buffer, so there is no codebook loss either.
+        commitment_weight=float(args.get("commitment_weight", 0.25)),
+        # tokbench: dead_threshold = 1.0; after each EMA update a code whose EMA count is < threshold is
+        # re-seeded from a random encoder output of the batch (drawn with replacement), its count reset to the
+        # threshold. Library threshold_ema_dead_code: the same test (cluster_size < threshold) and reset
+        # (reset_cluster_size = threshold), samples drawn without replacement; 0 turns restarts off.
+        threshold_ema_dead_code=float(args.get("dead_code_threshold", 1)),
+    )
+    # Gradient estimator. tokbench: the straight-through estimator, dL/du = dL/dq (+ the commitment term).
+    # Library: rotation_trick=None resolves to `not directional_reparam and dim > 1`, i.e. the rotation trick
+    # (Fifty et al. 2024, arXiv 2410.06424) at D = 64; rotation_trick=false gives the plain STE
+    # x + (q - x).detach(), tokbench's estimator. Absent keeps None (the library's default, as before).
+    if "rotation_trick" in args:
+        opts["rotation_trick"] = flag(args, "rotation_trick", None)
+    # The library's `straight_through` is the Gumbel-softmax straight-through of the code choice (one-hot +
+    # softmax(-dist) - sg(softmax)), not the STE; it needs rotation_trick = false, and VectorQuantize's STE
+    # detach then drops its gradient, leaving only float-rounding changes in the forward and the EMA
+    # statistics. tokbench has no such option. Default false, as before.
+    if flag(args, "straight_through", False):
+        if opts.get("rotation_trick", True):
+            raise SystemExit("straight_through = true needs rotation_trick = false (the library allows one estimator)")
+        opts["straight_through"] = True
+    return opts
+
+
 def build_quantizer(kind, args, D):
     from vector_quantize_pytorch import FSQ, LFQ, ResidualVQ, SimVQ, VectorQuantize
     K = int(args.get("codebook_size", 1024))
     if kind == "vq":       # EMA codebook, k-means init, dead-code restarts: tokbench's vq-vae defaults
-        q = VectorQuantize(dim=D, codebook_size=K, decay=0.99, kmeans_init=True, threshold_ema_dead_code=1,
-                           commitment_weight=0.25, accept_image_fmap=True)
+        q = VectorQuantize(dim=D, codebook_size=K, accept_image_fmap=True, **vq_options(args))
+        print(f"vq: rotation_trick={q.rotation_trick} ema_update={q.ema_update} "
+              f"threshold_ema_dead_code={q._codebook.threshold_ema_dead_code} commitment_weight={q.commitment_weight}",
+              file=sys.stderr, flush=True)
         return q, K, 1
     if kind == "fsq":
         levels = [int(v) for v in args.get("levels", "8,5,5,5").split(",")]
@@ -51,8 +112,7 @@ def build_quantizer(kind, args, D):
         return SimVQ(dim=D, codebook_size=K, channel_first=True), K, 1
     if kind == "rvq":
         S = int(args.get("stages", 2))
-        return ResidualVQ(dim=D, num_quantizers=S, codebook_size=K, kmeans_init=True, threshold_ema_dead_code=1,
-                          commitment_weight=0.25, decay=0.99), K, S
+        return ResidualVQ(dim=D, num_quantizers=S, codebook_size=K, **vq_options(args)), K, S
     raise SystemExit(f"unknown quantizer {kind!r} (vq, fsq, lfq, simvq, rvq)")
 
 

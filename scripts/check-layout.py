@@ -47,8 +47,11 @@ for name, (kind, path, deps, excludes) in sorted(targets.items()):
             continue
         for f in files:
             if f.endswith(".swift"):
+                in_literal = False   # inside a Swift multi-line string literal (e.g. a Python program a test runs)
                 for line in open(os.path.join(d, f), encoding="utf-8"):
-                    im = re.match(r'\s*(?:@testable\s+)?import\s+(\w+)', line)
+                    im = None if in_literal else re.match(r'\s*(?:@testable\s+)?import\s+(\w+)', line)
+                    if line.count('"""') % 2 == 1:
+                        in_literal = not in_literal
                     if im:
                         imports.add(im.group(1))
     imports -= system | {name}

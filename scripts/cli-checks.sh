@@ -222,7 +222,9 @@ kind = "external"
 command = ["python3", "$fake"]
 train = true
 T
-"$bin" run "$tmp/ext.toml" --db "$tmp/ext.sqlite" >"$tmp/ext.log" 2>&1 && ok || bad "external run: $(tail -3 "$tmp/ext.log")"
+# 7 of the 10 runs fail: the sweep goes on, and run exits non-zero with the count in its last line.
+"$bin" run "$tmp/ext.toml" --db "$tmp/ext.sqlite" >"$tmp/ext.log" 2>"$tmp/ext.err"; rc=$?
+[ $rc -ne 0 ] && tail -1 "$tmp/ext.err" | grep -q "7 of 10 runs failed" && ok || bad "external run: exit $rc, $(tail -2 "$tmp/ext.err") $(tail -3 "$tmp/ext.log")"
 "$bin" query "select label, status, coalesce(error, '') from run order by id" --format csv --db "$tmp/ext.sqlite" >"$tmp/ext.csv"
 python3 - "$tmp/ext.csv" <<'P' && ok || bad "external failure modes: $(cat "$tmp/ext.csv")"
 import csv, sys
@@ -348,5 +350,154 @@ assert r["bpp"] == [12.0], r      # 4 bits per byte × 3 channels; the 8-bit run
 assert 20 < r["psnr-rgb"][0] < 60, r
 P
 else bad "rgb run failed: $(tail -3 "$tmp/rgb.log")"; fi
+
+# Hostile programs, files and names (the security issue): each case fails on a harness that trusts them.
+# 1. External programs that misbehave, among good ones: a SIGTERM-ignoring program with a child, a
+#    grandchild that ignores SIGTERM in its own session, a child left holding the pipes after valid
+#    output, 4 MB of progress bar without a newline, a zip bomb. The good ones are recorded, the bad ones
+#    failed with one line, run exits non-zero, the timeouts hold, and /proc lists none of their processes.
+cat >"$tmp/hostile.toml" <<T
+name = "hostile"
+[dataset]
+kind = "fashion-mnist"
+eval_images = 20
+[[tokenizer]]
+kind = "external"
+command = ["python3", "$fake"]
+timeout_s = 3
+[tokenizer.args]
+mode = ["ok", "term-ignored", "grandchild", "leave-child", "progress", "zipbomb"]
+pidfile = "$tmp/hostile.pids"
+T
+start=$(date +%s)
+"$bin" run "$tmp/hostile.toml" --db "$tmp/hostile.sqlite" >"$tmp/hostile.log" 2>"$tmp/hostile.err"; rc=$?
+elapsed=$(( $(date +%s) - start ))
+[ $rc -ne 0 ] && tail -1 "$tmp/hostile.err" | grep -q "3 of 6 runs failed" && ok || bad "hostile externals: exit $rc: $(tail -2 "$tmp/hostile.err")"
+[ $elapsed -lt 45 ] && ok || bad "hostile externals took ${elapsed}s (timeouts of 3 s + 5 s grace should hold)"
+"$bin" query "select label, status, coalesce(error, '') from run order by id" --format csv --db "$tmp/hostile.sqlite" >"$tmp/hostile.csv"
+python3 - "$tmp/hostile.csv" <<'P' && ok || bad "hostile external outcomes: $(cat "$tmp/hostile.csv")"
+import csv, sys
+rows = {r[0].split("mode=")[1].split(",")[0]: (r[1], r[2]) for r in list(csv.reader(open(sys.argv[1])))[1:]}
+want = {"ok": "finished", "leave-child": "finished", "progress": "finished", "term-ignored": "timed out after 3 s",
+        "grandchild": "timed out after 3 s", "zipbomb": "'tokens' declares shape [20, 53687091]"}
+for mode, w in want.items():
+    status, error = rows[mode]
+    if w == "finished": assert status == "finished", (mode, status, error)
+    else: assert status == "failed" and w in error and "\n" not in error and len(error) < 2000, (mode, status, error)
+P
+left=""; for p in $(cat "$tmp/hostile.pids" 2>/dev/null); do [ -e "/proc/$p" ] && left+=" $p"; done
+[ -s "$tmp/hostile.pids" ] && [ -z "$left" ] && ok || bad "hostile externals left processes:$left (pids: $(tr '\n' ' ' <"$tmp/hostile.pids"))"
+ls -d "${TMPDIR:-/tmp}"/tokbench-external-* 2>/dev/null | grep -q . && bad "external runs left temporary directories" || ok
+# 2. A hostile name cannot reach the shell through the Slurm script: the name is refused; hostile --set
+#    values, database and report paths are quoted, checked by running the script with a stub sbatch.
+sed 's/^name = .*/name = "x$(touch PWNED)y"/' "$tmp/sweep12.toml" >"$tmp/evil.toml"
+expect_error "hostile experiment name" 'name: "x$(touch PWNED)y" is not a plain file name' -- slurm "$tmp/evil.toml" --shards 2 -o "$tmp/evil.sh"
+mkdir -p "$tmp/slurm-stub/bin"; cat >"$tmp/slurm-stub/bin/sbatch" <<'S'
+#!/bin/bash
+# stub sbatch: records its arguments, runs the --wrap command as the merge job would (sh -c), prints a job id
+printf '%s\n' "$@" >"$STUB_LOG"
+while [ $# -gt 0 ]; do if [ "$1" = "--wrap" ]; then sh -c "$2" >/dev/null 2>&1; fi; shift; done
+echo 4242
+S
+chmod +x "$tmp/slurm-stub/bin/sbatch"
+( cd "$tmp/slurm-stub" && "$bin" slurm "$tmp/sweep12.toml" --shards 2 --set 'description=$(touch PWNED1)'"'"'`touch PWNED4`' --db 'r/`touch PWNED2`.sqlite' \
+    --report "r/\$(touch PWNED3)'x" -o job.sh >/dev/null 2>&1 && bash -n job.sh ) && ok || bad "slurm script with hostile values was not written"
+( cd "$tmp/slurm-stub" && PATH="$tmp/slurm-stub/bin:$PATH" STUB_LOG="$tmp/slurm-stub/sbatch.args" SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_JOB_ID=7 bash job.sh >job.out 2>&1 )
+[ -z "$(ls "$tmp/slurm-stub" | grep PWNED)" ] && grep -q -- "--dependency=afterok:7" "$tmp/slurm-stub/sbatch.args" && grep -q "submitted the merge and report job 4242" "$tmp/slurm-stub/job.out" \
+  && grep -qF 'r/`touch PWNED2`.sqlite' "$tmp/slurm-stub/sbatch.args" \
+  && [ "$(sqlite3 "$tmp/slurm-stub/results/shards/sweep12-0.sqlite" "select count(*) from experiment" 2>/dev/null)" = "1" ] \
+  && ok || bad "slurm script: hostile values reached the shell ($(ls "$tmp/slurm-stub" | tr '\n' ' '); $(tail -3 "$tmp/slurm-stub/job.out"))"
+expect_error "slurm partition with a newline" "--partition" -- slurm "$tmp/sweep12.toml" --shards 2 --partition "$(printf 'a\nrm -rf x')" -o "$tmp/p.sh"
+# 3. Path traversal through a name: refused before any file is written.
+sed 's/^name = .*/name = "..\/..\/..\/..\/escaped"/' "$tmp/sweep12.toml" >"$tmp/trav.toml"
+( cd "$tmp" && "$bin" run trav.toml --shard 0/1 >/dev/null 2>"$tmp/trav.err" ); rc=$?
+[ $rc -ne 0 ] && grep -q "is not a plain file name" "$tmp/trav.err" && [ ! -e /escaped-0.sqlite ] && [ ! -e "$tmp/../../escaped-0.sqlite" ] && ok || bad "path traversal name: exit $rc $(cat "$tmp/trav.err")"
+expect_error "eval hostile experiment name" "--experiment" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --experiment "../x" --label y --db "$tmp/ev.sqlite"
+# 4. --vocab-size outside 2…2^32 is refused at the edge (it corrupted the heap at 2^34).
+python3 -c "import struct,sys; h=\"{'descr': '<i8', 'fortran_order': False, 'shape': (5, 1), }\"; h+=' '*(-(11+len(h))%64)+'\n'; open(sys.argv[1],'wb').write(b'\x93NUMPY\x01\x00'+struct.pack('<H',len(h))+h.encode()+struct.pack('<5q',0,1,2,3,4))" "$tmp/tok5.npy"
+expect_error "eval --vocab-size 2^34" "--vocab-size 17179869184 is outside 2…2^32" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --tokens "$tmp/tok5.npy" --vocab-size 17179869184 --experiment outside --label v --db "$tmp/ev.sqlite"
+"$bin" eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --tokens "$tmp/tok5.npy" --vocab-size 4294967296 --experiment outside --label v32 --db "$tmp/ev.sqlite" >/dev/null 2>&1 \
+  && ok || bad "eval --vocab-size 2^32 refused"
+# 5/6. Decoders bounded by what the task needs: a 4 MB npz inflating to 1 GiB, a 46,000² PNG of a few KB.
+python3 - "$tmp/bomb.npz" <<'P'
+import struct, sys, zlib, zipfile
+# key 'data' declaring (1, 2^30) uint8 (ImageNet-64 npz rows are 12288 wide): 1 GiB of zeros in about 1 MB
+h = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 1073741824), }"; h += " " * (-(11 + len(h)) % 64) + "\n"
+header = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+    with z.open("data.npy", "w", force_zip64=True) as f:
+        f.write(header); chunk = bytes(1 << 20)
+        for _ in range(1024): f.write(chunk)
+P
+python3 - "$bin" "$tmp/bomb.npz" >"$tmp/bomb.out" 2>&1 <<'P' && ok || bad "npz bomb: $(cat "$tmp/bomb.out")"
+import resource, subprocess, sys
+r = subprocess.run([sys.argv[1], "inspect", sys.argv[2]], capture_output=True, text=True)
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+assert r.returncode != 0 and "has shape (1, 1073741824), expected (N, 12288)" in r.stderr, r.stderr
+assert rss < 300, "peak RSS %d MB" % rss
+P
+python3 - "$tmp/huge.png" "$tmp/palette-trns.png" <<'P'
+import struct, sys, zlib
+def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+w = h = 46000   # 8-bit gray; rows of zeros, deflated: about 2 MB
+c = zlib.compressobj(9); row = b"\0" * (w + 1)
+idat = b"".join(c.compress(row) for _ in range(200)) + c.flush()   # only the first rows: the size alone must be refused
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+# a 4x4 palette PNG with transparency (tRNS): every colour type is read, alpha dropped
+plte = bytes([255, 0, 0, 0, 255, 0]); trns = bytes([0, 255])
+raw = b"".join(b"\0" + bytes([(x + y) % 2 for x in range(4)]) for y in range(4))
+open(sys.argv[2], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 3, 0, 0, 0)) + chunk(b"PLTE", plte) + chunk(b"tRNS", trns)
+                              + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+P
+expect_error "46000x46000 PNG" "is 46000x46000 = 2116000000 pixels, above the limit" -- inspect "$tmp/huge.png"
+"$bin" inspect "$tmp/palette-trns.png" 2>&1 | grep -q "image: 4x4, 3 channels" && ok || bad "palette PNG with tRNS: $("$bin" inspect "$tmp/palette-trns.png" 2>&1)"
+# 8. A database written by a newer tokbench is refused and left untouched; read-only commands open
+#    read-only, also a file the user cannot write (as nobody, where setpriv exists).
+cp "$tmp/hostile.sqlite" "$tmp/newer.sqlite"; sqlite3 "$tmp/newer.sqlite" "insert into grdb_migrations values ('v99-future')"
+sum_before=$(sha256sum "$tmp/newer.sqlite" | cut -c1-64)
+expect_error "newer database (query)" "written by a newer tokbench (migration v99-future unknown" -- query "select 1" --db "$tmp/newer.sqlite"
+expect_error "newer database (run)" "written by a newer tokbench" -- run "$tmp/good.toml" --db "$tmp/newer.sqlite"
+[ "$(sha256sum "$tmp/newer.sqlite" | cut -c1-64)" = "$sum_before" ] && ok || bad "a newer database was modified"
+cp "$tmp/hostile.sqlite" "$tmp/ro.sqlite"; sqlite3 "$tmp/ro.sqlite" "drop view summary_by_config; drop view summary; create view summary as select 1 as run_id"
+sum_before=$(sha256sum "$tmp/ro.sqlite" | cut -c1-64)
+ro_ok=1
+"$bin" query "select count(*) from summary" --db "$tmp/ro.sqlite" >/dev/null 2>"$tmp/ro.err" || { ro_ok=0; bad "read-only query: $(cat "$tmp/ro.err")"; }
+"$bin" runs --db "$tmp/ro.sqlite" >/dev/null 2>"$tmp/ro.err" || { ro_ok=0; bad "read-only runs: $(cat "$tmp/ro.err")"; }
+"$bin" report -o "$tmp/ro-report" --db "$tmp/ro.sqlite" >/dev/null 2>"$tmp/ro.err" || { ro_ok=0; bad "read-only report: $(cat "$tmp/ro.err")"; }
+"$bin" export --format compressai -o "$tmp/ro-cai" --db "$tmp/ro.sqlite" >/dev/null 2>"$tmp/ro.err" || { ro_ok=0; bad "read-only export: $(cat "$tmp/ro.err")"; }
+[ $ro_ok = 1 ] && ok
+[ "$(sha256sum "$tmp/ro.sqlite" | cut -c1-64)" = "$sum_before" ] && [ "$(sqlite3 "$tmp/ro.sqlite" "select sql from sqlite_master where name = 'summary'")" = "CREATE VIEW summary as select 1 as run_id" ] \
+  && ok || bad "a read-only command rewrote the database"
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+  mkdir -p "$tmp/locked"; cp "$tmp/hostile.sqlite" "$tmp/locked/r.sqlite"; chmod 444 "$tmp/locked/r.sqlite"; chmod 555 "$tmp/locked"; chmod 755 "$tmp"; cp "$bin" "$tmp/tb-nobody"; chmod 755 "$tmp/tb-nobody"
+  n=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/tb-nobody" query "select count(*) from summary where status = 'finished'" --format csv --db "$tmp/locked/r.sqlite" 2>"$tmp/nobody.err" | tail -1)
+  [ "$n" = "3" ] && ok || bad "query on a database the user cannot write: $n $(cat "$tmp/nobody.err")"
+  chmod 755 "$tmp/locked"
+fi
+# 9. Two run --resume processes at once on one database claim each run key once.
+cat >"$tmp/claim.toml" <<'T'
+name = "claim"
+[dataset]
+kind = "fashion-mnist"
+eval_images = 30
+train_images = 50
+[[tokenizer]]
+kind = "raw-patch"
+bits = [8, 7, 6, 5, 4, 3, 2, 1]
+T
+"$bin" run "$tmp/claim.toml" --resume --db "$tmp/claim.sqlite" >"$tmp/claim1.log" 2>&1 & p1=$!
+"$bin" run "$tmp/claim.toml" --resume --db "$tmp/claim.sqlite" >"$tmp/claim2.log" 2>&1 & p2=$!
+wait $p1; wait $p2
+[ "$("$bin" query "select count(*) || '/' || count(distinct run_key) from run" --format csv --db "$tmp/claim.sqlite" | tail -1)" = "8/8" ] \
+  && ok || bad "two resuming processes: $("$bin" query "select run_key, count(*) from run group by run_key" --format csv --db "$tmp/claim.sqlite")"
+# 11. Smaller ones: report -o on a file; labels' HTML escaped in report.md; a symlink loop and a non-UTF-8 name named as such.
+touch "$tmp/afile"; expect_error "report -o on a file" "exists and is not a folder" -- report -o "$tmp/afile" --db "$tmp/hostile.sqlite"
+"$bin" eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --experiment html --label '<script>alert(1)</script>' --db "$tmp/html.sqlite" >/dev/null 2>&1
+"$bin" report -o "$tmp/html-report" --db "$tmp/html.sqlite" >/dev/null 2>&1
+grep -q "&lt;script&gt;alert(1)&lt;/script&gt;" "$tmp/html-report/report.md" && ! grep -q "<script>" "$tmp/html-report/report.md" && ! grep -q "<script>" "$tmp/html-report/report.html" \
+  && ok || bad "report.md carries a label's HTML"
+ln -sf "$tmp/loop-b.png" "$tmp/loop-a.png"; ln -sf "$tmp/loop-a.png" "$tmp/loop-b.png"
+expect_error "symlink loop" "symlink loop" -- inspect "$tmp/loop-a.png"
+expect_error "non-UTF-8 file name" "not valid UTF-8" -- inspect "$tmp/$(printf 'bad-\377.png')"
 echo "cli-checks: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png jpeg idx cifar npz toml lossless tokens)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png jpeg idx cifar npz toml lossless tokens image-cap npz-cap)
 TOKBENCH_FUZZ=1 swift build --scratch-path .build-fuzz --product tokbench-fuzz --sanitize=fuzzer --sanitize=address 2>&1 | grep -E "error|Compiling Fuzz|Build complete" || true
 bin=$(TOKBENCH_FUZZ=1 swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --show-bin-path)/tokbench-fuzz
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -12,7 +12,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # `tokbench inspect` reads (CorpusTests and cli-checks replay every file there).
 keep_findings() {
   local ext
-  case $1 in png) ext=.png ;; jpeg) ext=.jpg ;; idx) ext=-idx3-ubyte ;; cifar) ext=.bin ;; npz) ext=.npz ;;
+  case $1 in png|image-cap) ext=.png ;; jpeg) ext=.jpg ;; idx) ext=-idx3-ubyte ;; cifar) ext=.bin ;; npz|npz-cap) ext=.npz ;;
              toml) ext=.toml ;; lossless) ext=.tbl ;; tokens) ext=.tokens ;; esac
   for f in crash-* leak-* timeout-*; do
     [ -e "$f" ] || continue
@@ -27,7 +27,8 @@ for t in "${targets[@]}"; do
     jpeg) cp Tests/DatasetsTests/Fixtures/*.jpg Tests/Corpus/malformed/jpeg-* "$work/$t/" ;;
     idx) cp Tests/DatasetsTests/Fixtures/*idx3-ubyte Tests/Corpus/malformed/idx-*ubyte "$work/$t/" ;;
     cifar) cp Tests/DatasetsTests/Fixtures/*cifar*.bin Tests/Corpus/malformed/cifar-* "$work/$t/" ;;
-    npz) cp Tests/DatasetsTests/Fixtures/*.npz Tests/Corpus/malformed/npz-* "$work/$t/" ;;
+    npz|npz-cap) cp Tests/DatasetsTests/Fixtures/*.npz Tests/Corpus/malformed/npz-* "$work/$t/" ;;
+    image-cap) cp Tests/DatasetsTests/Fixtures/*.png Tests/DatasetsTests/Fixtures/*.jpg Tests/Corpus/malformed/png-* "$work/$t/" ;;
     toml) cp experiments/*.toml Tests/Corpus/malformed/toml-* "$work/$t/" ;;
     lossless|tokens) cp Tests/Corpus/malformed/lossless-* "$work/$t/" ;;
   esac

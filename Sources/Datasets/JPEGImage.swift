@@ -8,9 +8,10 @@ public func readJPEG(path: String) throws -> ImageBatch {
     try decodeJPEG(try readFileBytes(path), path: path)
 }
 
-public func decodeJPEG(_ bytes: [UInt8], path: String, expect: (width: Int, height: Int)? = nil) throws -> ImageBatch {
+public func decodeJPEG(_ bytes: [UInt8], path: String, expect: (width: Int, height: Int)? = nil,
+                       maxPixels: Int = ImageLimits.maxPixels) throws -> ImageBatch {
     let (w, h, c) = try jpegHeader(bytes, path: path)
-    try ImageLimits.check(width: w, height: h, expect: expect, path: path)
+    try ImageLimits.check(width: w, height: h, expect: expect, path: path, maxPixels: maxPixels)
     var err = [CChar](repeating: 0, count: 256)
     var rc: Int32 = 0
     let pixels = [UInt8](unsafeUninitializedCapacity: c * h * w) { out, initialized in

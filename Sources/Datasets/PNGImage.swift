@@ -7,11 +7,12 @@ public func readPNG(path: String) throws -> ImageBatch {
     try decodePNG(try readFileBytes(path), path: path)
 }
 
-public func decodePNG(_ bytes: [UInt8], path: String, expect: (width: Int, height: Int)? = nil) throws -> ImageBatch {
+public func decodePNG(_ bytes: [UInt8], path: String, expect: (width: Int, height: Int)? = nil,
+                       maxPixels: Int = ImageLimits.maxPixels) throws -> ImageBatch {
     // IHDR is the first chunk (bytes 8…32): its size is checked before libpng allocates anything.
     if bytes.count >= 24, bytes[12..<16].elementsEqual("IHDR".utf8) {
         func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }
-        try ImageLimits.check(width: be32(16), height: be32(20), expect: expect, path: path)
+        try ImageLimits.check(width: be32(16), height: be32(20), expect: expect, path: path, maxPixels: maxPixels)
     }
     var pixels: UnsafeMutablePointer<UInt8>? = nil
     var w: Int32 = 0, h: Int32 = 0, c: Int32 = 0

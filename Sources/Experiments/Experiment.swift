@@ -47,6 +47,17 @@ extension Experiment {
     /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
     /// found here, before any run starts.
     /// The runs this file declares, one per line (`tokbench run --dry-run`).
+    /// Why an experiment name cannot be used, or nil: it names files (shard databases, artifact folders,
+    /// the Slurm script, the report folder), so it must stay one plain path component.
+    public static func badName(_ name: String) -> String? {
+        let ok = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        guard !name.isEmpty, name.utf8.count <= 100 else { return "must be 1 to 100 characters" }
+        guard name.unicodeScalars.allSatisfy({ ok.contains($0) }), name.first != ".", name.first != "-" else {
+            return "\(name.debugDescription) is not a plain file name: use letters, digits and . _ + - (not first: . or -), as it names files"
+        }
+        return nil
+    }
+
     public var plan: String { "experiment \(name) (\(file)): \(runs.count) runs\n" + runs.map { "  " + $0.key }.joined(separator: "\n") }
 
     public static func load(path: String, overrides: [String] = []) throws -> Experiment {
@@ -116,6 +127,7 @@ struct ExperimentReader {
         try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "tokenizer"], prefix: "")
         guard let nameNode = doc["name"] else { throw err(nil, "name", "missing (every experiment has a name)") }
         let name = try string(nameNode, "name")
+        if let why = Experiment.badName(name) { throw err(nameNode, "name", why) }
         let desc = try doc["description"].map { try string($0, "description") } ?? ""
         var seeds: [UInt64] = [0]
         if let s = doc["seed"] { seeds = [UInt64(try int(s, "seed", min: 0))] }

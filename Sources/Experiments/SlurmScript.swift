@@ -32,6 +32,9 @@ public struct SlurmScript {
     public var shardDBs: [String] { (0..<shards).map { RecordingPlace(db: nil, experiment: experimentName, shard: try! Shard(index: $0, count: shards)).db } }
     public var logDir: String { "results/shards/logs" }
 
+    /// The script. Every value from outside (names, paths, --set values, partition, …) reaches the shell
+    /// only through `q` (single quotes); values on `#SBATCH` lines, which sbatch reads itself, must pass
+    /// `checkSBATCHValues` first (no whitespace, quotes or control characters).
     public func render() -> String {
         let name = experimentName
         var sb = ["--job-name=tokbench-\(name)", "--array=0-\(shards - 1)", "--cpus-per-task=\(cpus)", "--time=\(time)",
@@ -43,12 +46,14 @@ public struct SlurmScript {
         if let g = gres { sb.append("--gres=\(g)") }
         let sets = overrides.map { " --set " + q($0) }.joined()
         let merge = "cd \(q(workdir)) && \(q(binary)) merge \(q(mergedDB)) \(shardDBs.map(q).joined(separator: " ")) && \(q(binary)) report --experiment \(q(name)) -o \(q(reportDir)) --db \(q(mergedDB))"
-        let mergeOptions = (["--parsable", "--job-name=tokbench-\(name)-merge", "--dependency=afterok:$SLURM_ARRAY_JOB_ID", "--kill-on-invalid-dep=yes",
-                             "--cpus-per-task=1", "--time=\(time)", "--output=\(workdir)/\(logDir)/\(name)-merge-%j.out"] + common).joined(separator: " ")
+        let mergeOptions = (["--parsable", "--job-name=tokbench-\(name)-merge"].map(q) + ["--dependency=afterok:\"$SLURM_ARRAY_JOB_ID\""]
+                            + (["--kill-on-invalid-dep=yes", "--cpus-per-task=1", "--time=\(time)", "--output=\(workdir)/\(logDir)/\(name)-merge-%j.out"] + common).map(q))
+            .joined(separator: " ")
+        func comment(_ s: String) -> String { s.map { $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) ? "?" : String($0) }.joined() }
         return """
         #!/bin/bash
-        # tokbench: experiment \(name) (\(experimentFile)) as a Slurm job array of \(shards) shards, then one job that
-        # merges the shard databases into \(mergedDB) and writes the report to \(reportDir).
+        # tokbench: experiment \(name) (\(comment(experimentFile))) as a Slurm job array of \(shards) shards, then one job that
+        # merges the shard databases into \(comment(mergedDB)) and writes the report to \(comment(reportDir)).
         # Written by `tokbench slurm`; tokbench never submits it. Submit it yourself:   sbatch <this file>
         # Every node must see \(workdir) (binary, experiment file, results/) on a shared filesystem;
         # each shard writes its own SQLite file (one SQLite file shared over NFS is not safe).
@@ -71,10 +76,27 @@ public struct SlurmScript {
         """
     }
 
-    /// Single-quoted for the shell.
-    func q(_ s: String) -> String {
-        s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-=:,+@".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    /// Values that go on `#SBATCH` lines (sbatch parses those itself, not the shell): one word of safe
+    /// characters each, or a one-line error naming the option.
+    public func checkSBATCHValues() throws {
+        let fields: [(String, String?)] = [("--partition", partition), ("--time", time), ("--mem", mem), ("--gres", gres),
+                                           ("the working directory", workdir), ("the experiment name", experimentName)]
+        for (field, value) in fields {
+            guard let v = value else { continue }
+            guard !v.isEmpty, v.unicodeScalars.allSatisfy({ Self.sbatchSafe.contains($0) }) else {
+                throw ExperimentError(file: experimentFile, line: nil, key: nil,
+                                      message: "\(field) \(v.debugDescription) cannot go on an #SBATCH line: use only letters, digits and / . _ - : , = + @ %")
+            }
+        }
     }
+    static let sbatchSafe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:,=+@%")
+
+    /// The one quoting function: `s` as one word for bash, single-quoted unless it is plainly safe.
+    public static func shellQuoted(_ s: String) -> String {
+        !s.isEmpty && s.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-=:,+@".unicodeScalars.contains($0)) })
+            ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+    func q(_ s: String) -> String { Self.shellQuoted(s) }
 }
 
 extension SlurmScript {
@@ -88,6 +110,7 @@ extension SlurmScript {
         let script = SlurmScript(experimentFile: file, experimentName: e.name, shards: shards, partition: partition, time: time, cpus: cpus,
                                  mem: mem, gres: gres, overrides: overrides, binary: binary, workdir: cwd, mergedDB: db,
                                  reportDir: report ?? "results/\(e.name)")
+        try script.checkSBATCHValues()
         let path = output ?? "slurm-\(e.name).sh"
         try FileManager.default.createDirectory(atPath: script.logDir, withIntermediateDirectories: true)
         try Data(script.render().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -10,7 +10,7 @@ import MetricCatalogue
 /// several seeds is one point: the means over its seeds (the spread is in the report, agg_seeds).
 public enum CompressAIExport {
     public static func write(_ data: ReportData, to dir: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try ReportWriter.makeFolder(dir)
         var files: [String] = []
         let configs = data.configs
         for kind in Figures.orderedKinds(configs.map(\.kind)) {
@@ -27,7 +27,7 @@ public enum CompressAIExport {
                 }
                 guard !pts.isEmpty else { continue }
                 pts.sort { $0.bpp < $1.bpp }
-                let name = "tokbench-\(kind)-\(suffix)"
+                let name = "tokbench-\(ReportWriter.fileComponent(kind))-\(suffix)"
                 let obj: [String: Any] = [
                     "name": name,
                     "description": "tokbench \(kind) tokenizers, bpp from \(rate.key) × channels; PSNR = per-image mean on 8-bit; \(lossless) lossless point(s) omitted; compute: \(Set(runs.map(\.environment)).sorted().joined(separator: " | "))",

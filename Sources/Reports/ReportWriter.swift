@@ -5,12 +5,38 @@ import MetricCatalogue
 /// Writes `report.md` (figures as files beside it) and a self-contained `report.html` (inline
 /// SVG, PNG as data URIs, no scripts, no network) from the store.
 public enum ReportWriter {
+    /// A name read from the store made safe as one file-name component inside the report folder
+    /// (anything but letters, digits and . _ - becomes _; a leading dot too).
+    /// Creates the output folder, or says in one line why it cannot.
+    static func makeFolder(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw StoreError("\(dir): exists and is not a folder (give -o a folder)") }
+            guard access(dir, W_OK) == 0 else { throw StoreError("\(dir): folder is not writable") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw StoreError("\(dir): cannot create the folder (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Text from the store (labels, titles) for report.md: HTML's special characters escaped, so a label
+    /// cannot carry markup into a rendered page.
+    static func mdEsc(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    public static func fileComponent(_ s: String) -> String {
+        let out = String(s.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) ? Character($0) : "_" })
+        return out.isEmpty ? "_" : (out.first == "." ? "_" + out.dropFirst() : out)
+    }
+
     /// Returns the files written.
     @discardableResult
     /// `pairs`: configuration labels to compare besides the ranking's neighbours (`report --pair A --pair B`).
     public static func write(_ data: ReportData, title: String, to dir: String, pairs: [(String, String)] = []) throws -> [String] {
         guard !data.runs.isEmpty else { throw StoreError("report: no finished runs match") }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try makeFolder(dir)
         var written: [String] = []
         func save(_ name: String, _ bytes: [UInt8]) throws {
             let p = (dir as NSString).appendingPathComponent(name)
@@ -28,7 +54,7 @@ public enum ReportWriter {
             figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + (bars.isEmpty ? "" : " A usage point is a configuration's mean over its seeds, with an error bar of ± one standard deviation and the single seeds as small dots; perplexity / V is the mean over the seeds."), usage.svg()))
         }
         for (key, chart) in Figures.curves(configs, data.metrics) {
-            figures.append(("curve-\(key).svg", "Training curve: \(key) per run.", chart.svg()))
+            figures.append(("curve-\(fileComponent(key)).svg", "Training curve: \(key) per run.", chart.svg()))
         }
         for fig in figures { try save(fig.file, Array(fig.svg.utf8)) }
 
@@ -62,19 +88,19 @@ public enum ReportWriter {
         let splits = Set(data.runs.compactMap { $0.params["dataset.split"] }).sorted()
         let environments = Set(data.runs.map(\.environment)).sorted()
 
-        // Markdown
-        var md = "# \(title)\n\n\(runsLine)\n\n"
-        for s in splits { md += "- split: \(s)\n" }
-        for e in environments { md += "- compute: \(e)\n" }
+        // Markdown: results, figures, reconstructions, then the definitions (complete, last).
+        var md = "# \(mdEsc(title))\n\n\(mdEsc(runsLine))\n\n"
+        for s in splits { md += "- split: \(mdEsc(s))\n" }
+        for e in environments { md += "- compute: \(mdEsc(e))\n" }
         md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table) + "\n"
         if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
         if !chosen.isEmpty { md += "### Chosen comparisons\n\n" + ReportTable.markdown(chosen, columns: RankingTable.titles) + "\n" }
-        md += "### Definitions\n\n" + data.definitions.map { "- **\($0.key)**: \($0.text)" }.joined(separator: "\n") + "\n\n"
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
         if gridPNG != nil {
-            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + gridRows.joined(separator: "; ") + ".\n"
+            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + mdEsc(gridRows.joined(separator: "; ")) + ".\n\n"
         }
+        md += "## Definitions\n\n" + data.definitions.map { "- **\(mdEsc($0.key))**: \(mdEsc($0.text))" }.joined(separator: "\n") + "\n"
         try save("report.md", Array(md.utf8))
 
         // HTML
@@ -89,7 +115,6 @@ public enum ReportWriter {
         <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table))
         \(ranking.isEmpty ? "" : "<h3>Which differences are real</h3><p>\(esc(rankingIntro))</p>" + ReportTable.html(ranking, columns: RankingTable.titles))
         \(chosen.isEmpty ? "" : "<h3>Chosen comparisons</h3>" + ReportTable.html(chosen, columns: RankingTable.titles))
-        <h3>Definitions</h3><ul>\(data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined())</ul>
         <h2>Figures</h2>
 
         """
@@ -97,6 +122,8 @@ public enum ReportWriter {
         if gridPNG != nil {   // the grid is the report folder's reconstructions.png (embedding it would push a 3-seed report past 1 MB)
             html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"reconstructions.png\"/><figcaption>One row per configuration (its lowest seed). Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
         }
+        html += "<details><summary><h2 style=\"display:inline\">Definitions</h2> (\(data.definitions.count) terms)</summary><ul>"
+            + data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined() + "</ul></details>\n"
         html += "</body></html>\n"
         try save("report.html", Array(html.utf8))
         return written
@@ -132,7 +159,7 @@ enum ReportTable {
         let titles = titles ?? columns.map(\.title)
         var s = "| " + titles.joined(separator: " | ") + " |\n"
         s += "|" + titles.map { leftAligned.contains($0) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
-        for r in rows { s += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        for r in rows { s += "| " + r.map { ReportWriter.mdEsc($0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return s
     }
 

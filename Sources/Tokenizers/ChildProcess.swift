@@ -187,19 +187,21 @@ public enum ChildProcess {
         let until = Date().addingTimeInterval(grace)
         var left = first
         while Date() < until {
-            reapChildren(left)
+            reapChildren(first)
             left = targets()
             if left.isEmpty { break }
             usleep(20_000)
         }
         for p in left { kill(p, SIGKILL) }
+        usleep(10_000)
         let hard = Date().addingTimeInterval(2)
         while Date() < hard {
-            reapChildren(left)
+            reapChildren(first)
             left = targets()
             if left.isEmpty { break }
             usleep(10_000)
         }
+        reapChildren(first)   // the last ones killed (zombies are not in `targets`, but are still ours to reap)
         return first.filter { $0 != leader }.count
     }
 

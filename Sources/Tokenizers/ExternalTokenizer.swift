@@ -122,9 +122,12 @@ public final class ExternalProgram {
         // Each array's header is checked before it is inflated: a small out.npz cannot ask for more
         // than the eval split needs (reconstructions: exactly N·H·W·C bytes; tokens: at most
         // `maxWordsPerImage` words per image; scalars: a few values).
-        func need(_ k: String, maxElements: Int) throws -> NumericArray {
+        func need(_ k: String, maxElements: Int, shape: [Int]? = nil) throws -> NumericArray {
             guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
             return try readNPZNumeric(path: path, key: k) { h in
+                if let want = shape, h.shape != want {
+                    throw Failure(description: "out.npz '\(k)' has shape \(h.shape), expected \(want) (N, H, W, C of the eval images)")
+                }
                 let count = try h.elementCount(path: path, name: k)
                 guard count <= maxElements else {
                     throw Failure(description: "out.npz '\(k)' declares shape \(h.shape): \(count) values, more than the \(maxElements) it may hold for \(N) eval images")
@@ -133,7 +136,7 @@ public final class ExternalProgram {
         }
         let maxWords = N * Self.maxWordsPerImage(height: H, width: W, channels: C)
         // reconstructions: uint8 [N, H, W, C]
-        let recon = try ImageBatch(hwc: try need("reconstructions", maxElements: N * H * W * C), path: path, name: "reconstructions")
+        let recon = try ImageBatch(hwc: try need("reconstructions", maxElements: N * H * W * C, shape: [N, H, W, C]), path: path, name: "reconstructions")
         guard (recon.count, recon.height, recon.width, recon.channels) == (N, H, W, C) else {
             throw Failure(description: "out.npz 'reconstructions' has shape [\(recon.count), \(recon.height), \(recon.width), \(recon.channels)], "
                           + "expected [\(N), \(H), \(W), \(C)] (N, H, W, C of the eval images)")

@@ -37,6 +37,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             guard originals != nil, reconstructions != nil else { throw ValidationError("give --originals and --reconstructions (or --run ID)") }
             guard experiment != nil, label != nil else { throw ValidationError("give --experiment NAME and --label LABEL to record the result under") }
+            if let why = Experiment.badName(experiment!) { throw ValidationError("--experiment: \(why)") }
             guard (tokens == nil) == (vocabSize == nil) else { throw ValidationError("--tokens and --vocab-size go together") }
             if let v = vocabSize, !(2...(1 << 32)).contains(v) {
                 throw ValidationError("--vocab-size \(v) is outside 2…2^32 (the values of one token word; give tokens [N, L, W] for a larger V)")

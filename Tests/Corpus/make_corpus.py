@@ -65,3 +65,19 @@ w("lossless-empty.tbl", b"")
 w("lossless-bad-magic.tbl", b"\x00\x01\x02\x03")
 w("lossless-header-only.tbl", bytes([0xA1]))
 w("lossless-garbage.tbl", bytes([0xA1]) + bytes((i * 37) % 256 for i in range(200)))
+
+# Hostile sizes (the security issue): cheap to store, expensive to decode if the header is believed.
+# A 46,000 x 46,000 gray PNG whose IDAT holds only a few rows (a few KB): refused by its IHDR size.
+ihdr = struct.pack(">IIBBBBB", 46000, 46000, 8, 0, 0, 0, 0)
+c = zlib.compressobj(9); idat = b"".join(c.compress(b"\0" * 46001) for _ in range(50)) + c.flush()
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+w("png-46000-square.png", png[:8] + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+# An npz whose 'data' is an honest deflate stream of 512 MiB of zeros (about 520 KB): its header's shape
+# (1, 2^29) is refused before anything is inflated.
+h = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 536870912), }"; h += " " * (-(11 + len(h)) % 64) + "\n"
+b = io.BytesIO()
+with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    with z.open("data.npy", "w", force_zip64=True) as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+        for _ in range(512): f.write(bytes(1 << 20))
+w("npz-inflate-bomb.npz", b.getvalue())

@@ -87,7 +87,7 @@ final class ShardingTests: XCTestCase {
                             mergedDB: "results/tokbench.sqlite", reportDir: "results/rd")
         let text = s.render()
         for line in ["#SBATCH --array=0-4", "#SBATCH --cpus-per-task=4", "#SBATCH --requeue", "#SBATCH --partition=gpu", "#SBATCH --mem=8G",
-                     "--dependency=afterok:$SLURM_ARRAY_JOB_ID", "exec /shared/tokbench run experiments/rd.toml --resume --shard",
+                     "--dependency=afterok:\"$SLURM_ARRAY_JOB_ID\"", "exec /shared/tokbench run experiments/rd.toml --resume --shard",
                      "/shared/tokbench merge results/tokbench.sqlite results/shards/rd-0.sqlite results/shards/rd-1.sqlite",
                      "results/shards/rd-4.sqlite", "report --experiment rd -o results/rd", "--set training.steps=10", "SLURM_RESTART_COUNT"] {
             XCTAssertTrue(text.contains(line), line)

@@ -244,4 +244,86 @@ final class StoreTests: XCTestCase {
         let count = try ResultStore(path: path).query("select count(*) as n from experiment where name = 'sweep'").rows
         XCTAssertEqual(count.first?.first?.description, "1")
     }
+
+    func tempDB() -> String { NSTemporaryDirectory() + "tokbench-store-\(UUID().uuidString).sqlite" }
+    func removeDB(_ path: String) { for s in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + s) } }
+    func new(_ exp: Int64, _ key: String) -> NewRun {
+        NewRun(experimentID: exp, runKey: key, tokenizer: "raw-patch", label: "raw-patch(bits=8)", dataset: "fashion-mnist", configJSON: "{}", seed: 0, codeVersion: "abc")
+    }
+
+    /// Eight stores claiming the same eight run keys at once: each key is claimed exactly once; the
+    /// others see it busy (a live claim of this process's pid counts as another's here: a different
+    /// store is a different claimant only by host and pid, so the test fakes the pid of the first claim).
+    func testClaimsAreAtomic() throws {
+        let path = tempDB(); defer { removeDB(path) }
+        let stores = try (0..<8).map { _ in try ResultStore(path: path) }
+        let exp = try stores[0].experimentID(named: "e", file: "f", fileSHA256: "0")
+        var claimed = [Int](repeating: 0, count: 8)
+        claimed.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                var n = 0
+                for k in 0..<8 {
+                    if case .claimed(_, _, false)? = try? stores[i].claimRun(new(exp, "k\(k)"), params: []) { n += 1 }
+                }
+                o[i] = n
+            }
+        }
+        // Claims made by this pid are ours; a second claim of the same key by the same process would re-take
+        // it (resumed: true), so count fresh claims only: every key was inserted exactly once.
+        XCTAssertEqual(claimed.reduce(0, +), 8)
+        XCTAssertEqual(try stores[0].query("select count(*) from run").rows, [[.integer(8)]])
+        // Another live process's claim (pid 1 is alive on this host) is busy; a dead one's is taken up again.
+        try stores[0].write { db in try db.execute(sql: "UPDATE run SET pid = 1 WHERE run_key = 'k0'") }
+        guard case .busy = try stores[1].claimRun(new(exp, "k0"), params: []) else { return XCTFail("a live claim was taken") }
+        try stores[0].write { db in try db.execute(sql: "UPDATE run SET pid = 999999999 WHERE run_key = 'k1'") }
+        guard case .claimed(_, nil, true) = try stores[1].claimRun(new(exp, "k1"), params: []) else { return XCTFail("a dead claim was not taken up") }
+        guard case .integer(let k2)? = try stores[0].query("select id from run where run_key = 'k2'").rows.first?.first else { return XCTFail("no k2") }
+        try stores[0].finishRun(runID: k2, results: [])
+        guard case .finished = try stores[1].claimRun(new(exp, "k2"), params: []) else { return XCTFail("a finished run was claimed") }
+    }
+
+    /// A database with a migration this build does not know is refused by every open, and not modified.
+    func testNewerDatabaseIsRefusedUntouched() throws {
+        let path = tempDB(); defer { removeDB(path) }
+        do { let s = try ResultStore(path: path); _ = try newRun(s, try s.createExperiment(name: "e", file: "f", fileSHA256: "0")) }
+        let q = try DatabaseQueue(path: path)
+        try q.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
+        try q.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        for readOnly in [false, true] {
+            XCTAssertThrowsError(try ResultStore(path: path, readOnly: readOnly)) { e in
+                XCTAssertTrue("\(e)".contains("written by a newer tokbench (migration v99-from-the-future unknown"), "\(e)")
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+    }
+
+    /// Read-only opens never write: an outdated summary view is shadowed by a temporary one, the file
+    /// keeps its own; writes are refused.
+    func testReadOnlyOpenNeverWrites() throws {
+        let path = tempDB(); defer { removeDB(path) }
+        do {
+            let s = try ResultStore(path: path)
+            let r = try newRun(s, try s.createExperiment(name: "e", file: "f", fileSHA256: "0"))
+            try s.finishRun(runID: r, results: [(.psnr, 30)])
+        }
+        let q = try DatabaseQueue(path: path)
+        try q.write { try $0.execute(sql: "DROP VIEW summary_by_config; DROP VIEW summary; CREATE VIEW summary AS SELECT 1 AS old") }
+        try q.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let ro = try ResultStore(path: path, readOnly: true)
+        XCTAssertEqual(try ro.summary().rows.first?[ro.summary().columns.firstIndex(of: "psnr")!], .real(30))
+        XCTAssertThrowsError(try ro.createExperiment(name: "x", file: "f", fileSHA256: "0"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+    }
+
+    /// An unknown status is an error naming the run, not a silent `failed`.
+    func testUnknownStatusIsAnError() throws {
+        var r = RunRecord(id: 7, experimentID: 1, runKey: "k", tokenizer: "t", label: "l", dataset: "d", configJSON: "{}", seed: 0, status: "paused",
+                          error: nil, startedAt: "", finishedAt: nil, codeVersion: "", host: "", pid: 0, heartbeatAt: nil)
+        XCTAssertThrowsError(try r.checkedStatus()) { XCTAssertEqual("\($0)", "run 7 has status 'paused', which this tokbench does not know") }
+        r.status = "finished"
+        XCTAssertEqual(try r.checkedStatus(), .finished)
+    }
 }

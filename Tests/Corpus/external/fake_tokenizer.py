@@ -6,8 +6,15 @@ so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
   tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16).
 --mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage (or log2: log2_vocab = 4 instead of vocab_size).
+Hostile modes (the program misbehaves; tokbench must bound every wait and allocation):
+  term-ignored   ignores SIGTERM and has a child that sleeps: the timeout must still hold (SIGKILL).
+  grandchild     sleeps; its grandchild, in a session of its own, ignores SIGTERM.
+  leave-child    writes valid outputs, then leaves a setsid child holding stdout/stderr for 30 s: finished, at once.
+  progress       4 MB of progress bar on stderr without a newline (\r only), then valid outputs: finished.
+  zipbomb        out.npz whose 'tokens' (uint8) inflates to 1 GiB from about 1 MB: a real deflate stream.
+Each hostile child writes its pid to PIDFILE (--pidfile) so the tests can check /proc afterwards.
 """
-import argparse, ast, struct, sys, time, zipfile
+import argparse, ast, os, signal, struct, sys, time, zipfile, zlib
 
 
 def read_npy(path):
@@ -34,7 +41,28 @@ def main():
     ap.add_argument("--seed", type=int)
     ap.add_argument("--mode", default="ok")
     ap.add_argument("--vocab", type=int, default=16)
+    ap.add_argument("--pidfile")
     a = ap.parse_args()
+
+    def note_pid(pid):
+        if a.pidfile:
+            with open(a.pidfile, "a") as f: f.write("%d\n" % pid)
+
+    if a.mode == "term-ignored":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(120); os._exit(0)
+        note_pid(pid); note_pid(os.getpid())
+        time.sleep(120)
+    if a.mode == "grandchild":
+        if os.fork() == 0:
+            if os.fork() == 0:
+                os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                note_pid(os.getpid())
+                time.sleep(120); os._exit(0)
+            time.sleep(120); os._exit(0)
+        time.sleep(120)
     (N, H, W, C), pixels = read_npy(a.images)
     if a.train_images:
         (Nt, _, _, _), _ = read_npy(a.train_images)
@@ -68,10 +96,56 @@ def main():
     if a.mode == "garbage":
         open(a.out, "wb").write(b"PK\x03\x04 this is not a zip archive")
         return
+    if a.mode == "progress":
+        sys.stderr.write("x" * (4 << 20))
+        for i in range(50000): sys.stderr.write("\r%d%%" % (i * 100 // 50000))
+        sys.stderr.flush()
+    if a.mode == "zipbomb":
+        # 1 GiB of zero tokens (uint8, which tokbench widens to 8 bytes each) deflates to about 1 MB; the
+        # entry is honest (sizes and CRC match), so only a check of the header's shape can refuse it early.
+        per = (1 << 30) // N
+        header = npy("|u1", (N, per), b"")
+        declared = len(header) + N * per
+        c = zlib.compressobj(1, zlib.DEFLATED, -15)
+        chunk = bytes(1 << 20)
+        crc = zlib.crc32(header)
+        parts = [c.compress(header)]
+        for _ in range(N * per >> 20):
+            parts.append(c.compress(chunk)); crc = zlib.crc32(chunk, crc)
+        rest = bytes(N * per - ((N * per >> 20) << 20))
+        parts.append(c.compress(rest)); crc = zlib.crc32(rest, crc)
+        parts.append(c.flush())
+        data = b"".join(parts)
+        with zipfile.ZipFile(a.out, "w", zipfile.ZIP_STORED) as z:
+            for name, d in arrays.items():
+                if name != "tokens": z.writestr(name + ".npy", d)
+        # append the bomb entry by hand: local header, data, central directory (zip64 sizes)
+        raw = open(a.out, "rb").read()
+        eocd = raw.rfind(b"PK\x05\x06")
+        cd_off = struct.unpack("<I", raw[eocd + 16:eocd + 20])[0]
+        cd_size = struct.unpack("<I", raw[eocd + 12:eocd + 16])[0]
+        count = struct.unpack("<H", raw[eocd + 10:eocd + 12])[0]
+        body, cd = raw[:cd_off], raw[cd_off:cd_off + cd_size]
+        name = b"tokens.npy"
+        extra = struct.pack("<HHQQ", 1, 16, declared, len(data))
+        local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 8, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra)) + name + extra
+        off = len(body)
+        central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 45, 45, 0, 8, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0, off) + name + extra
+        new_body = body + local + data
+        new_cd = cd + central
+        end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, count + 1, count + 1, len(new_cd), len(new_body), 0)
+        open(a.out, "wb").write(new_body + new_cd + end)
+        return
     with zipfile.ZipFile(a.out, "w", zipfile.ZIP_STORED) as z:
         for name, data in arrays.items():
             z.writestr(name + ".npy", data)
     print("wrote %s" % a.out)
+    if a.mode == "leave-child":
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            time.sleep(30); os._exit(0)
+        note_pid(pid)
 
 
 if __name__ == "__main__":
