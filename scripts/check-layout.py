@@ -3,7 +3,8 @@
   1. each target's dependencies in Package.swift are exactly the modules its sources import;
   2. no SQL text outside Sources/Store;
   3. no metric key spelled as a string literal outside the metric catalogue;
-  4. no tracked file over 1 MB other than generated source.
+  4. no tracked file over 1 MB other than generated source;
+  5. every ARCHITECTURE.md section cited in Sources, Tests, scripts, adapters and bench exists.
 Exit status 0 when all hold. Usage: scripts/check-layout.py [REPO]"""
 import os, re, subprocess, sys
 
@@ -81,6 +82,21 @@ files = subprocess.run(["git", "ls-files", "-z"], capture_output=True, text=True
 for f in filter(None, files):
     if os.path.isfile(f) and os.path.getsize(f) > 1 << 20 and not f.endswith(".swift"):
         problems.append(f"{f}: tracked file over 1 MB ({os.path.getsize(f) >> 10} KiB)")
+
+# 5. Every ARCHITECTURE.md section a source or test file cites (in the form: ARCHITECTURE.md, then the quoted heading) exists:
+#    the cited name is a heading of ARCHITECTURE.md, or the start of one.
+headings = [m.group(1).strip() for m in re.finditer(r'^#{2,3} (.+)$', open("ARCHITECTURE.md", encoding="utf-8").read(), re.M)]
+cite = re.compile(r'ARCHITECTURE\.md,? "([^"]+)"')
+for root in ("Sources", "Tests", "scripts", "adapters", "bench"):
+    for d, _, files in os.walk(root):
+        for f in files:
+            if not f.endswith((".swift", ".py", ".sh", ".c", ".h")):
+                continue
+            p = os.path.join(d, f)
+            for i, line in enumerate(open(p, encoding="utf-8", errors="replace"), 1):
+                for m in cite.finditer(line):
+                    if not any(h == m.group(1) or h.startswith(m.group(1)) for h in headings):
+                        problems.append(f"{p}:{i}: cites ARCHITECTURE.md section \"{m.group(1)}\", which does not exist")
 
 for p in problems:
     print("FAIL: layout: " + p)

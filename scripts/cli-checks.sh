@@ -31,6 +31,8 @@ expect_error() {
 # The house rules a script can check (ARCHITECTURE.md): Package.swift matches the imports, SQL only in
 # the store, metric keys only in the catalogue, no tracked file over 1 MB.
 if python3 "$(dirname "$0")/check-layout.py" >"$tmp/layout" 2>&1; then ok; else bad "$(grep FAIL "$tmp/layout" | head -5)"; fi
+# Every relative link in README.md, results/README.md, docs/ and ARCHITECTURE.md resolves.
+if python3 "$(dirname "$0")/check-links.py" >"$tmp/links" 2>&1; then ok; else bad "$(head -5 "$tmp/links")"; fi
 
 cat >"$tmp/typo.toml" <<'T'
 name = "typo"

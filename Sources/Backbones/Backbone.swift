@@ -1,4 +1,4 @@
-// What a latent tokenizer needs of its backbone (ARCHITECTURE.md, "Backbones"): the latent size D,
+// What a latent tokenizer needs of its backbone (ARCHITECTURE.md, "How to add …", a backbone): the latent size D,
 // the token grid for an image size, and an encoder and a decoder (engine layers, channel-major):
 //   encoder: x [C, B, H, W] → z [D, B, h, w];  decoder: ẑ [D, B, h, w] → x̂ [C, B, H, W];  L = h·w.
 // The encoder is built before the quantizer and the decoder after it, so parameters register (and

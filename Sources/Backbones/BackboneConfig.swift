@@ -1,4 +1,4 @@
-// Hyper-parameters of the reference backbone (ARCHITECTURE.md, "Backbones").
+// Hyper-parameters of the reference backbone (ARCHITECTURE.md, "How to add …", a backbone).
 
 public struct BackboneConfig: Sendable, Equatable, Codable {
     /// C: image channels.

@@ -1,4 +1,4 @@
-// Decoder of the reference backbone (ARCHITECTURE.md, "Backbones"), PyTorch-style names "<name>.<index>.*":
+// Decoder of the reference backbone (ARCHITECTURE.md, "How to add …", a backbone), PyTorch-style names "<name>.<index>.*":
 //   conv3×3 pad 1 (D→h), Res(h,r), Res(h,r), ReLU, [convT4×4/2 pad 1 (c_{i+1}→c_i), ReLU] × (n−1), convT4×4/2 pad 1 (c₁→C)
 // walking BackboneConfig.stageChannels backwards (n=2: h→h/2→C; n=1: h→C). No output activation.
 // Channel-major throughout: z: [D, B, h, w] → x̂: [C, B, h·2ⁿ, w·2ⁿ].

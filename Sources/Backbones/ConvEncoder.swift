@@ -1,4 +1,4 @@
-// Encoder of the reference backbone (ARCHITECTURE.md, "Backbones"), PyTorch-style names "<name>.<index>.*":
+// Encoder of the reference backbone (ARCHITECTURE.md, "How to add …", a backbone), PyTorch-style names "<name>.<index>.*":
 //   [conv4×4/2 pad 1 (c_{i}→c_{i+1}), ReLU] × n, conv3×3 pad 1 (h→h), Res(h,r), Res(h,r), ReLU, conv1×1 (h→D)
 // with stage channels from BackboneConfig.stageChannels (n=2: C→h/2→h; n=1: C→h).
 // Channel-major throughout: x: [C, B, H, W] → z: [D, B, H/2ⁿ, W/2ⁿ].

@@ -7,7 +7,7 @@ import Store
 ///   (run ids are per shard, so shards never share an artifact folder); the caches stay in `results/cache`.
 /// - otherwise `results/tokbench.sqlite`, `results/artifacts`, `results/cache`.
 /// Artifact paths are recorded as written, relative to the working directory: shards and their merge
-/// run from the same directory on a shared filesystem (README, "Running on a cluster").
+/// run from the same directory on a shared filesystem (docs/cluster.md).
 public struct RecordingPlace: Equatable, Sendable {
     public var db: String
     public var artifactDir: String

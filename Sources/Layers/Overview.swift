@@ -1,6 +1,6 @@
 // Layers — the CPU training engine of tokbench (llm.c style: flat Float32 buffers, explicit backward).
 //
-// Conventions (ARCHITECTURE.md, "Engine")
+// Conventions (ARCHITECTURE.md, "Conventions")
 // - Every activation is channel-major [C, B, H, W], so a conv is im2col ([C·k·k, B·Ho·Wo]) and one GEMM
 //   with no per-layer transposes. Convs run it per batch slice (Kernels/SlicedConv.swift: a few images at a
 //   time on each core, so the columns stay in cache); ResidualBlock fuses its whole body per slice. Conv2d, ConvTranspose2d, GroupNorm

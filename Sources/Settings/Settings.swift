@@ -1,4 +1,4 @@
-// Typed settings of tokenizers, backbones and quantizers (ARCHITECTURE.md, "Settings").
+// Typed settings of tokenizers, backbones and quantizers (ARCHITECTURE.md, "Layout (Sources/)", row `Settings`).
 // A component declares its keys once as `ConfigKey`s (name, type, default, meaning, range check) and
 // reads them through a Codable options struct decoded from the resolved values (`decodeOptions`):
 // no string lookups and no force-unwraps at the point of use.

@@ -2,7 +2,7 @@ import MetricCatalogue
 import Foundation
 import Datasets
 
-/// One image tokenizer: images [B, C, H, W] → tokens [B, L] → images (ARCHITECTURE.md, "Tokenizers").
+/// One image tokenizer: images [B, C, H, W] → tokens [B, L, S] → images (ARCHITECTURE.md, "Protocols").
 public protocol Tokenizer: AnyObject {
     /// Registry key ("raw-patch", "vq-vae", ...).
     var kind: String { get }

@@ -1,4 +1,4 @@
-// The training loop, apart from the tokenizers and from evaluation (ARCHITECTURE.md, "Training"):
+// The training loop, apart from the tokenizers and from evaluation (ARCHITECTURE.md, "Protocols", `Trainer`):
 // it draws each step's batch (a pure function of the step), sets the scheduled learning rate, calls
 // the tokenizer's `trainStep`, averages the step numbers over `logEvery` windows and emits events:
 // log, evaluate (every `evalEvery` steps and at the end), progress, checkpoint (at evaluation steps).

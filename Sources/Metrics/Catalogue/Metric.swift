@@ -1,7 +1,7 @@
 // The metric catalogue: every number tokbench records (final results and per-step curves) is a
 // `Metric` declared here once, with its store key, definition, unit, display format and direction.
 // Nothing else spells a metric key: the evaluator, the training loop, the quantizers, the store's
-// summary view, the reports and the exports all go through these values (ARCHITECTURE.md, "Metrics").
+// summary view, the reports and the exports all go through these values (ARCHITECTURE.md, "Layout (Sources/)", row `Metrics/Catalogue`).
 import Foundation
 
 /// One recorded number.
