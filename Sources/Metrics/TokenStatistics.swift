@@ -1,5 +1,6 @@
 import Foundation
 import Tokenizers
+import MetricCatalogue
 
 /// How a token stream uses its vocabulary.
 /// usage = fraction of the V codes used at least once on the eval set; perplexity = 2^(entropy of
@@ -20,14 +21,11 @@ public func tokenStatistics(_ tokens: Tokens) -> TokenStatistics {
     if S > 1 { for t in 0..<n { distinct.insert(Array(tokens.words[(t * S)..<((t + 1) * S)])) } }
     var usage = 0.0, perplexity = 0.0, entropy = 0.0, distinctSingle = 0
     for position in 0..<S {
-        var counts: [UInt32: Int] = [:]
-        for t in 0..<n { counts[tokens.words[t * S + position], default: 0] += 1 }
-        var h = 0.0
-        for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(n); h -= p * log2(p) }   // fixed order: reproducible sums
-        usage += Double(counts.count) / Double(tokens.wordRange)
-        perplexity += pow(2, h)
-        entropy += h
-        distinctSingle = counts.count
+        let u = wordUsage((0..<n).map { tokens.words[$0 * S + position] }, wordRange: tokens.wordRange)
+        usage += u.usage
+        perplexity += u.perplexity
+        entropy += u.entropyBits
+        distinctSingle = u.distinct
     }
     let applies = tokens.wordRange <= 1 << 24
     return TokenStatistics(usage: applies ? usage / Double(S) : nil, perplexity: applies ? perplexity / Double(S) : nil,

@@ -29,8 +29,6 @@ public final class BinarySphericalQuantizer: Quantizer {
     var u: Tensor?, q: Tensor?, du: Tensor?
     var norms: [Float] = []                   // ‖v_n‖ before normalisation
     var entropyGrad: [Float] = []             // d(H_sample − γ H_codebook)/du: [d, N]
-    public private(set) var lastWords: [UInt32] = []
-    public private(set) var lastLosses: [MetricValue] = []
 
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { 1 << bits }
@@ -43,13 +41,16 @@ public final class BinarySphericalQuantizer: Quantizer {
         } else { projectIn = nil; projectOut = nil }
     }
 
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
+        let training = pass.isTraining
         let v = projectIn?.forward(z) ?? z
         let shape = [bits] + Array(z.shape.dropFirst())
         let N = shape.dropFirst().reduce(1, *), d = bits
-        let uT = reusing(u, shape: shape); u = uT; uT.copy(from: v)
-        norms = normalizeColumns(uT.data, rows: d, columns: N)
-        let qT = reusing(q, shape: shape); q = qT
+        let uT = training ? reusing(u, shape: shape) : Tensor(shape: shape)
+        uT.copy(from: v)
+        let columnNorms = normalizeColumns(uT.data, rows: d, columns: N)
+        let qT = training ? reusing(q, shape: shape) : Tensor(shape: shape)
+        if training { u = uT; q = qT; norms = columnNorms }
         let side = 1 / Float(d).squareRoot()
         var words = [UInt32](repeating: 0, count: N)
         for i in 0..<d {
@@ -59,17 +60,17 @@ public final class BinarySphericalQuantizer: Quantizer {
                 if positive { words[n] |= 1 << UInt32(i) }
             }
         }
-        lastWords = words
+        var losses: [MetricValue] = [], statistics: [MetricValue] = []
         if training {
             var s = 0.0
             for i in 0..<(d * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
             let (perSample, codebook, grad) = entropyTerms(uT.data, count: N)
             entropyGrad = grad
-            lastLosses = [(.commitLoss, Double(options.commitment) * s / Double(d * N)),
-                          (.entropyLoss, Double(options.entropyWeight) * (perSample - Double(options.diversity) * codebook)),
-                          (.sampleEntropy, perSample), (.codebookEntropy, codebook)]
+            losses = [(.commitLoss, Double(options.commitment) * s / Double(d * N)),
+                      (.entropyLoss, Double(options.entropyWeight) * (perSample - Double(options.diversity) * codebook))]
+            statistics = [(.sampleEntropy, perSample), (.codebookEntropy, codebook)]
         }
-        return projectOut?.forward(qT) ?? qT
+        return Quantized(zq: projectOut?.forward(qT) ?? qT, words: words, losses: losses, statistics: statistics)
     }
 
     /// mean_n Σ_i H_b(p_{n,i}), Σ_i H_b(p̄_i) (nats) and d(first − γ·second)/du: [d, N], with
@@ -125,10 +126,9 @@ public final class BinarySphericalQuantizer: Quantizer {
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
         let N = shape.dropFirst().reduce(1, *)
-        let qT = reusing(q, shape: [bits] + Array(shape.dropFirst())); q = qT
+        let qT = Tensor(shape: [bits] + Array(shape.dropFirst()))
         let side = 1 / Float(bits).squareRoot()
         for n in 0..<N { for i in 0..<bits { qT.data[i * N + n] = (words[n] >> UInt32(i)) & 1 == 1 ? side : -side } }
-        lastWords = words
         return projectOut?.forward(qT) ?? qT
     }
 }

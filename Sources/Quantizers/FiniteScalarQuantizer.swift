@@ -27,8 +27,6 @@ public final class FiniteScalarQuantizer: Quantizer {
     var pre: Tensor?          // [d, B, h, w] projected z (before bounding)
     var codes: Tensor?        // [d, B, h, w] normalised codes
     var dpre: Tensor?
-    public private(set) var lastWords: [UInt32] = []
-    public let lastLosses: [MetricValue] = []
 
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { levels.reduce(1, *) }
@@ -60,13 +58,14 @@ public final class FiniteScalarQuantizer: Quantizer {
         return b.isFinite ? b : 0
     }
 
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
         let p = projectIn?.forward(z) ?? z
         let shape = [d] + Array(z.shape.dropFirst())
         let N = shape.dropFirst().reduce(1, *)
-        let preT = reusing(pre, shape: shape); pre = preT
+        let preT = pass.isTraining ? reusing(pre, shape: shape) : Tensor(shape: shape)
         preT.copy(from: p)
-        let cT = reusing(codes, shape: shape); codes = cT
+        let cT = pass.isTraining ? reusing(codes, shape: shape) : Tensor(shape: shape)
+        if pass.isTraining { pre = preT; codes = cT }
         var words = [UInt32](repeating: 0, count: N)
         for i in 0..<d {
             for n in 0..<N {
@@ -75,8 +74,7 @@ public final class FiniteScalarQuantizer: Quantizer {
                 words[n] += UInt32((Int(q) + Int(halfWidth[i])) * basis[i])
             }
         }
-        lastWords = words
-        return projectOut?.forward(cT) ?? cT
+        return Quantized(zq: projectOut?.forward(cT) ?? cT, words: words)
     }
 
     /// Straight-through: d code/d pre = bound'(pre)/⌊L/2⌋ = half·(1 − tanh²(pre + shift))/⌊L/2⌋.
@@ -106,12 +104,11 @@ public final class FiniteScalarQuantizer: Quantizer {
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
         let N = shape.dropFirst().reduce(1, *)
-        let cT = reusing(codes, shape: [d] + Array(shape.dropFirst())); codes = cT
+        let cT = Tensor(shape: [d] + Array(shape.dropFirst()))
         for n in 0..<N {
             let c = code(of: Int(words[n]))
             for i in 0..<d { cT.data[i * N + n] = c[i] }
         }
-        lastWords = words
         return projectOut?.forward(cT) ?? cT
     }
 }

@@ -21,13 +21,11 @@ public final class LookupFreeQuantizer: Quantizer {
     public var diversity: Float = 1.0     // γ
     public var temperature: Float = 0.01  // τ (inverse temperature 100)
     public var entropyBoost: Float = 0
-    public var entropyBoostSteps = 2000
-    public var trainingStep = 0
+    public var entropyBoostSteps = SignBitOptions.defaultBoostSteps
+    var trainingStep = 0                  // of the last training forward (the boost schedule)
     let projectIn: Conv2d?, projectOut: Conv2d?
     var norm: GroupNorm? = nil
     var u: Tensor?, q: Tensor?, du: Tensor?
-    public private(set) var lastWords: [UInt32] = []
-    public private(set) var lastLosses: [MetricValue] = []
     var entropyGrad: [Float] = []        // dE/du of the last training forward, [d, N]
 
     public var wordsPerToken: Int { 1 }
@@ -47,13 +45,17 @@ public final class LookupFreeQuantizer: Quantizer {
         entropyWeight * (1 + entropyBoost * max(0, 1 - Float(trainingStep) / Float(entropyBoostSteps)))
     }
 
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
+        let training = pass.isTraining
+        if training { trainingStep = pass.step }
         let projected = projectIn?.forward(z) ?? z
         let p = norm?.forward(projected) ?? projected
         let shape = [bits] + Array(z.shape.dropFirst())
         let N = shape.dropFirst().reduce(1, *)
-        let uT = reusing(u, shape: shape); u = uT; uT.copy(from: p)
-        let qT = reusing(q, shape: shape); q = qT
+        let uT = training ? reusing(u, shape: shape) : Tensor(shape: shape)
+        uT.copy(from: p)
+        let qT = training ? reusing(q, shape: shape) : Tensor(shape: shape)
+        if training { u = uT; q = qT }
         var words = [UInt32](repeating: 0, count: N)
         for i in 0..<bits {
             for n in 0..<N {
@@ -62,17 +64,17 @@ public final class LookupFreeQuantizer: Quantizer {
                 if positive { words[n] |= 1 << UInt32(i) }
             }
         }
-        lastWords = words
+        var losses: [MetricValue] = [], statistics: [MetricValue] = []
         if training {
             var s = 0.0
             for i in 0..<(bits * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
             let (perSample, batch, grad) = entropyTerms(uT.data, count: N)
             entropyGrad = grad
-            lastLosses = [(.commitLoss, Double(commitment) * s / Double(bits * N)),
-                          (.entropyLoss, Double(scheduledEntropyWeight) * (perSample - Double(diversity) * batch)),
-                          (.sampleEntropy, perSample), (.codebookEntropy, batch)]
+            losses = [(.commitLoss, Double(commitment) * s / Double(bits * N)),
+                      (.entropyLoss, Double(scheduledEntropyWeight) * (perSample - Double(diversity) * batch))]
+            statistics = [(.sampleEntropy, perSample), (.codebookEntropy, batch)]
         }
-        return projectOut?.forward(qT) ?? qT
+        return Quantized(zq: projectOut?.forward(qT) ?? qT, words: words, losses: losses, statistics: statistics)
     }
 
     /// The ±1 code matrix C: [K, d], row k holds the bits of k.
@@ -173,9 +175,8 @@ public final class LookupFreeQuantizer: Quantizer {
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
         let N = shape.dropFirst().reduce(1, *)
-        let qT = reusing(q, shape: [bits] + Array(shape.dropFirst())); q = qT
+        let qT = Tensor(shape: [bits] + Array(shape.dropFirst()))
         for n in 0..<N { for i in 0..<bits { qT.data[i * N + n] = (words[n] >> UInt32(i)) & 1 == 1 ? 1 : -1 } }
-        lastWords = words
         return projectOut?.forward(qT) ?? qT
     }
 }

@@ -14,36 +14,56 @@ public protocol Quantizer: AnyObject {
     /// log2 V of one token.
     var log2VocabularySize: Double { get }
 
-    /// z: [D, B, h, w] → ẑ: [D, B, h, w]. With `training`, keeps what backward needs (the
-    /// straight-through estimator) and may initialise itself from z on its first call.
-    func forward(_ z: Tensor, training: Bool) -> Tensor
-    /// dL/dẑ → dL/dz, adding the gradients of the quantizer's own losses and accumulating its
-    /// parameter gradients.
+    /// z: [D, B, h, w] → ẑ, the words and (training) the loss terms. A training pass keeps what
+    /// backward and afterStep need (the straight-through estimator, the chosen codes) and may
+    /// initialise itself from z on its first call; an inference pass leaves that state alone.
+    func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized
+    /// dL/dẑ → dL/dz for the last training forward, adding the gradients of its loss terms and
+    /// accumulating the quantizer's parameter gradients.
     func backward(_ dzq: Tensor) -> Tensor
-    /// Words of the last forward: [N, S].
-    var lastWords: [UInt32] { get }
-    /// The quantizer's own losses of the last training forward, by name (already weighted).
-    var lastLosses: [MetricValue] { get }
-    /// After the optimizer step: codebook EMA updates, dead-code restarts.
-    func afterStep()
-    /// words: [N, S] → ẑ: [D, B, h, w]
+    /// After the optimizer step: codebook EMA updates, dead-code restarts. Returns what it did, as
+    /// statistics (not losses).
+    func afterStep() -> [MetricValue]
+    /// words: [N, S] → ẑ: [D, B, h, w]. Pure: no state of the quantizer changes.
     func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor
     /// Non-parameter state to checkpoint (EMA statistics), by name.
     var buffers: [(name: String, shape: [Int], values: [Float])] { get }
     func loadBuffers(_ buffers: [String: [Float]]) throws
     /// State of the quantizer's random generator (restarts, dropout), for exact resumption.
     var randomState: UInt64 { get set }
-    /// The training step about to run (for quantizers with schedules); set before each training forward.
-    var trainingStep: Int { get set }
+}
+
+/// Which pass a forward is: inference (encode), or the training step about to run (schedules such
+/// as LFQ's entropy boost read it).
+public enum QuantizerPass: Equatable, Sendable {
+    case inference
+    case training(step: Int)
+    public var isTraining: Bool { self != .inference }
+    public var step: Int { if case .training(let s) = self { return s }; return 0 }
+}
+
+/// What one forward computes.
+public struct Quantized {
+    /// ẑ: [D, B, h, w]
+    public var zq: Tensor
+    /// [N, S]: the token words, N = B·h·w in `Tokens` order.
+    public var words: [UInt32]
+    /// The quantizer's loss terms (already weighted; empty for inference). Every one is added to the
+    /// training loss and checked for NaN, and each is a catalogue metric with `isLossTerm`.
+    public var losses: [MetricValue]
+    /// Numbers that describe the pass without being losses (entropies, active stages), logged beside them.
+    public var statistics: [MetricValue]
+    public init(zq: Tensor, words: [UInt32], losses: [MetricValue] = [], statistics: [MetricValue] = []) {
+        self.zq = zq; self.words = words; self.losses = losses; self.statistics = statistics
+    }
 }
 
 extension Quantizer {
     public var log2VocabularySize: Double { Double(wordsPerToken) * log2(Double(wordRange)) }
     public var buffers: [(name: String, shape: [Int], values: [Float])] { [] }
     public func loadBuffers(_ buffers: [String: [Float]]) throws {}
-    public func afterStep() {}
+    public func afterStep() -> [MetricValue] { [] }
     public var randomState: UInt64 { get { 0 } set {} }
-    public var trainingStep: Int { get { 0 } set {} }
 }
 
 #if canImport(Glibc)

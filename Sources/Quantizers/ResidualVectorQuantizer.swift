@@ -23,8 +23,7 @@ public final class ResidualVectorQuantizer: Quantizer {
     var quantized: [Tensor] = []      // q_s
     var out: Tensor?, dz: Tensor?
     var activeStages = 0
-    public private(set) var lastWords: [UInt32] = []
-    public private(set) var lastLosses: [MetricValue] = []
+    var trainedWords: [UInt32] = []   // [N, S] of the last training forward (afterStep)
 
     public var wordsPerToken: Int { stages.count }
     public var wordRange: Int { stages[0].size }
@@ -39,11 +38,14 @@ public final class ResidualVectorQuantizer: Quantizer {
         rng = Kernels.SplitMix64(seed: seed ^ 0x5256_51)
     }
 
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
-        let D = latentDim, N = z.count / D, S = stages.count
-        activeStages = training && quantizerDropout ? 1 + rng.int(below: S) : S
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
+        let D = latentDim, N = z.count / D, S = stages.count, training = pass.isTraining
+        let active = training && quantizerDropout ? 1 + rng.int(below: S) : S
+        // An inference pass works in buffers of its own: the training pass's residuals stay for backward.
+        var residuals = training ? self.residuals : [], quantized = training ? self.quantized : []
         while residuals.count < S { residuals.append(Tensor(shape: [0])); quantized.append(Tensor(shape: [0])) }
-        let o = reusing(out, shape: z.shape); out = o; o.zero()
+        let o = training ? reusing(out, shape: z.shape) : Tensor(shape: z.shape)
+        o.zero()
         var words = [UInt32](repeating: 0, count: N * S)
         var idx = [Int32](repeating: 0, count: N)
         var commit = 0.0
@@ -55,7 +57,7 @@ public final class ResidualVectorQuantizer: Quantizer {
             }
             let cb = stages[s]
             if training && kmeansInit && !cb.initialized { cb.kmeansInitialize(r.data, count: N, iterations: 10, rng: &rng) }
-            cb.initialized = true
+            if training { cb.initialized = true }
             idx.withUnsafeMutableBufferPointer { cb.nearest(r.data, count: N, into: $0.baseAddress!) }
             let q = reusing(quantized[s], shape: [D, N]); quantized[s] = q
             for n in 0..<N {
@@ -63,13 +65,14 @@ public final class ResidualVectorQuantizer: Quantizer {
                 for j in 0..<D { q.data[j * N + n] = e[j] }
                 words[n * S + s] = UInt32(idx[n])
             }
-            if s < activeStages {
+            if s < active {
                 for i in 0..<(D * N) { o.data[i] += q.data[i]; let t = Double(r.data[i] - q.data[i]); commit += t * t }
             }
         }
-        lastWords = words
-        if training { lastLosses = [(.commitLoss, Double(commitment) * commit / Double(D * N)), (.activeStages, Double(activeStages))] }
-        return o
+        guard training else { return Quantized(zq: o, words: words) }
+        self.residuals = residuals; self.quantized = quantized; out = o; activeStages = active; trainedWords = words
+        return Quantized(zq: o, words: words, losses: [(.commitLoss, Double(commitment) * commit / Double(D * N))],
+                         statistics: [(.activeStages, Double(active))])
     }
 
     /// Straight-through: dL/dz = dL/dẑ + Σ_{s<n} 2β(r_s − q_s)/(D·N)  (r_s = z − Σ_{t<s} sg q_t).
@@ -85,15 +88,15 @@ public final class ResidualVectorQuantizer: Quantizer {
         return g
     }
 
-    public func afterStep() {
-        let S = stages.count, N = lastWords.count / S
+    public func afterStep() -> [MetricValue] {
+        let S = stages.count, N = trainedWords.count / S
         var restarts = 0
         for s in 0..<activeStages {
-            let idx = (0..<N).map { Int32(lastWords[$0 * S + s]) }
+            let idx = (0..<N).map { Int32(trainedWords[$0 * S + s]) }
             idx.withUnsafeBufferPointer { stages[s].emaUpdate(residuals[s].data, count: N, indices: $0.baseAddress!, updateCodes: true) }
             if restart { restarts += stages[s].restartDeadCodes(threshold: deadThreshold, from: residuals[s].data, count: N, rng: &rng).count }
         }
-        lastLosses.append((.restarts, Double(restarts)))
+        return [(.restarts, Double(restarts))]
     }
 
     /// words: [N, S] → ẑ = Σ_s e_s[word_s]; with `stages` < S only the first ones.
@@ -103,14 +106,13 @@ public final class ResidualVectorQuantizer: Quantizer {
 
     public func dequantize(_ words: [UInt32], shape: [Int], using n: Int) -> Tensor {
         let D = latentDim, S = stages.count, N = shape.dropFirst().reduce(1, *)
-        let o = reusing(out, shape: shape); out = o; o.zero()
+        let o = Tensor(shape: shape)
         for s in 0..<n {
             for p in 0..<N {
                 let e = stages[s].code(Int(words[p * S + s]))
                 for j in 0..<D { o.data[j * N + p] += e[j] }
             }
         }
-        lastWords = words
         return o
     }
 

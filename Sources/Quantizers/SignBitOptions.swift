@@ -12,7 +12,9 @@ public struct SignBitOptions: Equatable, Sendable, Decodable {
     /// and the entropy weight boosted early: w·(1 + boost·max(0, 1 − step/boost_steps)).
     public var norm = false
     public var entropyBoost: Float = 0
-    public var entropyBoostSteps = 2000
+    public var entropyBoostSteps = SignBitOptions.defaultBoostSteps
+    /// Steps over which the entropy boost decays (Open-MAGVIT2's codebook_enlarge_steps), declared once.
+    public static let defaultBoostSteps = 2000
     enum CodingKeys: String, CodingKey {
         case bits, entropyWeight = "entropy_weight", diversity, commitment, temperature, norm, entropyBoost = "entropy_boost", entropyBoostSteps = "entropy_boost_steps"
     }
@@ -30,14 +32,14 @@ public struct SignBitOptions: Equatable, Sendable, Decodable {
         temperature = Float(try c.decode(Double.self, forKey: .temperature))
         norm = try c.decodeIfPresent(Bool.self, forKey: .norm) ?? false
         entropyBoost = Float(try c.decodeIfPresent(Double.self, forKey: .entropyBoost) ?? 0)
-        entropyBoostSteps = try c.decodeIfPresent(Int.self, forKey: .entropyBoostSteps) ?? 2000
+        entropyBoostSteps = try c.decodeIfPresent(Int.self, forKey: .entropyBoostSteps) ?? Self.defaultBoostSteps
     }
 
     /// The LFQ stabilizers' keys.
     public static let stabilizerKeys: [ConfigKey] = [
         ConfigKey("norm", .bool, default: .bool(false), "a non-affine GroupNorm (one group) on the bit channels before the sign"),
         ConfigKey("entropy_boost", .double, default: .double(0), "entropy weight times (1 + boost * max(0, 1 - step/entropy_boost_steps)) (Open-MAGVIT2's codebook_enlarge_ratio; 0: constant)", check: ConfigKey.nonNegative),
-        ConfigKey("entropy_boost_steps", .int, default: .int(2000), "steps over which the entropy boost decays to 0 (Open-MAGVIT2's codebook_enlarge_steps)", check: ConfigKey.intIn(1...10_000_000)),
+        ConfigKey("entropy_boost_steps", .int, default: .int(defaultBoostSteps), "steps over which the entropy boost decays to 0 (Open-MAGVIT2's codebook_enlarge_steps)", check: ConfigKey.intIn(1...10_000_000)),
     ]
 
     public static func keys(temperature: Double, maxBits: Int, temperatureMeaning: String) -> [ConfigKey] {

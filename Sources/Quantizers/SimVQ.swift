@@ -32,12 +32,10 @@ public final class SimVQ: Quantizer {
     let map: Linear                          // W [D, D], b [D]: E = C·Wᵀ + b
     var codes: Tensor?                       // E [K, D] of the last forward
     var u: Tensor?, q: Tensor?, du: Tensor?
-    var indices: [Int32] = []
-    public private(set) var lastLosses: [MetricValue] = []
+    var indices: [Int32] = []                // the codes the last training forward chose (backward)
 
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { options.codebookSize }
-    public var lastWords: [UInt32] { indices.map { UInt32($0) } }
 
     public init(latentDim: Int, options: Options, params: ParameterSet, seed: UInt64) {
         self.options = options; self.latentDim = latentDim
@@ -49,22 +47,25 @@ public final class SimVQ: Quantizer {
     }
 
     /// E = C·Wᵀ + b: [K, D]
-    func codeMatrix() -> Tensor { let e = map.forward(frozen); codes = e; return e }
+    func codeMatrix() -> Tensor { map.forward(frozen) }
 
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
-        let D = latentDim, N = z.count / D
-        let uT = reusing(u, shape: z.shape); u = uT; uT.copy(from: z)
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
+        let D = latentDim, N = z.count / D, training = pass.isTraining
+        let uT = training ? reusing(u, shape: z.shape) : Tensor(shape: z.shape)
+        uT.copy(from: z)
         let E = codeMatrix()
-        indices = Self.nearest(uT.data, count: N, codes: E.data, size: options.codebookSize, dimension: D)
-        let qT = reusing(q, shape: z.shape); q = qT
-        for n in 0..<N { let e = E.data + Int(indices[n]) * D; for j in 0..<D { qT.data[j * N + n] = e[j] } }
+        let chosen = Self.nearest(uT.data, count: N, codes: E.data, size: options.codebookSize, dimension: D)
+        let qT = training ? reusing(q, shape: z.shape) : Tensor(shape: z.shape)
+        for n in 0..<N { let e = E.data + Int(chosen[n]) * D; for j in 0..<D { qT.data[j * N + n] = e[j] } }
+        var losses: [MetricValue] = []
         if training {
+            u = uT; q = qT; codes = E; indices = chosen
             var s = 0.0
             for i in 0..<(D * N) { let t = Double(uT.data[i] - qT.data[i]); s += t * t }
             let mse = s / Double(D * N)
-            lastLosses = [(.commitLoss, Double(options.commitment) * mse), (.codebookLoss, mse)]
+            losses = [(.commitLoss, Double(options.commitment) * mse), (.codebookLoss, mse)]
         }
-        return qT
+        return Quantized(zq: qT, words: chosen.map { UInt32($0) }, losses: losses)
     }
 
     /// Index of the nearest code for each column of v [D, N] among the rows of codes [K, D]:
@@ -135,7 +136,6 @@ public final class SimVQ: Quantizer {
         let E = codeMatrix()
         let qT = Tensor(shape: [D] + Array(shape.dropFirst()))
         for n in 0..<N { let e = E.data + Int(words[n]) * D; for j in 0..<D { qT.data[j * N + n] = e[j] } }
-        indices = words.map { Int32($0) }
         return qT
     }
 

@@ -62,9 +62,8 @@ public final class VQBottleneck: Quantizer {
     var u: Tensor?                            // [d, B, h, w] vectors searched (normalised if cosine)
     var uNorms: [Float] = []                  // ‖u‖ before normalisation (cosine)
     var q: Tensor?                            // [d, B, h, w] the chosen codes (as used)
-    var indices: [Int32] = []
+    var indices: [Int32] = []                 // the codes the last training forward chose (afterStep, backward)
     var du: Tensor?, dRaw: Tensor?
-    public private(set) var lastLosses: [MetricValue] = []
     public private(set) var restartsLastStep = 0
 
     public var wordsPerToken: Int { 1 }
@@ -83,31 +82,33 @@ public final class VQBottleneck: Quantizer {
         rng = Kernels.SplitMix64(seed: seed ^ 0x5651)
     }
 
-    public var lastWords: [UInt32] { indices.map { UInt32($0) } }
-
-    public func forward(_ z: Tensor, training: Bool) -> Tensor {
+    public func forward(_ z: Tensor, _ pass: QuantizerPass) -> Quantized {
+        let training = pass.isTraining
         let shape = [d] + Array(z.shape.dropFirst())
         let N = shape.dropFirst().reduce(1, *)
         let raw = projectIn?.forward(z) ?? z
-        let uT = reusing(u, shape: shape); u = uT
+        let uT = training ? reusing(u, shape: shape) : Tensor(shape: shape)
+        if training { u = uT }
         uT.copy(from: raw)
-        if options.cosine { uNorms = normalizeColumns(uT.data, rows: d, columns: N) }
+        if options.cosine { let norms = normalizeColumns(uT.data, rows: d, columns: N); if training { uNorms = norms } }
         if training && options.kmeansInit && !codebook.initialized {
             codebook.kmeansInitialize(uT.data, count: N, iterations: options.kmeansIterations, rng: &rng)
         }
-        codebook.initialized = true
-        if indices.count != N { indices = [Int32](repeating: 0, count: N) }
+        if training { codebook.initialized = true }
+        var chosen = [Int32](repeating: 0, count: N)
         let codes = codeMatrix()
         codes.withUnsafeBufferPointer { cb in
-            indices.withUnsafeMutableBufferPointer { codebook.nearest(uT.data, count: N, into: $0.baseAddress!, codes: cb.baseAddress!) }
+            chosen.withUnsafeMutableBufferPointer { codebook.nearest(uT.data, count: N, into: $0.baseAddress!, codes: cb.baseAddress!) }
         }
-        let qT = reusing(q, shape: shape); q = qT
-        gather(codes, into: qT.data, columns: N)
+        let qT = training ? reusing(q, shape: shape) : Tensor(shape: shape)
+        gather(codes, chosen, into: qT.data, columns: N)
+        var losses: [MetricValue] = []
         if training {
+            q = qT; indices = chosen
             let mse = squaredDistance(uT.data, qT.data, count: d * N) / Double(d * N)
-            lastLosses = [(.commitLoss, Double(options.commitment) * mse)] + (options.ema ? [] : [(.codebookLoss, mse)])
+            losses = [(.commitLoss, Double(options.commitment) * mse)] + (options.ema ? [] : [(.codebookLoss, mse)])
         }
-        return projectOut?.forward(qT) ?? qT
+        return Quantized(zq: projectOut?.forward(qT) ?? qT, words: chosen.map { UInt32($0) }, losses: losses)
     }
 
     /// The codes as searched and emitted: [K, d], l2-normalised rows when cosine.
@@ -125,7 +126,7 @@ public final class VQBottleneck: Quantizer {
     }
 
     /// out[j, n] = codes[indices[n], j]
-    func gather(_ codes: [Float], into out: UnsafeMutablePointer<Float>, columns N: Int) {
+    func gather(_ codes: [Float], _ indices: [Int32], into out: UnsafeMutablePointer<Float>, columns N: Int) {
         codes.withUnsafeBufferPointer { c in
             for j in 0..<d {
                 let row = out + j * N
@@ -179,20 +180,19 @@ public final class VQBottleneck: Quantizer {
         }
     }
 
-    public func afterStep() {
-        guard let uT = u else { return }
+    public func afterStep() -> [MetricValue] {
+        guard let uT = u else { return [] }
         let N = uT.count / d
         indices.withUnsafeBufferPointer { codebook.emaUpdate(uT.data, count: N, indices: $0.baseAddress!, updateCodes: options.ema) }
         restartsLastStep = options.restart ? codebook.restartDeadCodes(threshold: options.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
-        lastLosses.append((.restarts, Double(restartsLastStep)))
+        return [(.restarts, Double(restartsLastStep))]
     }
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
         let N = shape.dropFirst().reduce(1, *)
         precondition(words.count == N)
-        indices = words.map { Int32($0) }
-        let qT = reusing(q, shape: [d] + Array(shape.dropFirst())); q = qT
-        gather(codeMatrix(), into: qT.data, columns: N)
+        let qT = Tensor(shape: [d] + Array(shape.dropFirst()))
+        gather(codeMatrix(), words.map { Int32($0) }, into: qT.data, columns: N)
         return projectOut?.forward(qT) ?? qT
     }
 

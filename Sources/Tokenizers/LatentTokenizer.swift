@@ -80,8 +80,7 @@ public final class LatentTokenizer: TrainableTokenizer {
             let idx = Array(start..<min(images.count, start + Self.chunk))
             let x = Tensor(shape: [shape.channels, idx.count, shape.height, shape.width])
             input(images, indices: idx, into: x)
-            _ = quantizer.forward(encoder.forward(x), training: false)
-            words.append(contentsOf: quantizer.lastWords)
+            words.append(contentsOf: quantizer.forward(encoder.forward(x), .inference).words)
             start += Self.chunk
         }
         return Tokens(count: images.count, gridRows: h, gridCols: w, wordsPerToken: S, wordRange: quantizer.wordRange, words: words)
@@ -124,35 +123,35 @@ public final class LatentTokenizer: TrainableTokenizer {
         var t = LayerProfile.now()
         input(images, indices: indices, into: x)
         profileTimes.input += LayerProfile.lap(&t)
-        let (total, mse, _) = try forwardBackward(x, step: step)
+        let pass = try forwardBackward(x, step: step)
         t = LayerProfile.now()
         if let c = gradClip { clipGradientNorm(params.grads, maxNorm: c) }
         optimizer.update(params)
-        quantizer.afterStep()
+        let updates = quantizer.afterStep()
         profileTimes.optimizer += LayerProfile.lap(&t)
         stepsTrained = step
-        let usage = batchUsage(quantizer.lastWords)
+        let usage = wordUsage(pass.quantized.words, wordRange: quantizer.wordRange)
         profileTimes.statistics += LayerProfile.lap(&t)
-        return [(Metric.loss, total), (.reconMSE, mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)] + quantizer.lastLosses
+        return [(Metric.loss, pass.total), (.reconMSE, pass.mse), (.batchUsage, usage.usage), (.batchPerplexity, usage.perplexity)]
+            + pass.quantized.losses + pass.quantized.statistics + updates
     }
 
-    /// x: [C, B, H, W] in [−0.5, 0.5] → the loss MSE(x̂, x) + the quantizer's loss terms, with every
-    /// parameter's gradient in `params.grads` (zeroed first). Returns (total, MSE, x̂: [C, B, H, W]).
-    func forwardBackward(_ x: Tensor, step: Int) throws -> (total: Double, mse: Double, xhat: Tensor) {
+    /// x: [C, B, H, W] in [−0.5, 0.5] → the loss MSE(x̂, x) + every loss term of the quantizer, with every
+    /// parameter's gradient in `params.grads` (zeroed first). Returns the total, the MSE, x̂: [C, B, H, W]
+    /// and what the quantizer's training forward computed.
+    func forwardBackward(_ x: Tensor, step: Int) throws -> (total: Double, mse: Double, xhat: Tensor, quantized: Quantized) {
         var t = LayerProfile.now()
         params.zeroGrads()
-        quantizer.trainingStep = step
         profileTimes.optimizer += LayerProfile.lap(&t)
         let z = encoder.forward(x)
         t = LayerProfile.now()
         if let bad = firstNonFinite(z) { throw TrainingError(step: step, reason: "loss is nan (encoder output \(bad))") }
-        let zq = quantizer.forward(z, training: true)
+        let quantized = quantizer.forward(z, .training(step: step))
         profileTimes.quantizerForward += LayerProfile.lap(&t)
-        let xhat = decoder.forward(zq)
+        let xhat = decoder.forward(quantized.zq)
         t = LayerProfile.now()
         let mse = Double(loss.forward(xhat, x))
-        let aux = quantizer.lastLosses
-        let total = mse + aux.filter { $0.metric.isLossTerm }.reduce(0) { $0 + $1.value }
+        let total = mse + quantized.losses.reduce(0) { $0 + $1.value }
         guard total.isFinite else { throw TrainingError(step: step, reason: "loss is \(total)") }
         let dxhat = loss.backward()
         profileTimes.loss += LayerProfile.lap(&t)
@@ -161,22 +160,13 @@ public final class LatentTokenizer: TrainableTokenizer {
         let dz = quantizer.backward(dzq)
         profileTimes.quantizerBackward += LayerProfile.lap(&t)
         _ = encoder.backward(dz)
-        return (total, mse, xhat)
+        return (total, mse, xhat, quantized)
     }
 
     /// The first non-finite value of a tensor, if any.
     func firstNonFinite(_ t: Tensor) -> Float? {
         for i in 0..<t.count where !t.data[i].isFinite { return t.data[i] }
         return nil
-    }
-
-    /// Fraction of the word range used in a batch, and the perplexity of its word frequencies.
-    func batchUsage(_ words: [UInt32]) -> (usage: Double, perplexity: Double) {
-        var counts: [UInt32: Int] = [:]
-        for w in words { counts[w, default: 0] += 1 }
-        var h = 0.0
-        for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(words.count); h -= p * log2(p) }   // fixed order: reproducible
-        return (Double(counts.count) / Double(quantizer.wordRange), pow(2, h))
     }
 
     // MARK: checkpoints

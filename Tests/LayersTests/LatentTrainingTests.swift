@@ -72,6 +72,6 @@ final class LatentTrainingTests: XCTestCase {
         XCTAssertGreaterThan(first, 0.05, "the blobs must give the decoder something to learn")
         XCTAssertLessThan(last, 0.2 * first, "loss \(first) → \(last)")
         XCTAssertEqual(t.stepsTrained, 61)
-        XCTAssertEqual(t.quantizer.lastWords.count, 4 * 4 * 4)   // B · h · w codes: 8×8 → 4×4 latents
+        XCTAssertEqual(t.encode(ImageBatch(count: 4, channels: 1, height: 8, width: 8)).words.count, 4 * 4 * 4)   // B · h · w codes: 8×8 → 4×4 latents
     }
 }

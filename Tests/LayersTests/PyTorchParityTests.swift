@@ -30,7 +30,7 @@ final class PyTorchParityTests: XCTestCase {
             return o
         }
         let x = Tensor(shape: [C, B, xs.shape[2], xs.shape[3]], values: toCM(xs.values))
-        let (_, _, xhat) = try model.forwardBackward(x, step: 1)
+        let xhat = try model.forwardBackward(x, step: 1).xhat
         let ref = try XCTUnwrap(byName["reconstruction"])
         let refCM = toCM(ref.values)
         XCTAssertEqual(xhat.count, refCM.count)

@@ -34,8 +34,7 @@ final class QuantizerTests: XCTestCase {
         let N = 2000
         let z = Tensor(shape: [4, N, 1, 1])
         for i in 0..<z.count { z.data[i] = 20 * rng.uniform(-1, 1) }   // far outside ±1 too
-        _ = q.forward(z, training: false)
-        for (n, w) in q.lastWords.enumerated() {
+        for (n, w) in q.forward(z, .inference).words.enumerated() {
             XCTAssertLessThan(Int(w), q.wordRange)
             for i in 0..<4 {
                 let level = q.level(z.data[i * N + n], i)
@@ -61,8 +60,8 @@ final class QuantizerTests: XCTestCase {
         // z = (0.3, −0.6): tanh(0.44399)·3.4965 − 0.5 = 0.4170·3.4965 − 0.5 = 0.958 → 1;
         //              tanh(−0.6)·1.998 = −1.0777 → −1.  digits (5, 1) → 13; code (0.25, −0.5)
         let z = tensor([2, 4, 1, 1], [0, 1, -3, 0.3, /* channel 1: */ 0, 1, -0.2, -0.6])
-        let out = q.forward(z, training: false)
-        XCTAssertEqual(q.lastWords, [20, 38, 16, 13])
+        let r = q.forward(z, .inference), out = r.zq
+        XCTAssertEqual(r.words, [20, 38, 16, 13])
         XCTAssertEqual(out.values, [0, 0.5, -1, 0.25, /**/ 0, 1, 0, -0.5])
         XCTAssertEqual(q.shift[0], tan(0.5 / 3.4965), accuracy: 1e-7)
     }
@@ -72,7 +71,7 @@ final class QuantizerTests: XCTestCase {
         // (unrounded) normalised bound in Double.
         let q = FiniteScalarQuantizer(levels: [8, 5], latentDim: 2, params: ParameterSet(seed: 0))
         let z = tensor([2, 3, 1, 1], [0.1, -0.7, 1.3, 0.4, -1.1, 2.0])
-        _ = q.forward(z, training: true)
+        _ = q.forward(z, .training(step: 1))
         let g = q.backward(Tensor(shape: [2, 3, 1, 1], repeating: 1)).values
         for i in 0..<2 { for n in 0..<3 {
             let x = Double(z.data[i * 3 + n]), h = 1e-6
@@ -87,9 +86,9 @@ final class QuantizerTests: XCTestCase {
         let q = LookupFreeQuantizer(bits: 3, latentDim: 3, params: ParameterSet(seed: 0))
         // columns: (+,+,+) → 7, (−,−,−) → 0, (+,−,+) → 5
         let z = tensor([3, 3, 1, 1], [0.5, -1, 2, /**/ 0.1, -0.3, -4, /**/ 3, -2, 0.01])
-        let out = q.forward(z, training: false)
-        XCTAssertEqual(q.lastWords, [7, 0, 5])
-        XCTAssertEqual(q.dequantize(q.lastWords, shape: [3, 3, 1, 1]).values, out.values)
+        let r = q.forward(z, .inference), out = r.zq
+        XCTAssertEqual(r.words, [7, 0, 5])
+        XCTAssertEqual(q.dequantize(r.words, shape: [3, 3, 1, 1]).values, out.values)
         for w in 0..<8 { XCTAssertEqual(q.dequantize([UInt32(w)], shape: [3, 1, 1, 1]).values.enumerated().reduce(0) { $0 + ($1.element > 0 ? 1 << $1.offset : 0) }, w) }
     }
 
@@ -124,13 +123,13 @@ final class QuantizerTests: XCTestCase {
         let ps = ParameterSet(seed: 2)
         let q = ResidualVectorQuantizer(stages: 4, codebookSize: 16, latentDim: D, decay: 0.99, params: ps, seed: 1)
         ps.finalize()
-        let out = q.forward(z, training: true)   // k-means initialises every stage on this batch
-        XCTAssertEqual(q.lastWords.count, N * 4)
-        XCTAssertEqual(q.dequantize(q.lastWords, shape: [D, N, 1, 1]).values, out.values)
+        let r = q.forward(z, .training(step: 1)), out = r.zq   // k-means initialises every stage on this batch
+        XCTAssertEqual(r.words.count, N * 4)
+        XCTAssertEqual(q.dequantize(r.words, shape: [D, N, 1, 1]).values, out.values)
         var errors: [Double] = []
         for n in 1...4 {
-            let r = q.dequantize(q.lastWords, shape: [D, N, 1, 1], using: n)
-            errors.append(zip(r.values, z.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(D * N))
+            let partial = q.dequantize(r.words, shape: [D, N, 1, 1], using: n)
+            errors.append(zip(partial.values, z.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(D * N))
         }
         for i in 1..<4 { XCTAssertLessThan(errors[i], errors[i - 1] * 0.9, "\(errors)") }
         XCTAssertEqual(q.log2VocabularySize, 16)

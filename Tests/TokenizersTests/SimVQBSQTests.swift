@@ -20,14 +20,18 @@ final class SimVQBSQTests: XCTestCase {
         let q = SimVQ(latentDim: 6, options: .init(codebookSize: 300), params: ps, seed: 5)
         ps.finalize()
         let z = randomTensor([6, 4, 5, 5], seed: 9)                // N = 100
-        let out = q.forward(z, training: false)
+        let r = q.forward(z, .training(step: 1)), out = r.zq
         let E = q.codes!
         XCTAssertEqual(q.indices, SimVQ.nearestNaive(z.values, count: 100, codes: E.values, size: 300, dimension: 6))
+        XCTAssertEqual(r.words, q.indices.map { UInt32($0) })
+        // An inference pass gives the same words and leaves the training state alone.
+        let saved = q.indices
+        XCTAssertEqual(q.forward(randomTensor([6, 1, 2, 2], seed: 1), .inference).words.count, 4)
+        XCTAssertEqual(q.indices, saved)
         // indices → codes → indices
-        let back = q.dequantize(q.lastWords, shape: z.shape)
+        let back = q.dequantize(r.words, shape: z.shape)
         XCTAssertEqual(back.values, out.values)
-        _ = q.forward(back, training: false)
-        XCTAssertEqual(q.indices.map { UInt32($0) }, q.lastWords)
+        XCTAssertEqual(q.forward(back, .inference).words, r.words)
         // Every code is C·Wᵀ + b of the frozen codebook.
         let W = ps.entries.first { $0.name == "quantizer.embedding_proj.weight" }!, b = ps.entries.first { $0.name == "quantizer.embedding_proj.bias" }!
         for k in [0, 17, 299] { for i in 0..<6 {
@@ -44,7 +48,7 @@ final class SimVQBSQTests: XCTestCase {
         ps.finalize()
         let z = randomTensor([D, 2, 1, 3], seed: 3), G = randomTensor([D, 2, 1, 3], seed: 8)
         ps.zeroGrads()
-        _ = q.forward(z, training: true)
+        _ = q.forward(z, .training(step: 1))
         let idx = q.indices, fixedQ = q.q!.values.map(Double.init)
         let dz = q.backward(G).values
         let W = ps.entries.first { $0.name == "quantizer.embedding_proj.weight" }!, b = ps.entries.first { $0.name == "quantizer.embedding_proj.bias" }!
@@ -87,18 +91,17 @@ final class SimVQBSQTests: XCTestCase {
     func testBSQCodesLieOnTheSphereAndRoundTrip() {
         let q = BinarySphericalQuantizer(options: .init(bits: 4, temperature: 1), latentDim: 4, params: ParameterSet(seed: 0))
         let z = Tensor(shape: [4, 3, 1, 1], values: [0.5, -1, 2, /**/ 0.1, -0.3, -4, /**/ -3, -2, 0.01, /**/ 7, -0.2, 0.3])
-        let out = q.forward(z, training: false)
+        let r = q.forward(z, .inference), out = r.zq
         // columns: (+,+,−,+) → 1+2+8 = 11, (−,−,−,−) → 0, (+,−,+,+) → 1+4+8 = 13
-        XCTAssertEqual(q.lastWords, [11, 0, 13])
+        XCTAssertEqual(r.words, [11, 0, 13])
         for n in 0..<3 {
             XCTAssertEqual((0..<4).reduce(Float(0)) { $0 + out.data[$1 * 3 + n] * out.data[$1 * 3 + n] }, 1, accuracy: 1e-6)
             for i in 0..<4 { XCTAssertEqual(abs(out.data[i * 3 + n]), 0.5, accuracy: 1e-7) }
         }
-        XCTAssertEqual(q.dequantize(q.lastWords, shape: [4, 3, 1, 1]).values, out.values)
+        XCTAssertEqual(q.dequantize(r.words, shape: [4, 3, 1, 1]).values, out.values)
         for w in 0..<16 {
             let c = q.dequantize([UInt32(w)], shape: [4, 1, 1, 1])
-            _ = q.forward(c, training: false)
-            XCTAssertEqual(q.lastWords, [UInt32(w)])
+            XCTAssertEqual(q.forward(c, .inference).words, [UInt32(w)])
         }
     }
 
@@ -137,7 +140,7 @@ final class SimVQBSQTests: XCTestCase {
         ps.finalize()
         let z = randomTensor([D, 2, 1, 3], seed: 13), G = randomTensor([D, 2, 1, 3], seed: 14)
         ps.zeroGrads()
-        _ = q.forward(z, training: true)
+        _ = q.forward(z, .training(step: 1))
         let fixedQ = q.q!.values.map(Double.init)
         let dz = q.backward(G).values
         let win = ps.entries.first { $0.name == "quantizer.project_in.weight" }!, bin = ps.entries.first { $0.name == "quantizer.project_in.bias" }!
@@ -178,10 +181,9 @@ final class SimVQBSQTests: XCTestCase {
         let q = LookupFreeQuantizer(options: o, latentDim: d, params: ps)
         ps.finalize()
         XCTAssertTrue(ps.entries.isEmpty)                       // the norm is not affine
-        q.trainingStep = 4                                       // weight 0.2 · (1 + 3 · 0.6) = 0.56
-        XCTAssertEqual(q.scheduledEntropyWeight, 0.56, accuracy: 1e-6)
         let z = randomTensor([d, 2, 1, 3], seed: 5, scale: 2), G = randomTensor([d, 2, 1, 3], seed: 6)
-        _ = q.forward(z, training: true)
+        _ = q.forward(z, .training(step: 4))                    // the step reaches the schedule through the pass
+        XCTAssertEqual(q.scheduledEntropyWeight, 0.56, accuracy: 1e-6)   // weight 0.2 · (1 + 3 · 0.6) = 0.56
         let fixedQ = q.q!.values.map(Double.init)
         let dz = q.backward(G).values
         func S(_ zv: [Double]) -> Double {

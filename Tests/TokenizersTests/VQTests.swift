@@ -125,8 +125,8 @@ final class VQTests: XCTestCase {
             let images = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { _ in UInt8(rng.int(below: 256)) })
             // The quantized forward pass, by hand.
             let x = Tensor(shape: [1, 3, 8, 8]); t.input(images, indices: [0, 1, 2], into: x)
-            let zq = t.quantizer.forward(t.encoder.forward(x), training: false)
-            let forwardWords = t.quantizer.lastWords
+            let forward = t.quantizer.forward(t.encoder.forward(x), .inference)
+            let zq = forward.zq, forwardWords = forward.words
             let direct = t.output(t.decoder.forward(zq))
             let tokens = t.encode(images)
             XCTAssertEqual(tokens.words, forwardWords)
@@ -151,7 +151,7 @@ final class VQTests: XCTestCase {
             let z = randomTensor([4, 2, 1, 3], seed: 3)   // N = 6
             let G = randomTensor([4, 2, 1, 3], seed: 4)   // upstream dL/dẑ
             ps.zeroGrads()
-            let out = q.forward(z, training: true)
+            let out = q.forward(z, .training(step: 1)).zq
             XCTAssertEqual(out.shape, z.shape)
             let idx = q.indices
             let dz = q.backward(G).values

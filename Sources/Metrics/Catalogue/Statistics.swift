@@ -96,3 +96,15 @@ extension Metric {
     /// Definitions of the intervals and aggregates (recorded with the runs, printed in reports).
     public static let statistics: [Metric] = [.seedAggregate, .seedInterval, .pairedImages, .pairedSeeds]
 }
+
+/// How words use their range, pooled over all positions: the fraction of the `wordRange` values seen,
+/// and the perplexity 2^H of their frequencies (H summed in ascending word order, so the same words
+/// give the same bits). The training curves' batch_usage / batch_perplexity; `tokenStatistics` applies
+/// it per word position to the eval tokens.
+public func wordUsage(_ words: [UInt32], wordRange: Int) -> (usage: Double, perplexity: Double, entropyBits: Double, distinct: Int) {
+    var counts: [UInt32: Int] = [:]
+    for w in words { counts[w, default: 0] += 1 }
+    var h = 0.0
+    for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(words.count); h -= p * log2(p) }
+    return (Double(counts.count) / Double(wordRange), pow(2, h), h, counts.count)
+}
