@@ -2,38 +2,43 @@
 // backbone, or the 1-D transformer of ViT1D.swift) and its sizes.
 import Settings
 
-public struct BackboneOptions: Codable, Equatable, Sendable {
-    public var backbone: String        // "conv" | "vit1d"
-    public var hidden: Int
-    public var residual: Int
-    public var latentDim: Int          // 0: the quantizer's own dimension (FSQ/LFQ/BSQ), no projection
-    public var downsamplings: Int
-    public var tokens: Int             // vit1d: K = L
-    public var patch: Int              // vit1d: p
-    public var dim: Int                // vit1d: width W
-    public var depth: Int              // vit1d: blocks per side
-    public var heads: Int              // vit1d
-    enum CodingKeys: String, CodingKey { case backbone, hidden, residual, latentDim = "latent_dim", downsamplings, tokens, patch, dim, depth, heads }
+public struct BackboneOptions: Equatable, Sendable {
+    public var backbone = ""           // "conv" | "vit1d"
+    public var hidden = 0
+    public var residual = 0
+    public var latentDim = 0           // 0: the quantizer's own dimension (FSQ/LFQ/BSQ), no projection
+    public var downsamplings = 0
+    public var tokens = 0              // vit1d: K = L
+    public var patch = 0               // vit1d: p
+    public var dim = 0                 // vit1d: width W
+    public var depth = 0               // vit1d: blocks per side
+    public var heads = 0               // vit1d
 
     static let convKeys: Set<String> = ["hidden", "residual", "downsamplings"]
     static let vitKeys: Set<String> = ["tokens", "patch", "dim", "depth", "heads"]
 
-    /// `latent` is the default D (0 for quantizers that set it themselves).
-    public static func keys(latent: Int = 64, latentDoc: String = "latent channels D") -> [ConfigKey] {
+    /// Each backbone option, declared once; `latent` is the default D (0 for quantizers that set it themselves).
+    public static func options(latent: Int = 64, latentDoc: String = "latent channels D") -> [Option<BackboneOptions>] {
         [
-            ConfigKey("backbone", .string, default: .string("conv"), "conv: the reference conv backbone (L = h·w); vit1d: a 1-D transformer (TiTok-style, L = tokens)",
-                      check: { v in if case .string(let s) = v, !["conv", "vit1d"].contains(s) { return "must be \"conv\" or \"vit1d\"" }; return nil }),
-            ConfigKey("hidden", .int, default: .int(128), "backbone hidden channels h", check: ConfigKey.intIn(2...1024)),
-            ConfigKey("residual", .int, default: .int(32), "residual-branch channels r", check: ConfigKey.intIn(1...1024)),
-            ConfigKey("latent_dim", .int, default: .int(latent), latentDoc, check: ConfigKey.intIn((latent == 0 ? 0 : 1)...1024)),
-            ConfigKey("downsamplings", .int, default: .int(2), "stride-2 stages n; L = (H/2^n)(W/2^n)", check: ConfigKey.intIn(1...6)),
-            ConfigKey("tokens", .int, default: .int(32), "vit1d: K latent tokens, L = K", check: ConfigKey.intIn(1...1024)),
-            ConfigKey("patch", .int, default: .int(4), "vit1d: patch side p (the image is read as HW/p^2 patch tokens)", check: ConfigKey.intIn(1...64)),
-            ConfigKey("dim", .int, default: .int(128), "vit1d: transformer width", check: ConfigKey.intIn(8...2048)),
-            ConfigKey("depth", .int, default: .int(2), "vit1d: transformer blocks in the encoder and in the decoder", check: ConfigKey.intIn(1...48)),
-            ConfigKey("heads", .int, default: .int(4), "vit1d: attention heads", check: ConfigKey.intIn(1...64)),
+            .string("backbone", \.backbone, default: "conv", "conv: the reference conv backbone (L = h·w); vit1d: a 1-D transformer (TiTok-style, L = tokens)",
+                    check: { v in if case .string(let s) = v, !["conv", "vit1d"].contains(s) { return "must be \"conv\" or \"vit1d\"" }; return nil }),
+            .int("hidden", \.hidden, default: 128, "backbone hidden channels h", check: ConfigKey.intIn(2...1024)),
+            .int("residual", \.residual, default: 32, "residual-branch channels r", check: ConfigKey.intIn(1...1024)),
+            .int("latent_dim", \.latentDim, default: latent, latentDoc, check: ConfigKey.intIn((latent == 0 ? 0 : 1)...1024)),
+            .int("downsamplings", \.downsamplings, default: 2, "stride-2 stages n; L = (H/2^n)(W/2^n)", check: ConfigKey.intIn(1...6)),
+            .int("tokens", \.tokens, default: 32, "vit1d: K latent tokens, L = K", check: ConfigKey.intIn(1...1024)),
+            .int("patch", \.patch, default: 4, "vit1d: patch side p (the image is read as HW/p^2 patch tokens)", check: ConfigKey.intIn(1...64)),
+            .int("dim", \.dim, default: 128, "vit1d: transformer width", check: ConfigKey.intIn(8...2048)),
+            .int("depth", \.depth, default: 2, "vit1d: transformer blocks in the encoder and in the decoder", check: ConfigKey.intIn(1...48)),
+            .int("heads", \.heads, default: 4, "vit1d: attention heads", check: ConfigKey.intIn(1...64)),
         ]
     }
+
+    public static func keys(latent: Int = 64, latentDoc: String = "latent channels D") -> [ConfigKey] { options(latent: latent, latentDoc: latentDoc).map(\.key) }
+
+    /// From resolved values (every key present, latent_dim included).
+    public init(values: [String: ConfigValue]) throws { self = try decodeDeclared(Self.options(), into: BackboneOptions(), from: values) }
+    init() {}
 
     /// The backbone for images of this shape; `quantizerDim` replaces a latent_dim of 0.
     public func make(shape: (channels: Int, height: Int, width: Int), quantizerDim: Int? = nil) throws -> any Backbone {
@@ -55,9 +60,7 @@ public struct BackboneOptions: Codable, Equatable, Sendable {
 
     /// The first of `names` whose value is not its default.
     func firstChanged(_ names: Set<String>) -> String? {
-        let values: [String: ConfigValue] = ["hidden": .int(hidden), "residual": .int(residual), "downsamplings": .int(downsamplings),
-                                             "tokens": .int(tokens), "patch": .int(patch), "dim": .int(dim), "depth": .int(depth), "heads": .int(heads)]
-        return Self.keys().filter { names.contains($0.name) && values[$0.name] != $0.defaultValue }.map(\.name).sorted().first
+        Self.options().filter { names.contains($0.key.name) && $0.value(in: self) != $0.key.defaultValue }.map(\.key.name).sorted().first
     }
 
     /// The combination against the image size. A key of the other backbone set away from its default

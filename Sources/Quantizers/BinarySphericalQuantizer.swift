@@ -19,10 +19,17 @@ import Layers
 /// bit, Σ_i H_b(mean_n p_{n,i}) (an upper bound of H(p̄)). Every code is within reach of the
 /// gradient because u lives on the sphere, not on an unbounded line as in LFQ.
 public final class BinarySphericalQuantizer: Quantizer {
-    public typealias Options = SignBitOptions
-    public static let optionKeys = SignBitOptions.keys(temperature: 1.0, maxBits: 30, temperatureMeaning: "tau of the soft code distribution exp(2<u, c>/tau)")
+    /// The settings of `kind = "bsq"` besides the backbone's: the sign-bit options with τ = 1 (no stabilizers).
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var signBits = SignBitOptions.unset
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            SignBitOptions.options(temperature: 1.0, maxBits: 30, temperatureMeaning: "tau of the soft code distribution exp(2<u, c>/tau)").map { $0.within(\.signBits) }
+        }
+    }
 
-    public let options: Options
+    public let options: SignBitOptions
     public let bits: Int                      // d
     public let latentDim: Int                 // D
     let projectIn: Conv2d?, projectOut: Conv2d?
@@ -34,7 +41,7 @@ public final class BinarySphericalQuantizer: Quantizer {
     public var wordRange: Int { 1 << bits }
 
     public init(options: Options, latentDim: Int, params: ParameterSet) {
-        self.options = options; bits = options.bits; self.latentDim = latentDim
+        self.options = options.signBits; bits = options.signBits.bits; self.latentDim = latentDim
         if bits != latentDim {
             projectIn = Conv2d(latentDim, bits, kernel: 1, params: params, name: "quantizer.project_in")
             projectOut = Conv2d(bits, latentDim, kernel: 1, params: params, name: "quantizer.project_out")

@@ -216,11 +216,27 @@ public final class Codebook {
 
 extension Codebook {
     /// Settings of a learned codebook, shared by the VQ-VAE bottleneck and every RVQ stage (declared once).
-    public static let keys: [ConfigKey] = [
-        ConfigKey("decay", .double, default: .double(0.99), "EMA decay", check: ConfigKey.unitInterval),
-        ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: ConfigKey.nonNegative),
-        ConfigKey("kmeans_init", .bool, default: .bool(true), "k-means initialisation on the first batch"),
-        ConfigKey("restart", .bool, default: .bool(true), "re-seed dead codes from current encoder outputs (residuals, in RVQ)"),
-        ConfigKey("dead_threshold", .double, default: .double(1.0), "EMA count under which a code is dead", check: ConfigKey.nonNegative),
-    ]
+}
+
+/// How a learned codebook is kept alive, shared by the VQ-VAE bottleneck and residual VQ (each stage).
+public struct CodebookOptions: Equatable, Sendable, DeclaredOptions {
+    public var decay: Float = 0, kmeansInit = false, kmeansIterations = 0, restart = false, deadThreshold: Float = 0
+    public static let unset = CodebookOptions()
+    private init() {}
+    public static var options: [Option<CodebookOptions>] {
+        [
+            .float("decay", \.decay, default: 0.99, "EMA decay", check: ConfigKey.unitInterval),
+            .bool("kmeans_init", \.kmeansInit, default: true, "k-means initialisation on the first batch"),
+            .int("kmeans_iterations", \.kmeansIterations, default: 10, "Lloyd rounds of the k-means initialisation", check: ConfigKey.intIn(1...1000)),
+            .bool("restart", \.restart, default: true, "re-seed dead codes from current encoder outputs (residuals, in RVQ)"),
+            .float("dead_threshold", \.deadThreshold, default: 1.0, "EMA count under which a code is dead", check: ConfigKey.nonNegative),
+        ]
+    }
+}
+
+extension Option {
+    /// β, the commitment weight, declared once for every quantizer with a commitment loss.
+    public static func commitment(_ p: WritableKeyPath<Root, Float>) -> Option {
+        .float("commitment", p, default: 0.25, "commitment weight beta", check: ConfigKey.nonNegative)
+    }
 }

@@ -115,17 +115,19 @@ public final class FiniteScalarQuantizer: Quantizer {
 
 extension FiniteScalarQuantizer {
     /// The settings of `kind = "fsq"` besides the backbone's.
-    public struct Options: Equatable, Sendable, Decodable {
-        public var codebookSize: Int
-        public var levels: [Int]       // empty: the paper's preset for codebookSize
-        enum CodingKeys: String, CodingKey { case codebookSize = "codebook_size", levels }
-
-        public static let keys: [ConfigKey] = [
-            ConfigKey("codebook_size", .int, default: .int(1024), "target V: picks the paper's levels (256, 1024, 4096, 16384, 65536)",
-                      check: { v in presets[v.intValue ?? 0] != nil ? nil : "must be one of \(presets.keys.sorted().map(String.init).joined(separator: ", ")) (or give levels)" }),
-            ConfigKey("levels", .ints, default: .ints([]), "explicit levels, e.g. [8, 5, 5, 5] (overrides codebook_size; a list of lists sweeps)",
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var codebookSize = 0
+        public var levels: [Int] = []  // empty: the paper's preset for codebookSize
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .int("codebook_size", \.codebookSize, default: 1024, "target V: picks the paper's levels (256, 1024, 4096, 16384, 65536)",
+                     check: { v in presets[v.intValue ?? 0] != nil ? nil : "must be one of \(presets.keys.sorted().map(String.init).joined(separator: ", ")) (or give levels)" }),
+                .ints("levels", \.levels, default: [], "explicit levels, e.g. [8, 5, 5, 5] (overrides codebook_size; a list of lists sweeps)",
                       check: { v in (v.intsValue ?? [1]).allSatisfy { $0 >= 2 } ? nil : "levels must be integers ≥ 2" }),
-        ]
+            ]
+        }
 
         /// The levels this run quantizes with.
         public var resolvedLevels: [Int] { levels.isEmpty ? FiniteScalarQuantizer.presets[codebookSize]! : levels }

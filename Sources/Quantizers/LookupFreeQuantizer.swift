@@ -16,12 +16,12 @@ import Layers
 public final class LookupFreeQuantizer: Quantizer {
     public let bits: Int                  // d
     public let latentDim: Int
-    public var commitment: Float = 0.25
-    public var entropyWeight: Float = 0.1
-    public var diversity: Float = 1.0     // γ
-    public var temperature: Float = 0.01  // τ (inverse temperature 100)
-    public var entropyBoost: Float = 0
-    public var entropyBoostSteps = SignBitOptions.defaultBoostSteps
+    public var commitment: Float
+    public var entropyWeight: Float
+    public var diversity: Float           // γ
+    public var temperature: Float         // τ (LFQ's default 0.01: inverse temperature 100)
+    public var entropyBoost: Float
+    public var entropyBoostSteps: Int
     var trainingStep = 0                  // of the last training forward (the boost schedule)
     let projectIn: Conv2d?, projectOut: Conv2d?
     var norm: GroupNorm? = nil
@@ -31,13 +31,23 @@ public final class LookupFreeQuantizer: Quantizer {
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { 1 << bits }
 
-    public init(bits: Int, latentDim: Int, params: ParameterSet) {
+    /// A bare LFQ of d = `bits` (options at their defaults).
+    public convenience init(bits: Int, latentDim: Int, params: ParameterSet) {
+        var o = Options.defaults; o.signBits.bits = bits
+        self.init(options: o, latentDim: latentDim, params: params)
+    }
+
+    public init(options: Options, latentDim: Int, params: ParameterSet) {
+        let o = options.signBits, bits = o.bits
         precondition(bits >= 1 && bits <= 20)
         self.bits = bits; self.latentDim = latentDim
+        entropyWeight = o.entropyWeight; diversity = o.diversity; commitment = o.commitment; temperature = o.temperature
+        entropyBoost = o.entropyBoost; entropyBoostSteps = o.entropyBoostSteps
         if bits != latentDim {
             projectIn = Conv2d(latentDim, bits, kernel: 1, params: params, name: "quantizer.project_in")
             projectOut = Conv2d(bits, latentDim, kernel: 1, params: params, name: "quantizer.project_out")
         } else { projectIn = nil; projectOut = nil }
+        if o.norm { norm = GroupNorm(groups: 1, channels: bits, affine: false, params: params, name: "quantizer.norm") }
     }
 
     /// The entropy weight at the current training step (with the boost schedule).
@@ -182,16 +192,14 @@ public final class LookupFreeQuantizer: Quantizer {
 }
 
 extension LookupFreeQuantizer {
-    /// The settings of `kind = "lfq"` besides the backbone's.
-    public typealias Options = SignBitOptions
-    public static let optionKeys = SignBitOptions.keys(temperature: 0.01, maxBits: 16, temperatureMeaning: "tau of the code distribution softmax(2 u·c / tau)")
-
-    public static let optionKeysWithStabilizers = optionKeys + SignBitOptions.stabilizerKeys
-
-    public convenience init(options o: Options, latentDim: Int, params: ParameterSet) {
-        self.init(bits: o.bits, latentDim: latentDim, params: params)
-        entropyWeight = o.entropyWeight; diversity = o.diversity; commitment = o.commitment; temperature = o.temperature
-        entropyBoost = o.entropyBoost; entropyBoostSteps = o.entropyBoostSteps
-        if o.norm { norm = GroupNorm(groups: 1, channels: o.bits, affine: false, params: params, name: "quantizer.norm") }
+    /// The settings of `kind = "lfq"` besides the backbone's: the sign-bit options (τ = 0.01) and the stabilizers.
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var signBits = SignBitOptions.unset
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            (SignBitOptions.options(temperature: 0.01, maxBits: 16, temperatureMeaning: "tau of the code distribution softmax(2 u·c / tau)")
+                + SignBitOptions.stabilizers).map { $0.within(\.signBits) }
+        }
     }
 }

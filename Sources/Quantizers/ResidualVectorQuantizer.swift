@@ -13,11 +13,9 @@ import Layers
 public final class ResidualVectorQuantizer: Quantizer {
     public let latentDim: Int
     public let stages: [Codebook]
-    public var commitment: Float = 0.25
-    public var kmeansInit = true
-    public var restart = true
-    public var deadThreshold: Float = 1.0
-    public var quantizerDropout = false
+    public var commitment: Float
+    public var codebook: CodebookOptions
+    public var quantizerDropout: Bool
     var rng: Kernels.SplitMix64
     var residuals: [Tensor] = []      // r_s, [D, N] per stage (training)
     var quantized: [Tensor] = []      // q_s
@@ -28,7 +26,9 @@ public final class ResidualVectorQuantizer: Quantizer {
     public var wordsPerToken: Int { stages.count }
     public var wordRange: Int { stages[0].size }
 
-    public init(stages S: Int, codebookSize K: Int, latentDim: Int, decay: Float, params: ParameterSet, seed: UInt64) {
+    public init(options o: Options, latentDim: Int, params: ParameterSet, seed: UInt64) {
+        let S = o.stages, K = o.codebookSize, decay = o.codebook.decay
+        commitment = o.commitment; codebook = o.codebook; quantizerDropout = o.quantizerDropout
         self.latentDim = latentDim
         stages = (0..<S).map { s in
             let c = Codebook(size: K, dimension: latentDim, params: params, name: "quantizer.layers.\(s).embedding")
@@ -56,7 +56,7 @@ public final class ResidualVectorQuantizer: Quantizer {
                 for i in 0..<(D * N) { r.data[i] = prev.data[i] - pq.data[i] }
             }
             let cb = stages[s]
-            if training && kmeansInit && !cb.initialized { cb.kmeansInitialize(r.data, count: N, iterations: 10, rng: &rng) }
+            if training && codebook.kmeansInit && !cb.initialized { cb.kmeansInitialize(r.data, count: N, iterations: codebook.kmeansIterations, rng: &rng) }
             if training { cb.initialized = true }
             idx.withUnsafeMutableBufferPointer { cb.nearest(r.data, count: N, into: $0.baseAddress!) }
             let q = reusing(quantized[s], shape: [D, N]); quantized[s] = q
@@ -94,7 +94,7 @@ public final class ResidualVectorQuantizer: Quantizer {
         for s in 0..<activeStages {
             let idx = (0..<N).map { Int32(trainedWords[$0 * S + s]) }
             idx.withUnsafeBufferPointer { stages[s].emaUpdate(residuals[s].data, count: N, indices: $0.baseAddress!, updateCodes: true) }
-            if restart { restarts += stages[s].restartDeadCodes(threshold: deadThreshold, from: residuals[s].data, count: N, rng: &rng).count }
+            if codebook.restart { restarts += stages[s].restartDeadCodes(threshold: codebook.deadThreshold, from: residuals[s].data, count: N, rng: &rng).count }
         }
         return [(.restarts, Double(restarts))]
     }
@@ -122,41 +122,22 @@ public final class ResidualVectorQuantizer: Quantizer {
 }
 
 extension ResidualVectorQuantizer {
-    /// The settings of `kind = "rvq"` besides the backbone's.
-    public struct Options: Equatable, Sendable, Decodable {
-        public var stages: Int
-        public var codebookSize: Int
-        public var decay: Float
-        public var commitment: Float
-        public var kmeansInit: Bool
-        public var restart: Bool
-        public var deadThreshold: Float
-        public var quantizerDropout: Bool
-        enum CodingKeys: String, CodingKey {
-            case stages, codebookSize = "codebook_size", decay, commitment, kmeansInit = "kmeans_init", restart, deadThreshold = "dead_threshold",
-                 quantizerDropout = "quantizer_dropout"
+    /// The settings of `kind = "rvq"` besides the backbone's, each declared once in `options`.
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var stages = 0
+        public var codebookSize = 0
+        public var quantizerDropout = false
+        public var commitment: Float = 0
+        public var codebook = CodebookOptions.unset
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .int("stages", \.stages, default: 2, "S quantizer stages (words per token)", check: ConfigKey.intIn(1...32)),
+                .int("codebook_size", \.codebookSize, default: 512, "K codes per stage", check: ConfigKey.intIn(2...(1 << 20))),
+                .bool("quantizer_dropout", \.quantizerDropout, default: false, "train each batch with the first n ~ U{1..S} stages"),
+                .commitment(\.commitment),
+            ] + CodebookOptions.options.map { $0.within(\.codebook) }
         }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            stages = try c.decode(Int.self, forKey: .stages)
-            codebookSize = try c.decode(Int.self, forKey: .codebookSize)
-            decay = Float(try c.decode(Double.self, forKey: .decay))
-            commitment = Float(try c.decode(Double.self, forKey: .commitment))
-            kmeansInit = try c.decode(Bool.self, forKey: .kmeansInit)
-            restart = try c.decode(Bool.self, forKey: .restart)
-            deadThreshold = Float(try c.decode(Double.self, forKey: .deadThreshold))
-            quantizerDropout = try c.decode(Bool.self, forKey: .quantizerDropout)
-        }
-
-        public static let keys: [ConfigKey] = [
-            ConfigKey("stages", .int, default: .int(2), "S quantizer stages (words per token)", check: ConfigKey.intIn(1...32)),
-            ConfigKey("codebook_size", .int, default: .int(512), "K codes per stage", check: ConfigKey.intIn(2...(1 << 20))),
-            ConfigKey("quantizer_dropout", .bool, default: .bool(false), "train each batch with the first n ~ U{1..S} stages"),
-        ] + Codebook.keys
-    }
-
-    public convenience init(options o: Options, latentDim: Int, params: ParameterSet, seed: UInt64) {
-        self.init(stages: o.stages, codebookSize: o.codebookSize, latentDim: latentDim, decay: o.decay, params: params, seed: seed)
-        commitment = o.commitment; kmeansInit = o.kmeansInit; restart = o.restart; deadThreshold = o.deadThreshold; quantizerDropout = o.quantizerDropout
     }
 }

@@ -10,20 +10,17 @@ import Layers
 /// Losses (as the reference code): the codebook loss mean((q − sg u)²), which trains W and b, plus
 /// the commitment β·mean((u − sg q)²), which trains the encoder. u: the encoder's vectors [D, N].
 public final class SimVQ: Quantizer {
-    public struct Options: Equatable, Sendable, Decodable {
-        public var codebookSize: Int
-        public var commitment: Float
-        enum CodingKeys: String, CodingKey { case codebookSize = "codebook_size", commitment }
-        public init(codebookSize: Int = 1024, commitment: Float = 0.25) { self.codebookSize = codebookSize; self.commitment = commitment }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            codebookSize = try c.decode(Int.self, forKey: .codebookSize)
-            commitment = Float(try c.decode(Double.self, forKey: .commitment))
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var codebookSize = 0
+        public var commitment: Float = 0
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .int("codebook_size", \.codebookSize, default: 1024, "K codes of the frozen random codebook", check: ConfigKey.intIn(2...(1 << 20))),
+                .commitment(\.commitment),
+            ]
         }
-        public static let keys: [ConfigKey] = [
-            ConfigKey("codebook_size", .int, default: .int(1024), "K codes of the frozen random codebook", check: ConfigKey.intIn(2...(1 << 20))),
-            ConfigKey("commitment", .double, default: .double(0.25), "commitment weight beta", check: ConfigKey.nonNegative),
-        ]
     }
 
     public let options: Options

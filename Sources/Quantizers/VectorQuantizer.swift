@@ -11,43 +11,24 @@ import Layers
 /// their assigned vectors. k-means initialisation on the first training batch; dead codes
 /// (EMA count under `deadThreshold`) re-seeded from current encoder outputs.
 public final class VQBottleneck: Quantizer {
-    /// The settings of `kind = "vq-vae"` besides the backbone's; decoded from `keys`.
-    public struct Options: Equatable, Sendable, Decodable {
-        public var codebookSize = 512
+    /// The settings of `kind = "vq-vae"` besides the backbone's, each declared once in `options`.
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var codebookSize = 0
         public var codebookDim: Int? = nil     // nil: quantize in D directly
-        public var ema = true
-        public var decay: Float = 0.99
-        public var commitment: Float = 0.25
-        public var kmeansInit = true
-        public var kmeansIterations = 10
-        public var restart = true
-        public var deadThreshold: Float = 1.0
+        public var ema = false
         public var cosine = false
-        public init() {}
-
-        public static let keys: [ConfigKey] = [
-            ConfigKey("codebook_size", .int, default: .int(512), "K codes", check: ConfigKey.intIn(2...(1 << 20))),
-            ConfigKey("codebook_dim", .int, default: .int(0), "factorized codes: project to this dimension (0: latent_dim)", check: ConfigKey.intIn(0...1024)),
-            ConfigKey("ema", .bool, default: .bool(true), "codebook by EMA (true) or by gradient of the codebook loss (false)"),
-            ConfigKey("cosine", .bool, default: .bool(false), "l2-normalised codes and encoder outputs"),
-        ] + Codebook.keys
-
-        enum CodingKeys: String, CodingKey {
-            case codebookSize = "codebook_size", codebookDim = "codebook_dim", ema, decay, commitment, kmeansInit = "kmeans_init", restart,
-                 deadThreshold = "dead_threshold", cosine
-        }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            codebookSize = try c.decode(Int.self, forKey: .codebookSize)
-            let dim = try c.decode(Int.self, forKey: .codebookDim)
-            codebookDim = dim == 0 ? nil : dim
-            ema = try c.decode(Bool.self, forKey: .ema)
-            decay = Float(try c.decode(Double.self, forKey: .decay))
-            commitment = Float(try c.decode(Double.self, forKey: .commitment))
-            kmeansInit = try c.decode(Bool.self, forKey: .kmeansInit)
-            restart = try c.decode(Bool.self, forKey: .restart)
-            deadThreshold = Float(try c.decode(Double.self, forKey: .deadThreshold))
-            cosine = try c.decode(Bool.self, forKey: .cosine)
+        public var commitment: Float = 0
+        public var codebook = CodebookOptions.unset
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .int("codebook_size", \.codebookSize, default: 512, "K codes", check: ConfigKey.intIn(2...(1 << 20))),
+                .intOrNone("codebook_dim", \.codebookDim, "factorized codes: project to this dimension (0: latent_dim)", check: ConfigKey.intIn(0...1024)),
+                .bool("ema", \.ema, default: true, "codebook by EMA (true) or by gradient of the codebook loss (false)"),
+                .bool("cosine", \.cosine, default: false, "l2-normalised codes and encoder outputs"),
+                .commitment(\.commitment),
+            ] + CodebookOptions.options.map { $0.within(\.codebook) }
         }
     }
 
@@ -78,7 +59,7 @@ public final class VQBottleneck: Quantizer {
             projectOut = Conv2d(d, latentDim, kernel: 1, params: params, name: "quantizer.project_out")
         } else { projectIn = nil; projectOut = nil }
         codebook = Codebook(size: options.codebookSize, dimension: d, params: params, name: "quantizer.embedding")
-        codebook.decay = options.decay
+        codebook.decay = options.codebook.decay
         rng = Kernels.SplitMix64(seed: seed ^ 0x5651)
     }
 
@@ -91,8 +72,8 @@ public final class VQBottleneck: Quantizer {
         if training { u = uT }
         uT.copy(from: raw)
         if options.cosine { let norms = normalizeColumns(uT.data, rows: d, columns: N); if training { uNorms = norms } }
-        if training && options.kmeansInit && !codebook.initialized {
-            codebook.kmeansInitialize(uT.data, count: N, iterations: options.kmeansIterations, rng: &rng)
+        if training && options.codebook.kmeansInit && !codebook.initialized {
+            codebook.kmeansInitialize(uT.data, count: N, iterations: options.codebook.kmeansIterations, rng: &rng)
         }
         if training { codebook.initialized = true }
         var chosen = [Int32](repeating: 0, count: N)
@@ -184,7 +165,7 @@ public final class VQBottleneck: Quantizer {
         guard let uT = u else { return [] }
         let N = uT.count / d
         indices.withUnsafeBufferPointer { codebook.emaUpdate(uT.data, count: N, indices: $0.baseAddress!, updateCodes: options.ema) }
-        restartsLastStep = options.restart ? codebook.restartDeadCodes(threshold: options.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
+        restartsLastStep = options.codebook.restart ? codebook.restartDeadCodes(threshold: options.codebook.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
         return [(.restarts, Double(restartsLastStep))]
     }
 

@@ -1,7 +1,7 @@
 // Typed settings of tokenizers, backbones and quantizers (ARCHITECTURE.md, "Layout (Sources/)", row `Settings`).
-// A component declares its keys once as `ConfigKey`s (name, type, default, meaning, range check) and
-// reads them through a Codable options struct decoded from the resolved values (`decodeOptions`):
-// no string lookups and no force-unwraps at the point of use.
+// A component declares each option once, as an `Option` (name, type, default, meaning, range check and
+// the property it sets) of its `DeclaredOptions` struct; the key list (`ConfigKey`s), the decoding
+// (`decodeOptions`) and the help all come from that declaration: no string lookups at the point of use.
 import Foundation
 
 /// A setting's value, as read from an experiment file.
@@ -124,3 +124,91 @@ public struct ConfigError: Error, CustomStringConvertible {
     public init(key: String, _ message: String) { self.key = key; self.message = message }
     public var description: String { "\(key): \(message)" }
 }
+
+/// One option of an options struct `Root`, declared once: its key (name, type, default, meaning,
+/// range check) and the property it sets. A component's key list (`ConfigKey`s for validation, `--set`
+/// and `tokbench tokenizers`), its decoding and its help all come from its declarations, so no name,
+/// default or range is written twice.
+public struct Option<Root> {
+    public let key: ConfigKey
+    let assign: (inout Root, ConfigValue) -> Void
+    let read: (Root) -> ConfigValue
+
+    public init(key: ConfigKey, assign: @escaping (inout Root, ConfigValue) -> Void, read: @escaping (Root) -> ConfigValue) {
+        self.key = key; self.assign = assign; self.read = read
+    }
+    public typealias Check = @Sendable (ConfigValue) -> String?
+
+    public static func int(_ name: String, _ p: WritableKeyPath<Root, Int>, default d: Int, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .int, default: .int(d), doc, check: check), assign: { $0[keyPath: p] = $1.intValue! }, read: { .int($0[keyPath: p]) })
+    }
+    /// An integer where 0 stands for "none" (nil).
+    public static func intOrNone(_ name: String, _ p: WritableKeyPath<Root, Int?>, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .int, default: .int(0), doc, check: check),
+               assign: { r, v in r[keyPath: p] = v.intValue! == 0 ? nil : v.intValue! }, read: { .int($0[keyPath: p] ?? 0) })
+    }
+    /// A number stored as Float (the engine's precision); declared and stored in the database as a Double.
+    public static func float(_ name: String, _ p: WritableKeyPath<Root, Float>, default d: Double, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .double, default: .double(d), doc, check: check), assign: { $0[keyPath: p] = Float($1.doubleValue!) },
+               read: { .double(Double($0[keyPath: p])) })
+    }
+    public static func double(_ name: String, _ p: WritableKeyPath<Root, Double>, default d: Double, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .double, default: .double(d), doc, check: check), assign: { $0[keyPath: p] = $1.doubleValue! }, read: { .double($0[keyPath: p]) })
+    }
+    public static func bool(_ name: String, _ p: WritableKeyPath<Root, Bool>, default d: Bool, _ doc: String) -> Option {
+        Option(key: ConfigKey(name, .bool, default: .bool(d), doc), assign: { $0[keyPath: p] = $1.boolValue! }, read: { .bool($0[keyPath: p]) })
+    }
+    public static func ints(_ name: String, _ p: WritableKeyPath<Root, [Int]>, default d: [Int], _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .ints, default: .ints(d), doc, check: check), assign: { $0[keyPath: p] = $1.intsValue! }, read: { .ints($0[keyPath: p]) })
+    }
+    /// A string; `default` nil makes the key required.
+    public static func string(_ name: String, _ p: WritableKeyPath<Root, String>, default d: String?, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .string, default: d.map { .string($0) }, doc, check: check), assign: { $0[keyPath: p] = $1.stringValue! },
+               read: { .string($0[keyPath: p]) })
+    }
+    /// A list of strings; `default` nil makes the key required.
+    public static func strings(_ name: String, _ p: WritableKeyPath<Root, [String]>, default d: [String]?, _ doc: String, check: @escaping Check = { _ in nil }) -> Option {
+        Option(key: ConfigKey(name, .strings, default: d.map { .strings($0) }, doc, check: check), assign: { $0[keyPath: p] = $1.stringsValue! },
+               read: { .strings($0[keyPath: p]) })
+    }
+
+    /// The same option for a struct that holds `Root` at `p` (options shared by several components).
+    public func within<Outer>(_ p: WritableKeyPath<Outer, Root>) -> Option<Outer> {
+        let assign = self.assign, read = self.read
+        return Option<Outer>(key: key, assign: { o, v in assign(&o[keyPath: p], v) }, read: { read($0[keyPath: p]) })
+    }
+
+    /// The value this option holds in `r`.
+    public func value(in r: Root) -> ConfigValue { read(r) }
+}
+
+/// Options built from their declarations: `unset` is the value they are applied to (every declared
+/// property is overwritten, so its placeholders are no defaults), `options` the declarations.
+public protocol DeclaredOptions {
+    static var unset: Self { get }
+    static var options: [Option<Self>] { get }
+}
+
+extension DeclaredOptions {
+    /// The keys, in declaration order.
+    public static var keys: [ConfigKey] { options.map(\.key) }
+    /// From resolved values (`resolveSettings`); a key that is absent takes its declared default.
+    public init(values: [String: ConfigValue]) throws { self = try decodeDeclared(Self.options, into: Self.unset, from: values) }
+    /// Every option at its default (a required option without a value makes this trap: use `init(values:)`).
+    public static var defaults: Self { try! Self(values: [:]) }
+}
+
+/// Applies `options` to `value` from `values` (absent keys: their defaults), checking each value's type.
+public func decodeDeclared<Root>(_ options: [Option<Root>], into value: Root, from values: [String: ConfigValue]) throws -> Root {
+    var r = value
+    for o in options {
+        guard var v = values[o.key.name] ?? o.key.defaultValue else { throw ConfigError(key: o.key.name, "missing") }
+        if o.key.type == .double, case .int(let i) = v { v = .double(Double(i)) }
+        guard v.type == o.key.type else { throw ConfigError(key: o.key.name, "must be a \(o.key.type.rawValue), got \(v)") }
+        o.assign(&r, v)
+    }
+    return r
+}
+
+/// Decodes declared options from resolved values.
+public func decodeOptions<T: DeclaredOptions>(_ type: T.Type, from values: [String: ConfigValue]) throws -> T { try T(values: values) }

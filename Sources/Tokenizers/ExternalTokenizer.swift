@@ -15,22 +15,26 @@ public final class ExternalProgram {
     public static let kind = "external"
     public static let protocolVersion = 1
 
-    public struct Options: Decodable, Sendable {
-        public var command: [String]
-        public var train: Bool
-        public var timeoutSeconds: Int
-        enum CodingKeys: String, CodingKey { case command, train, timeoutSeconds = "timeout_s" }
+    public struct Options: Sendable, DeclaredOptions {
+        public var command: [String] = []
+        public var train = false
+        public var timeoutSeconds = 0
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .strings("command", \.command, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
+                .bool("train", \.train, default: false, "also pass --train-images PATH --seed S: the program trains first"),
+                .int("timeout_s", \.timeoutSeconds, default: 3600, "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
+            ]
+        }
     }
 
     public static let entry = TokenizerEntry(
         kind: kind,
         summary: "a program in any language (protocol v\(protocolVersion), ARCHITECTURE.md): reads images.npy, writes out.npz (tokens, reconstructions, vocab_size)",
         labelKeys: [],
-        keys: [
-            ConfigKey("command", .strings, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
-            ConfigKey("train", .bool, default: .bool(false), "also pass --train-images PATH --seed S: the program trains first"),
-            ConfigKey("timeout_s", .int, default: .int(3600), "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
-        ],
+        keys: Options.keys,
         openPrefix: "args.", quietKeys: ["timeout_s"],
         validate: { c, _ in
             let o = try decodeOptions(Options.self, from: c.values)

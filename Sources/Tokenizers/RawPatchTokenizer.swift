@@ -68,16 +68,23 @@ public final class RawPatchTokenizer: Tokenizer {
 }
 
 extension RawPatchTokenizer {
-    public struct Options: Decodable, Equatable, Sendable { public var patch: Int, bits: Int }
+    public struct Options: Equatable, Sendable, DeclaredOptions {
+        public var patch = 0, bits = 0
+        public static let unset = Options()
+        private init() {}
+        public static var options: [Option<Options>] {
+            [
+                .int("patch", \.patch, default: 4, "patch side p in pixels", check: ConfigKey.intIn(1...256)),
+                .int("bits", \.bits, default: 8, "bits kept per value k (1…8); decode to bin centres", check: ConfigKey.intIn(1...8)),
+            ]
+        }
+    }
 
     public static let entry = TokenizerEntry(
         kind: "raw-patch",
         summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
         labelKeys: ["patch", "bits"],
-        keys: [
-            ConfigKey("patch", .int, default: .int(4), "patch side p in pixels", check: ConfigKey.intIn(1...256)),
-            ConfigKey("bits", .int, default: .int(8), "bits kept per value k (1…8); decode to bin centres", check: ConfigKey.intIn(1...8)),
-        ],
+        keys: Options.keys,
         validate: { config, shape in
             let p = try decodeOptions(Options.self, from: config.values).patch
             guard shape.height % p == 0, shape.width % p == 0 else {

@@ -121,7 +121,8 @@ final class QuantizerTests: XCTestCase {
         let z = Tensor(shape: [D, N, 1, 1])
         for i in 0..<z.count { z.data[i] = rng.uniform(-1, 1) }
         let ps = ParameterSet(seed: 2)
-        let q = ResidualVectorQuantizer(stages: 4, codebookSize: 16, latentDim: D, decay: 0.99, params: ps, seed: 1)
+        var o = ResidualVectorQuantizer.Options.defaults; o.stages = 4; o.codebookSize = 16
+        let q = ResidualVectorQuantizer(options: o, latentDim: D, params: ps, seed: 1)
         ps.finalize()
         let r = q.forward(z, .training(step: 1)), out = r.zq   // k-means initialises every stage on this batch
         XCTAssertEqual(r.words.count, N * 4)

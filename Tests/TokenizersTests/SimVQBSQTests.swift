@@ -8,6 +8,15 @@ import Layers
 /// backward against central finite differences in Double (indices held fixed, as the straight-through
 /// estimator defines the gradient).
 final class SimVQBSQTests: XCTestCase {
+    func simvq(codebookSize: Int, commitment: Float? = nil) -> SimVQ.Options {
+        var o = SimVQ.Options.defaults; o.codebookSize = codebookSize; if let c = commitment { o.commitment = c }; return o
+    }
+    func bsq(bits: Int, diversity: Float? = nil, temperature: Float) -> BinarySphericalQuantizer.Options {
+        var o = BinarySphericalQuantizer.Options.defaults; o.signBits.bits = bits; o.signBits.temperature = temperature
+        if let d = diversity { o.signBits.diversity = d }
+        return o
+    }
+
     func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
         var rng = Kernels.SplitMix64(seed: seed)
         return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.uniform(-scale, scale) })
@@ -17,7 +26,7 @@ final class SimVQBSQTests: XCTestCase {
 
     func testSimVQSearchEqualsBruteForceAndRoundTrips() {
         let ps = ParameterSet(seed: 2)
-        let q = SimVQ(latentDim: 6, options: .init(codebookSize: 300), params: ps, seed: 5)
+        let q = SimVQ(latentDim: 6, options: simvq(codebookSize: 300), params: ps, seed: 5)
         ps.finalize()
         let z = randomTensor([6, 4, 5, 5], seed: 9)                // N = 100
         let r = q.forward(z, .training(step: 1)), out = r.zq
@@ -44,7 +53,7 @@ final class SimVQBSQTests: XCTestCase {
     func testSimVQGradientsMatchFiniteDifferences() {
         let D = 3, K = 7, N = 6
         let ps = ParameterSet(seed: 4)
-        let q = SimVQ(latentDim: D, options: .init(codebookSize: K, commitment: 0.6), params: ps, seed: 1)
+        let q = SimVQ(latentDim: D, options: simvq(codebookSize: K, commitment: 0.6), params: ps, seed: 1)
         ps.finalize()
         let z = randomTensor([D, 2, 1, 3], seed: 3), G = randomTensor([D, 2, 1, 3], seed: 8)
         ps.zeroGrads()
@@ -89,7 +98,7 @@ final class SimVQBSQTests: XCTestCase {
     // MARK: BSQ
 
     func testBSQCodesLieOnTheSphereAndRoundTrip() {
-        let q = BinarySphericalQuantizer(options: .init(bits: 4, temperature: 1), latentDim: 4, params: ParameterSet(seed: 0))
+        let q = BinarySphericalQuantizer(options: bsq(bits: 4, temperature: 1), latentDim: 4, params: ParameterSet(seed: 0))
         let z = Tensor(shape: [4, 3, 1, 1], values: [0.5, -1, 2, /**/ 0.1, -0.3, -4, /**/ -3, -2, 0.01, /**/ 7, -0.2, 0.3])
         let r = q.forward(z, .inference), out = r.zq
         // columns: (+,+,−,+) → 1+2+8 = 11, (−,−,−,−) → 0, (+,−,+,+) → 1+4+8 = 13
@@ -106,7 +115,7 @@ final class SimVQBSQTests: XCTestCase {
     }
 
     func testBSQEntropyGradientMatchesFiniteDifferences() {
-        let q = BinarySphericalQuantizer(options: .init(bits: 3, diversity: 0.7, temperature: 0.5), latentDim: 3, params: ParameterSet(seed: 0))
+        let q = BinarySphericalQuantizer(options: bsq(bits: 3, diversity: 0.7, temperature: 0.5), latentDim: 3, params: ParameterSet(seed: 0))
         var rng = Kernels.SplitMix64(seed: 3)
         let N = 5
         var u = (0..<(3 * N)).map { _ in rng.uniform(-1, 1) }
@@ -124,7 +133,7 @@ final class SimVQBSQTests: XCTestCase {
             XCTAssertEqual(Double(grad[i]), fd, accuracy: 1e-3 * max(1, abs(fd)), "u[\(i)]")
         }
         // The per-sample entropy by hand for one token of one bit at u = 0: p = 1/2, H = log 2.
-        let one = BinarySphericalQuantizer(options: .init(bits: 1, temperature: 1), latentDim: 1, params: ParameterSet(seed: 0))
+        let one = BinarySphericalQuantizer(options: bsq(bits: 1, temperature: 1), latentDim: 1, params: ParameterSet(seed: 0))
         let (h0, c0, _) = [Float(0)].withUnsafeBufferPointer { one.entropyTerms($0.baseAddress!, count: 1) }
         XCTAssertEqual(h0, log(2), accuracy: 1e-12)
         XCTAssertEqual(c0, log(2), accuracy: 1e-12)
@@ -134,7 +143,7 @@ final class SimVQBSQTests: XCTestCase {
     /// commitment and entropy, against finite differences of the surrogate in Double.
     func testBSQInputGradientMatchesFiniteDifferences() {
         let d = 3, D = 4, N = 6
-        let o = BinarySphericalQuantizer.Options(bits: d, entropyWeight: 0.3, diversity: 0.8, commitment: 0.7, temperature: 0.6)
+        var o = bsq(bits: d, diversity: 0.8, temperature: 0.6); o.signBits.entropyWeight = 0.3; o.signBits.commitment = 0.7
         let ps = ParameterSet(seed: 21)
         let q = BinarySphericalQuantizer(options: o, latentDim: D, params: ps)
         ps.finalize()
@@ -175,8 +184,9 @@ final class SimVQBSQTests: XCTestCase {
     /// (entropy over all 2^d codes, by brute force).
     func testLFQWithStabilizersInputGradientMatchesFiniteDifferences() {
         let d = 3, N = 6
-        var o = SignBitOptions(bits: d, entropyWeight: 0.2, diversity: 0.8, commitment: 0.5, temperature: 0.7)
-        o.norm = true; o.entropyBoost = 3; o.entropyBoostSteps = 10
+        var o = LookupFreeQuantizer.Options.defaults
+        o.signBits.bits = d; o.signBits.entropyWeight = 0.2; o.signBits.diversity = 0.8; o.signBits.commitment = 0.5; o.signBits.temperature = 0.7
+        o.signBits.norm = true; o.signBits.entropyBoost = 3; o.signBits.entropyBoostSteps = 10
         let ps = ParameterSet(seed: 2)
         let q = LookupFreeQuantizer(options: o, latentDim: d, params: ps)
         ps.finalize()

@@ -119,7 +119,7 @@ final class VQTests: XCTestCase {
 
     func testDecodeOfEncodeUsesTheForwardPassCodes() {
         for cosine in [false, true] {
-            var o = VQBottleneck.Options(); o.codebookSize = 16; o.codebookDim = cosine ? 3 : nil; o.cosine = cosine
+            var o = VQBottleneck.Options.defaults; o.codebookSize = 16; o.codebookDim = cosine ? 3 : nil; o.cosine = cosine
             let t = makeTokenizer(o)
             var rng = Kernels.SplitMix64(seed: 7)
             let images = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { _ in UInt8(rng.int(below: 256)) })
@@ -143,7 +143,7 @@ final class VQTests: XCTestCase {
     /// projection) match central finite differences in Double.
     func testQuantizerGradientsMatchFiniteDifferences() {
         for cosine in [false, true] {
-            var o = VQBottleneck.Options(); o.codebookSize = 5; o.codebookDim = 3; o.ema = false; o.kmeansInit = false; o.cosine = cosine
+            var o = VQBottleneck.Options.defaults; o.codebookSize = 5; o.codebookDim = 3; o.ema = false; o.codebook.kmeansInit = false; o.cosine = cosine
             o.commitment = 0.7
             let ps = ParameterSet(seed: 11)
             let q = VQBottleneck(latentDim: 4, options: o, params: ps, seed: 1)
