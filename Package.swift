@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Quantizers", dependencies: ["Kernels", "Layers", "Settings", "MetricCatalogue"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["Kernels", "Layers", "Backbones", "Quantizers", "Settings", "MetricCatalogue", "Datasets"],
                 swiftSettings: optimize),
-        .target(name: "Training", dependencies: ["Kernels", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
+        .target(name: "Training", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
         .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding"], path: "Sources/Metrics",
                 exclude: ["Catalogue"], swiftSettings: optimize),

@@ -14,6 +14,9 @@ public struct BackboneOptions: Equatable, Sendable {
     public var depth = 0               // vit1d: blocks per side
     public var heads = 0               // vit1d
 
+    /// Keys every label of this configuration shows: the 1-D backbone's defining key L = `tokens`.
+    public static func labelKeys(_ values: [String: ConfigValue]) -> [String] { values["backbone"] == .string("vit1d") ? ["tokens"] : [] }
+
     static let convKeys: Set<String> = ["hidden", "residual", "downsamplings"]
     static let vitKeys: Set<String> = ["tokens", "patch", "dim", "depth", "heads"]
 

@@ -195,27 +195,29 @@ struct ExperimentReader {
         return spec
     }
 
+    /// The [training] table, read through the plan's declared options (types, ranges, defaults).
     func readTraining(_ t: TOMLTable) throws -> TrainingPlan {
-        try onlyKeys(t, ["steps", "batch", "lr", "schedule", "warmup", "grad_clip", "eval_every", "log_every"], prefix: "training.")
-        var p = TrainingPlan()
-        if let n = t["steps"] { p.steps = try int(n, "training.steps", min: 0) }
-        if let n = t["batch"] { p.batch = try int(n, "training.batch", min: 1, max: 65536) }
-        if let n = t["lr"] { p.learningRate = try double(n, "training.lr"); if !(p.learningRate > 0 && p.learningRate < 10) { throw err(n, "training.lr", "must be in (0, 10)") } }
-        if let n = t["schedule"] {
-            let v = try string(n, "training.schedule")
-            guard let sc = TrainingPlan.Schedule(rawValue: v) else {
-                throw err(n, "training.schedule", "must be one of \(TrainingPlan.Schedule.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(v)\"")
-            }
-            p.schedule = sc
-        }
-        if let n = t["warmup"] { p.warmupSteps = try int(n, "training.warmup", min: 0) }
-        if let n = t["grad_clip"] { let v = try double(n, "training.grad_clip"); guard v >= 0 else { throw err(n, "training.grad_clip", "must be ≥ 0 (0: off)") }; p.gradClip = v > 0 ? v : nil }
-        if let n = t["log_every"] { p.logEvery = try int(n, "training.log_every", min: 1) }
-        if let n = t["eval_every"] { p.evalEvery = try int(n, "training.eval_every", min: 1) }
+        let p = try readDeclared(t, TrainingPlan.options, into: TrainingPlan.unset, prefix: "training.")
         if p.evalEvery % p.logEvery != 0 {
             throw err(t["eval_every"] ?? t["log_every"], "training.eval_every", "must be a multiple of log_every (\(p.logEvery)), got \(p.evalEvery)")
         }
         return p
+    }
+
+    /// A table of declared options: unknown keys are errors with "did you mean", each value is converted
+    /// to its declared type and checked, absent keys take their defaults; every error names file, line and key.
+    func readDeclared<Root>(_ t: TOMLTable, _ options: [Option<Root>], into value: Root, prefix: String) throws -> Root {
+        try onlyKeys(t, options.map(\.key.name), prefix: prefix)
+        var values: [String: ConfigValue] = [:]
+        for o in options {
+            guard let node = t[o.key.name] else { continue }
+            let v = try convert(node, to: o.key.type, prefix + o.key.name)
+            if let m = o.key.check(v) { throw err(node, prefix + o.key.name, m) }
+            values[o.key.name] = v
+        }
+        do { return try decodeDeclared(options, into: value, from: values) } catch let e as ConfigError {
+            throw err(t[e.key], prefix + e.key, e.message)
+        }
     }
 
     /// One [[tokenizer]] table → its runs: a list value sweeps, one run per value (the

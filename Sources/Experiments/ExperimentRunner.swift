@@ -105,11 +105,13 @@ public final class ExperimentRunner {
             let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
             try store.recordParams(runID: runID, [("dataset.split", data.splitDescription), ("definitions", "see table definition")]
                                   + ComputeEnvironment.current().pairs)
-            if planned.tokenizer.kind == ExternalProgram.kind {
-                try runExternal(planned, data: data, runID: runID, directory: config.directory)
+            let tokenizer: Tokenizer
+            switch try TokenizerRegistry.build(planned.tokenizer, shape: shape, seed: planned.seed, directory: config.directory.isEmpty ? "." : config.directory) {
+            case .external(let program):
+                try runExternal(program, seed: planned.seed, data: data, runID: runID)
                 return runID
+            case .native(let t): tokenizer = t
             }
-            let tokenizer = try TokenizerRegistry.make(planned.tokenizer, shape: shape, seed: planned.seed)
             beforeTraining(tokenizer)
             let trainStart = Date()
             var checkpoint: String? = nil
@@ -132,10 +134,8 @@ public final class ExperimentRunner {
 
     /// An external tokenizer: the program tokenizes (and, with train = true, first trains) on its own;
     /// its outputs go through the same evaluator and recorder as native runs.
-    func runExternal(_ planned: PlannedRun, data: Dataset, runID: Int64, directory: String) throws {
-        let (_, resolved) = try TokenizerRegistry.resolve(planned.tokenizer)
-        let program = try ExternalProgram(config: resolved, directory: directory.isEmpty ? "." : directory)
-        let outputs = try program.run(train: data.train, eval: data.eval, seed: planned.seed, log: say)
+    func runExternal(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws {
+        let outputs = try program.run(train: data.train, eval: data.eval, seed: seed, log: say)
         let report = try recorder.record(outputs, of: data, runID: runID)
         say(String(format: "  run %lld: PSNR %@ dB, L = %.0f, log2V = %.1f, capacity %.3f bits/byte (external, %.1f s)",
                    runID, formatPSNR(report.value(.psnr)!), report.value(.tokensPerImage) ?? 0, report.value(.log2Vocab) ?? 0,

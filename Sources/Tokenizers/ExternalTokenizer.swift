@@ -33,14 +33,14 @@ public final class ExternalProgram {
     public static let entry = TokenizerEntry(
         kind: kind,
         summary: "a program in any language (protocol v\(protocolVersion), ARCHITECTURE.md): reads images.npy, writes out.npz (tokens, reconstructions, vocab_size)",
-        labelKeys: [],
+        labelKeys: { _ in [] },
         keys: Options.keys,
         openPrefix: "args.", quietKeys: ["timeout_s"],
         validate: { c, _ in
             let o = try decodeOptions(Options.self, from: c.values)
             guard !o.command.isEmpty, !o.command[0].isEmpty else { throw ConfigError(key: "command", "must name a program") }
         },
-        make: { _, _, _ in throw ConfigError(key: "kind", "an external tokenizer runs through ExternalProgram.run, not encode/decode") })
+        make: { c, _, _, directory in .external(try ExternalProgram(config: c, directory: directory)) })
 
     public let options: Options
     public let args: [(key: String, value: ConfigValue)]

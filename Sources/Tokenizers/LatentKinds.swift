@@ -16,17 +16,17 @@ extension TokenizerEntry {
         quantizer: @escaping @Sendable (Options, Int, ParameterSet, UInt64) -> Quantizer
     ) -> TokenizerEntry {
         TokenizerEntry(
-            kind: kind, summary: summary, labelKeys: labelKeys, keys: BackboneOptions.keys(latent: latent, latentDoc: latentDoc) + Options.keys,
+            kind: kind, summary: summary, labelKeys: { labelKeys + BackboneOptions.labelKeys($0) }, keys: BackboneOptions.keys(latent: latent, latentDoc: latentDoc) + Options.keys,
             validate: { c, shape in
                 let b = try BackboneOptions(values: c.values)
                 try b.validate(height: shape.height, width: shape.width)
                 try extra(b, try decodeOptions(Options.self, from: c.values))
             },
-            make: { c, shape, seed in
+            make: { c, shape, seed, _ in
                 let o = try decodeOptions(Options.self, from: c.values)
                 let backbone = try BackboneOptions(values: c.values)
                     .make(shape: (shape.channels, shape.height, shape.width), quantizerDim: quantizerDim(o))
-                return LatentTokenizer(kind: kind, shape: shape, backbone: backbone, seed: seed) { ps in quantizer(o, backbone.latent, ps, seed) }
+                return .native(LatentTokenizer(kind: kind, shape: shape, backbone: backbone, seed: seed) { ps in quantizer(o, backbone.latent, ps, seed) })
             })
     }
 

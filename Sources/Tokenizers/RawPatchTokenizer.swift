@@ -83,7 +83,7 @@ extension RawPatchTokenizer {
     public static let entry = TokenizerEntry(
         kind: "raw-patch",
         summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
-        labelKeys: ["patch", "bits"],
+        labelKeys: { _ in ["patch", "bits"] },
         keys: Options.keys,
         validate: { config, shape in
             let p = try decodeOptions(Options.self, from: config.values).patch
@@ -91,9 +91,9 @@ extension RawPatchTokenizer {
                 throw ConfigError(key: "patch", "patch \(p) does not divide the resolution \(shape.height)x\(shape.width)")
             }
         },
-        make: { config, shape, _ in
+        make: { config, shape, _, _ in
             let o = try decodeOptions(Options.self, from: config.values)
-            return RawPatchTokenizer(patch: o.patch, bits: o.bits, shape: shape)
+            return .native(RawPatchTokenizer(patch: o.patch, bits: o.bits, shape: shape))
         }
     )
 }

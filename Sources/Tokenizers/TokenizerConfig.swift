@@ -11,8 +11,7 @@ public struct TokenizerConfig: Equatable, Sendable {
     public var label: String {
         let entry = TokenizerRegistry.entry(kind)
         let defaults = Dictionary(uniqueKeysWithValues: (entry?.keys ?? []).compactMap { k in k.defaultValue.map { (k.name, $0) } })
-        // L is the 1-D backbone's defining key: its labels always show it.
-        let keys = (entry?.labelKeys ?? []) + (values["backbone"] == .string("vit1d") ? ["tokens"] : [])
+        let keys = entry?.labelKeys(values) ?? []
         let always = keys.filter { values[$0] != nil && values[$0] != .string("") && values[$0] != .ints([]) }
         let quiet = Set(entry?.quietKeys ?? [])
         let shown = always + values.keys.sorted().filter {

@@ -1,23 +1,35 @@
 import Settings
+
+/// What a registry entry builds from a configuration: a tokenizer tokbench runs (encode, decode,
+/// training), or an external program that runs on its own and hands back tokens and reconstructions
+/// (the external protocol). The runner evaluates both through the same evaluator.
+public enum BuiltTokenizer {
+    case native(Tokenizer)
+    case external(ExternalProgram)
+}
+
 /// How to build one kind of tokenizer from its configuration.
 public struct TokenizerEntry: Sendable {
     public let kind: String
     public let summary: String
     public let keys: [ConfigKey]
-    /// Keys every label shows, default or not (the rest only when they differ from the default).
-    public let labelKeys: [String]
+    /// Keys every label shows, default or not (the rest only when they differ from the default), for a
+    /// configuration's values (the 1-D backbone adds `tokens`, its defining key).
+    public let labelKeys: @Sendable ([String: ConfigValue]) -> [String]
     /// Checks the combination of values against the image shape (e.g. patch divides H and W),
     /// throwing a ConfigError that names the key. Runs before any run starts.
     public let validate: @Sendable (TokenizerConfig, ImageShape) throws -> Void
-    public let make: @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer   // seed
+    /// config, shape, seed, the folder an external program runs in.
+    public let make: @Sendable (TokenizerConfig, ImageShape, UInt64, String) throws -> BuiltTokenizer
     /// Keys under this prefix are the kind's own business (an external program's `args.`).
     public let openPrefix: String?
     /// Keys labels never show (they do not change what is measured, e.g. a timeout).
     public let quietKeys: [String]
 
-    public init(kind: String, summary: String, labelKeys: [String], keys: [ConfigKey], openPrefix: String? = nil, quietKeys: [String] = [],
+    public init(kind: String, summary: String, labelKeys: @escaping @Sendable ([String: ConfigValue]) -> [String], keys: [ConfigKey],
+                openPrefix: String? = nil, quietKeys: [String] = [],
                 validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
-                make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64) throws -> Tokenizer) {
+                make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64, String) throws -> BuiltTokenizer) {
         self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.openPrefix = openPrefix; self.quietKeys = quietKeys
         self.validate = validate; self.make = make
     }
@@ -39,11 +51,21 @@ public enum TokenizerRegistry {
     public static func entry(_ kind: String) -> TokenizerEntry? { entries.first { $0.kind == kind } }
     public static var kinds: [String] { entries.map(\.kind) }
 
-    /// Builds a tokenizer after resolving and validating its config.
-    public static func make(_ config: TokenizerConfig, shape: ImageShape, seed: UInt64 = 0) throws -> Tokenizer {
+    /// Builds what a config describes after resolving and validating it; `directory` is where an
+    /// external program runs (the experiment file's folder).
+    public static func build(_ config: TokenizerConfig, shape: ImageShape, seed: UInt64 = 0, directory: String = ".") throws -> BuiltTokenizer {
         let (e, resolved) = try resolve(config)
         try e.validate(resolved, shape)
-        return try e.make(resolved, shape, seed)
+        return try e.make(resolved, shape, seed, directory)
+    }
+
+    /// A tokenizer tokbench runs itself (re-evaluation from a checkpoint, benchmarks, tests); an external
+    /// program's config is refused with a line that says so.
+    public static func make(_ config: TokenizerConfig, shape: ImageShape, seed: UInt64 = 0) throws -> Tokenizer {
+        switch try build(config, shape: shape, seed: seed) {
+        case .native(let t): return t
+        case .external: throw ConfigError(key: "kind", "an external tokenizer is a program: tokbench runs it (tokbench run) but has no encoder or decoder of its own")
+        }
     }
 
     /// The config with every key of its kind: unknown keys, wrong types and out-of-range values are

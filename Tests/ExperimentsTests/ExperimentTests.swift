@@ -87,7 +87,7 @@ final class ExperimentTests: XCTestCase {
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\neval_images = 6"), line: 6, key: "dataset.path", "need at least eval_images + 1")
         assertError(text(""), line: nil, key: "tokenizer", "declare at least one")
         assertError("name = \"t\"\n[dataset\n", line: 2, key: nil, "expected ]")
-        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[training]\nsteps = -1\n"), line: 12, key: "training.steps", "must be ≥ 0")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[training]\nsteps = -1\n"), line: 12, key: "training.steps", "must be in 0…100000000, got -1")
     }
 
     func testOverrides() throws {

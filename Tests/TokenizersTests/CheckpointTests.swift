@@ -32,7 +32,8 @@ final class CheckpointTests: XCTestCase {
             TokenizerConfig(kind: "vq-vae", values: ["backbone": .string("vit1d"), "tokens": .int(3), "patch": .int(4), "dim": .int(16), "heads": .int(2),
                                                      "depth": .int(1), "codebook_size": .int(16), "latent_dim": .int(4)]),
         ]
-        let plan = TrainingPlan(steps: 6, batch: 8, learningRate: 1e-3, warmupSteps: 0, evalEvery: 3, logEvery: 1)
+        var plan = TrainingPlan.defaults
+        plan.steps = 6; plan.batch = 8; plan.learningRate = 1e-3; plan.warmupSteps = 0; plan.evalEvery = 3; plan.logEvery = 1
         for config in configs {
             let dir = NSTemporaryDirectory() + "ckpt-\(getpid())-\(config.kind)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
