@@ -30,16 +30,15 @@ public struct Dataset: Sendable {
     /// permutation when capped); eval = `eval_images` of the official t10k file chosen by the seed.
     static func loadFashionMNIST(_ spec: DatasetSpec) throws -> Dataset {
         let dir = spec.path
-        var train = try readIDXImages(path: (dir as NSString).appendingPathComponent("train-images-idx3-ubyte.gz"))
-        var test = try readIDXImages(path: (dir as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"))
+        var train = try readIDXImages(path: spec.fashionFiles.train)
+        var test = try readIDXImages(path: spec.fashionFiles.test)
         guard spec.evalImages <= test.count else {
             throw DatasetError(dir, "eval_images = \(spec.evalImages) but the t10k file has \(test.count) images")
         }
-        let evalIdx = Array(seededPermutation(test.count, seed: spec.seed).prefix(spec.evalImages)).sorted()
-        test = test.subset(evalIdx)
+        test = test.seededSubset(spec.evalImages, seed: spec.seed)
         var trainNote = "all \(train.count) official train images"
         if let cap = spec.trainImages, cap < train.count {
-            train = train.subset(Array(seededPermutation(train.count, seed: spec.seed &+ 1).prefix(cap)).sorted())
+            train = train.seededSubset(cap, seed: spec.seed &+ 1)
             trainNote = "\(cap) official train images chosen by seed \(spec.seed)"
         }
         if spec.resolution != 28 || spec.channels != 1 {
@@ -67,8 +66,8 @@ public struct Dataset: Sendable {
     static func loadPhotos(_ spec: DatasetSpec) throws -> Dataset {
         let split = try PhotoSet.load(cacheDir: spec.path, tile: spec.resolution, evalPhotos: spec.evalPhotos, seed: spec.seed)
         var train = split.train, eval = split.eval
-        if let cap = spec.trainImages, cap < train.count { train = train.subset(Array(seededPermutation(train.count, seed: spec.seed &+ 1).prefix(cap)).sorted()) }
-        if spec.evalImages < eval.count { eval = eval.subset(Array(seededPermutation(eval.count, seed: spec.seed &+ 2).prefix(spec.evalImages)).sorted()) }
+        if let cap = spec.trainImages, cap < train.count { train = train.seededSubset(cap, seed: spec.seed &+ 1) }
+        if spec.evalImages < eval.count { eval = eval.seededSubset(spec.evalImages, seed: spec.seed &+ 2) }
         if spec.channels == 1 { train = convertChannels(train, to: 1); eval = convertChannels(eval, to: 1) }
         return Dataset(spec: spec, train: train, eval: eval,
                        splitDescription: "photos split by source photo with seed \(spec.seed): eval photos \(split.evalSources.map(PhotoSet.displayName).joined(separator: ", ")) (\(eval.count) tiles), \(split.trainSources.count) train photos (\(train.count) tiles); tiles \(spec.resolution)x\(spec.resolution)")
@@ -79,8 +78,8 @@ public struct Dataset: Sendable {
         var train = ImageBatch.concatenate(try spec.cifarFiles.train.map { try readCIFAR10Batch(path: $0).images })
         var test = try readCIFAR10Batch(path: spec.cifarFiles.test).images
         guard spec.evalImages <= test.count else { throw DatasetError(spec.cifarFiles.test, "eval_images = \(spec.evalImages) but it has \(test.count) images") }
-        test = test.subset(Array(seededPermutation(test.count, seed: spec.seed).prefix(spec.evalImages)).sorted())
-        if let cap = spec.trainImages, cap < train.count { train = train.subset(Array(seededPermutation(train.count, seed: spec.seed &+ 1).prefix(cap)).sorted()) }
+        test = test.seededSubset(spec.evalImages, seed: spec.seed)
+        if let cap = spec.trainImages, cap < train.count { train = train.seededSubset(cap, seed: spec.seed &+ 1) }
         if spec.resolution != 32 || spec.channels != 3 {
             train = conform(train, side: spec.resolution, channels: spec.channels); test = conform(test, side: spec.resolution, channels: spec.channels)
         }
@@ -101,7 +100,7 @@ public struct Dataset: Sendable {
         if let cap = spec.trainImages, cap < train.count { train = train.slice(0..<cap) }
         var eval = try readImageNetNPZ(path: files.eval, resolution: spec.resolution)
         guard spec.evalImages <= eval.count else { throw DatasetError(files.eval, "eval_images = \(spec.evalImages) but it has \(eval.count) images") }
-        eval = eval.subset(Array(seededPermutation(eval.count, seed: spec.seed).prefix(spec.evalImages)).sorted())
+        eval = eval.seededSubset(spec.evalImages, seed: spec.seed)
         if spec.channels == 1 { train = convertChannels(train, to: 1); eval = convertChannels(eval, to: 1) }
         return Dataset(spec: spec, train: train, eval: eval,
                        splitDescription: "ImageNet \(spec.resolution)x\(spec.resolution) npz: train = first \(train.count) of \(files.train.count) train batches; eval = \(spec.evalImages) of val_data chosen by seed \(spec.seed)")

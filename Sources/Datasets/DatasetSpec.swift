@@ -41,7 +41,8 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         self.evalImages = evalImages; self.trainImages = trainImages; self.evalPhotos = evalPhotos; self.seed = seed
     }
 
-    var fashionFiles: (train: String, test: String) {
+    /// Fashion-MNIST's two IDX files in this spec's folder (the one place their names are written).
+    public var fashionFiles: (train: String, test: String) {
         ((path as NSString).appendingPathComponent("train-images-idx3-ubyte.gz"), (path as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"))
     }
 

@@ -105,12 +105,6 @@ public enum PhotoSet {
                           trainSources: trainPart.map(\.source), evalSources: evalPart.map(\.source), seed: seed)
     }
 
-    /// As `split(_:evalPhotos:seed:)` with evalPhotos = round(fraction · photos), clamped to 1…photos−1.
-    public static func split(_ photos: [PhotoTiles], evalFraction: Double, seed: UInt64) throws -> PhotoSplit {
-        let k = min(photos.count - 1, max(1, Int((evalFraction * Double(photos.count)).rounded())))
-        return try split(photos, evalPhotos: k, seed: seed)
-    }
-
     static func concatenateTiles(_ parts: [ImageBatch]) -> ImageBatch {
         guard let f = parts.first else { return ImageBatch(count: 0, channels: 3, height: 1, width: 1) }
         return parts.count == 1 ? f : ImageBatch.concatenate(parts)

@@ -106,7 +106,7 @@ public struct OutsideEvaluation {
     public func reevaluate(run id: Int64, dataset other: DatasetSpec?) throws -> (runID: Int64, original: [String: Double]) {
         try store.recordDefinitions(Metric.all)
         guard let stored = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
-        guard stored.run.runStatus == .finished else { throw StoreError("run \(id) is \(stored.run.status), not finished") }
+        guard try stored.run.checkedStatus() == .finished else { throw StoreError("run \(id) is \(stored.run.status), not finished") }
         let config: RunConfig
         do { config = try JSONDecoder().decode(RunConfig.self, from: Data(stored.run.configJSON.utf8)) } catch {
             throw StoreError("run \(id): its config_json is not a tokbench run config (\(error))")

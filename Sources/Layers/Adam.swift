@@ -27,11 +27,6 @@ public final class Adam {
         m = Tensor(shape: [parameterCount]); v = Tensor(shape: [parameterCount])
     }
 
-    /// AdamW with PyTorch's default weight decay 0.01.
-    public static func adamW(parameterCount: Int, learningRate: Float = 1e-3, weightDecay: Float = 0.01) -> Adam {
-        Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
-    }
-
     /// One update of `values` with `grads` (both [count]). Does not zero the gradients.
     public func update(values: Tensor, grads: Tensor) {
         precondition(values.count == m.count && grads.count == m.count, "Adam: size mismatch")

@@ -16,13 +16,6 @@ public struct Fidelity: Equatable, Sendable {
     public var lossless: Bool { exactFraction == 1 }
 }
 
-/// Per-image PSNR in dB, +∞ for identical images. original, reconstruction: one image's bytes.
-public func psnr<A: Collection, B: Collection>(_ original: A, _ reconstruction: B) -> Double
-where A.Element == UInt8, B.Element == UInt8 {
-    let mse = meanSquaredError(original, reconstruction)
-    return mse == 0 ? .infinity : 10 * log10(255.0 * 255.0 / mse)
-}
-
 public func meanSquaredError<A: Collection, B: Collection>(_ a: A, _ b: B) -> Double
 where A.Element == UInt8, B.Element == UInt8 {
     precondition(a.count == b.count && a.count > 0)

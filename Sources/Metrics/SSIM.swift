@@ -49,12 +49,6 @@ public enum SSIM {
         return total / Double(OH * OW)
     }
 
-    /// Mean over images of the per-image SSIM (itself the mean over channels).
-    /// original, reconstruction: [B, C, H, W]
-    public static func mean(original: ImageBatch, reconstruction: ImageBatch) -> Double {
-        perImage(original: original, reconstruction: reconstruction).reduce(0, +) / Double(original.count)
-    }
-
     /// Per-image SSIM (the mean over channels), [B]. original, reconstruction: [B, C, H, W]
     public static func perImage(original: ImageBatch, reconstruction: ImageBatch) -> [Double] {
         precondition(original.count == reconstruction.count && original.bytesPerImage == reconstruction.bytesPerImage)

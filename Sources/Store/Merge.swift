@@ -52,9 +52,10 @@ extension ResultStore {
                         throw StoreError("\(path): not a tokbench results database of this version (open it once with tokbench to migrate)")
                     }
                     let experiments = Dictionary(uniqueKeysWithValues: try ExperimentRecord.fetchAll(db).map { ($0.id!, $0) })
-                    for r in try RunRecord.order(Column("id")).fetchAll(db) {
-                        guard r.runStatus == .finished || r.runStatus == .failed else { summary.skipped.append("\(path): run \(r.id!) \(r.runKey) (\(r.status))"); continue }
-                        let byRun = Column("run_id") == r.id!
+                    for r in try RunRecord.order(Columns.id).fetchAll(db) {
+                        let status = try r.checkedStatus()
+                        guard status == .finished || status == .failed else { summary.skipped.append("\(path): run \(r.id!) \(r.runKey) (\(r.status))"); continue }
+                        let byRun = Columns.runID == r.id!
                         incoming.append(ShardRun(source: path, experiment: experiments[r.experimentID]!, run: r,
                                                  params: try ParamRecord.filter(byRun).fetchAll(db), metrics: try MetricRecord.filter(byRun).fetchAll(db),
                                                  results: try ResultRecord.filter(byRun).fetchAll(db), artifacts: try ArtifactRecord.filter(byRun).fetchAll(db),
@@ -75,8 +76,8 @@ extension ResultStore {
             var origin: [Int64: String] = [:]   // run id here → the shard it came from in this merge
             for s in incoming {
                 let experimentID: Int64
-                if let e = try ExperimentRecord.filter(Column("name") == s.experiment.name && Column("file_sha256") == s.experiment.fileSHA256)
-                    .order(Column("id").desc).fetchOne(db) {
+                if let e = try ExperimentRecord.filter(Columns.name == s.experiment.name && Columns.fileSHA256 == s.experiment.fileSHA256)
+                    .order(Columns.id.desc).fetchOne(db) {
                     experimentID = e.id!
                 } else {
                     var e = s.experiment
@@ -84,11 +85,11 @@ extension ResultStore {
                     try e.insert(db)
                     experimentID = e.id!
                 }
-                if var existing = try RunRecord.filter(Column("experiment_id") == experimentID && Column("run_key") == s.run.runKey)
-                    .order(Column("id").desc).fetchOne(db) {
-                    let here = try ResultRecord.filter(Column("run_id") == existing.id!).fetchAll(db)
-                    let hereImages = try ImageMetricRecord.filter(Column("run_id") == existing.id!).fetchAll(db)
-                    if existing.runStatus == .finished || s.run.runStatus != .finished {
+                if var existing = try RunRecord.filter(Columns.experimentID == experimentID && Columns.runKey == s.run.runKey)
+                    .order(Columns.id.desc).fetchOne(db) {
+                    let here = try ResultRecord.filter(Columns.runID == existing.id!).fetchAll(db)
+                    let hereImages = try ImageMetricRecord.filter(Columns.runID == existing.id!).fetchAll(db)
+                    if try existing.checkedStatus() == .finished || s.run.checkedStatus() != .finished {
                         if let difference = Self.difference(here, hereImages, existing.status, s.results, s.images, s.run.status) {
                             throw StoreError("merge conflict: run \"\(s.run.runKey)\" of experiment \(s.experiment.name) differs between \(s.source) (run \(s.run.id!)) and \(origin[existing.id!] ?? path) (run \(existing.id!)): \(difference); nothing was merged")
                         }
@@ -112,7 +113,7 @@ extension ResultStore {
                 summary.added += 1
             }
             for (source, rate) in rates {
-                if let here = try DataRateRecord.filter(Column("dataset_key") == rate.datasetKey && Column("coder") == rate.coder).fetchOne(db) {
+                if let here = try DataRateRecord.filter(Columns.datasetKey == rate.datasetKey && Columns.coder == rate.coder).fetchOne(db) {
                     if here.bits != rate.bits || here.bytes != rate.bytes {
                         throw StoreError("merge conflict: the cached data rate of \(rate.coder) on \(rate.datasetKey) differs between \(source) (\(rate.bits) bits) and \(path) (\(here.bits) bits); nothing was merged")
                     }

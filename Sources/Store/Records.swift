@@ -38,7 +38,6 @@ public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
              startedAt = "started_at", finishedAt = "finished_at", codeVersion = "code_version", host, pid, heartbeatAt = "heartbeat_at"
     }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-    public var runStatus: RunStatus { RunStatus(rawValue: status) ?? .failed }
     /// The status, or an error naming the run when the database holds a value this build does not know.
     public func checkedStatus() throws -> RunStatus {
         guard let s = RunStatus(rawValue: status) else { throw StoreError("run \(id.map(String.init) ?? "?") has status '\(status)', which this tokbench does not know") }
@@ -163,3 +162,11 @@ public let evalFingerprintParam = "dataset.eval_sha256"
 
 /// A run's status.
 public enum RunStatus: String, Sendable { case running, finished, failed, interrupted }
+
+/// The columns the typed queries filter, order and group on, each spelled once (GRDB's `Columns`
+/// idiom, shared by the tables: `run_id` is the run's id wherever it appears).
+enum Columns {
+    static let id = Column("id"), name = Column("name"), fileSHA256 = Column("file_sha256"), experimentID = Column("experiment_id")
+    static let runKey = Column("run_key"), runID = Column("run_id"), status = Column("status"), kind = Column("kind")
+    static let key = Column("key"), step = Column("step"), datasetKey = Column("dataset_key"), coder = Column("coder")
+}

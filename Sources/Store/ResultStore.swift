@@ -103,7 +103,7 @@ public final class ResultStore: @unchecked Sendable {
             return try db.writeWithoutTransaction { db in
                 var id: Int64 = 0
                 try db.inTransaction(.immediate) {
-                    if let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db) {
+                    if let e = try ExperimentRecord.filter(Columns.name == name).order(Columns.id.desc).fetchOne(db) {
                         id = e.id!
                     } else {
                         var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
@@ -146,19 +146,6 @@ public final class ResultStore: @unchecked Sendable {
         try write { db in try ArtifactRecord(runID: runID, kind: kind, path: path).save(db) }
     }
 
-    /// Runs of the most recent experiment of this name: run_key → (id, status, checkpoint path).
-    public func latestRuns(experiment name: String) throws -> (experimentID: Int64, runs: [String: (id: Int64, status: RunStatus, checkpoint: String?)])? {
-        try read { db in
-            guard let e = try ExperimentRecord.filter(Column("name") == name).order(Column("id").desc).fetchOne(db), let eid = e.id else { return nil }
-            var out: [String: (id: Int64, status: RunStatus, checkpoint: String?)] = [:]
-            for r in try RunRecord.filter(Column("experiment_id") == eid).order(Column("id")).fetchAll(db) {
-                let ckpt = try ArtifactRecord.filter(Column("run_id") == r.id! && Column("kind") == "checkpoint").fetchOne(db)?.path
-                out[r.runKey] = (r.id!, r.runStatus, ckpt)
-            }
-            return (eid, out)
-        }
-    }
-
     /// What `claimRun` found for a run key.
     public enum Claim: Equatable, Sendable {
         /// Finished before: nothing to do.
@@ -181,8 +168,8 @@ public final class ResultStore: @unchecked Sendable {
             return try db.writeWithoutTransaction { db in
                 var claim = Claim.busy(0)
                 try db.inTransaction(.immediate) {
-                    let latest = try RunRecord.filter(Column("experiment_id") == run.experimentID && Column("run_key") == run.runKey)
-                        .order(Column("id").desc).fetchOne(db)
+                    let latest = try RunRecord.filter(Columns.experimentID == run.experimentID && Columns.runKey == run.runKey)
+                        .order(Columns.id.desc).fetchOne(db)
                     if var r = latest, let id = r.id {
                         let status = try r.checkedStatus()
                         let ours = r.host == Self.host && r.pid == Int64(getpid())
@@ -193,7 +180,7 @@ public final class ResultStore: @unchecked Sendable {
                         r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
                         r.heartbeatAt = Self.format(now)
                         try r.update(db)
-                        let ckpt = try ArtifactRecord.filter(Column("run_id") == id && Column("kind") == "checkpoint").fetchOne(db)?.path
+                        let ckpt = try ArtifactRecord.filter(Columns.runID == id && Columns.kind == "checkpoint").fetchOne(db)?.path
                         claim = .claimed(id, checkpoint: ckpt, resumed: true)
                         return .commit
                     }
@@ -205,19 +192,11 @@ public final class ResultStore: @unchecked Sendable {
         } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
 
-    /// Takes an unfinished run up again in this process.
-    public func reopenRun(runID: Int64) throws {
-        try updateRun(runID) { r in
-            r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
-            r.heartbeatAt = Self.now()
-        }
-    }
-
     /// Cached lossless rates of an eval split, by coder: (bits, bytes).
     public func dataRates(key: String) throws -> [String: (bits: Int, bytes: Int)] {
         try read { db in
             var out: [String: (bits: Int, bytes: Int)] = [:]
-            for r in try DataRateRecord.filter(Column("dataset_key") == key).fetchAll(db) { out[r.coder] = (r.bits, r.bytes) }
+            for r in try DataRateRecord.filter(Columns.datasetKey == key).fetchAll(db) { out[r.coder] = (r.bits, r.bytes) }
             return out
         }
     }
@@ -267,7 +246,7 @@ public final class ResultStore: @unchecked Sendable {
     public func markInterruptedRuns(staleAfter limit: TimeInterval = ResultStore.heartbeatLimit, now: Date = Date()) throws -> Int {
         try write { db in
             var n = 0
-            for var r in try RunRecord.filter(Column("status") == RunStatus.running.rawValue).fetchAll(db) {
+            for var r in try RunRecord.filter(Columns.status == RunStatus.running.rawValue).fetchAll(db) {
                 let ours = r.host == Self.host && r.pid == Int64(getpid())
                 guard !ours else { continue }
                 let stale = r.heartbeatAt.flatMap(Self.parse).map { now.timeIntervalSince($0) > limit } ?? false
@@ -317,10 +296,10 @@ public final class ResultStore: @unchecked Sendable {
             try ids.compactMap { id -> StoredRun? in
                 guard let r = try RunRecord.fetchOne(db, key: id), let e = try ExperimentRecord.fetchOne(db, key: r.experimentID) else { return nil }
                 var out = StoredRun(run: r, experiment: e.name, results: [:], params: [:], artifacts: [:], curves: [:])
-                for x in try ResultRecord.filter(Column("run_id") == id).fetchAll(db) { out.results[x.key] = x.value }
-                for p in try ParamRecord.filter(Column("run_id") == id).fetchAll(db) { out.params[p.key] = p.value }
-                for a in try ArtifactRecord.filter(Column("run_id") == id).fetchAll(db) { out.artifacts[a.kind] = a.path }
-                for m in try MetricRecord.filter(Column("run_id") == id).order(Column("key"), Column("step")).fetchAll(db) {
+                for x in try ResultRecord.filter(Columns.runID == id).fetchAll(db) { out.results[x.key] = x.value }
+                for p in try ParamRecord.filter(Columns.runID == id).fetchAll(db) { out.params[p.key] = p.value }
+                for a in try ArtifactRecord.filter(Columns.runID == id).fetchAll(db) { out.artifacts[a.kind] = a.path }
+                for m in try MetricRecord.filter(Columns.runID == id).order(Columns.key, Columns.step).fetchAll(db) {
                     if let v = m.value { out.curves[m.key, default: []].append((m.step, v)) }
                 }
                 return out
@@ -331,7 +310,7 @@ public final class ResultStore: @unchecked Sendable {
     /// A run's per-image values of a metric (eval order), nil when not recorded.
     public func imageValues(runID: Int64, metric: Metric) throws -> [Double]? {
         try read { db in
-            guard let r = try ImageMetricRecord.filter(Column("run_id") == runID && Column("key") == metric.key).fetchOne(db) else { return nil }
+            guard let r = try ImageMetricRecord.filter(Columns.runID == runID && Columns.key == metric.key).fetchOne(db) else { return nil }
             guard let v = r.values else { throw StoreError("\(path): run \(runID): per-image \(metric.key) values are damaged (\(r.data.count) bytes for \(r.count) images)") }
             return v
         }
@@ -339,13 +318,13 @@ public final class ResultStore: @unchecked Sendable {
 
     /// The recorded definitions, by key.
     public func definitions() throws -> [DefinitionRecord] {
-        try read { db in try DefinitionRecord.order(Column("key")).fetchAll(db) }
+        try read { db in try DefinitionRecord.order(Columns.key).fetchAll(db) }
     }
 
     /// Number of runs by status.
     public func runCountsByStatus() throws -> [(status: String, count: Int)] {
         try read { db in
-            try Row.fetchAll(db, RunRecord.select(Column("status"), count(Column("id")).forKey("n")).group(Column("status")).order(Column("status")))
+            try Row.fetchAll(db, RunRecord.select(Columns.status, count(Columns.id).forKey("n")).group(Columns.status).order(Columns.status))
                 .map { ($0["status"], $0["n"]) }
         }
     }

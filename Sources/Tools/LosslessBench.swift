@@ -15,7 +15,7 @@ public enum LosslessBench {
         case "fashion-mnist":
             let spec = DatasetSpec(kind: .fashionMNIST)
             try spec.checkAvailable()
-            let b = try readIDXImages(path: (spec.path as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"), limit: count)
+            let b = try readIDXImages(path: spec.fashionFiles.test, limit: count)
             return (b, "the first \(b.count) Fashion-MNIST test images")
         case "photos":
             let d = try Dataset.load(DatasetSpec(kind: .photos, evalImages: count, seed: seed).withCache(cacheDir))

@@ -8,7 +8,7 @@ struct FitPriorCommand: ParsableCommand {
         commandName: "fit-prior", abstract: "Fit the lossless coder's Fashion-MNIST prior and write Sources/Coding/FittedPriorData.swift.")
 
     @Option(help: "Fashion-MNIST train images (IDX, gzip or raw).")
-    var train: String = DatasetSpec(kind: .fashionMNIST).path + "/train-images-idx3-ubyte.gz"
+    var train: String = DatasetSpec(kind: .fashionMNIST).fashionFiles.train
     @Option(name: .shortAndLong, help: "Output Swift file.") var output: String = "Sources/Coding/FittedPriorData.swift"
 
 

@@ -39,7 +39,7 @@ final class AdamTests: XCTestCase {
 
     /// AdamW decays the weights multiplicatively before the Adam step.
     func testAdamWDecoupledDecay() {
-        let adam = Adam.adamW(parameterCount: 1, learningRate: 0.1, weightDecay: 0.5)
+        let adam = Adam(parameterCount: 1, learningRate: 0.1, weightDecay: 0.5, decoupledWeightDecay: true)
         let p = Tensor(shape: [1], values: [2]), g = Tensor(shape: [1], values: [0])
         adam.update(values: p, grads: g)
         XCTAssertEqual(p[0], 2 * (1 - 0.1 * 0.5), accuracy: 1e-7)

@@ -6,11 +6,17 @@ import Tokenizers
 
 final class MetricsTests: XCTestCase {
     func testPSNRHandComputed() {
+        func one(_ a: [UInt8], _ b: [UInt8]) -> Fidelity {
+            fidelity(original: ImageBatch(count: 1, channels: 1, height: 1, width: a.count, pixels: a),
+                     reconstruction: ImageBatch(count: 1, channels: 1, height: 1, width: b.count, pixels: b))
+        }
         // 4 bytes, one off by 2: MSE = 4/4 = 1 → PSNR = 10·log10(65025) = 48.1308…
-        XCTAssertEqual(psnr([10, 20, 30, 40] as [UInt8], [10, 20, 30, 42] as [UInt8]), 48.130803608679, accuracy: 1e-9)
+        XCTAssertEqual(one([10, 20, 30, 40], [10, 20, 30, 42]).psnr, 48.130803608679, accuracy: 1e-9)
         // All bytes off by 255: MSE = 255² → 0 dB.
-        XCTAssertEqual(psnr([0, 0] as [UInt8], [255, 255] as [UInt8]), 0, accuracy: 1e-12)
-        XCTAssertEqual(psnr([7] as [UInt8], [7] as [UInt8]), .infinity)
+        XCTAssertEqual(one([0, 0], [255, 255]).psnr, 0, accuracy: 1e-12)
+        // Identical: the set is lossless (+∞); the image itself counts at the cap 10·log10(255²·1).
+        XCTAssertEqual(one([7], [7]).psnr, .infinity)
+        XCTAssertEqual(one([7], [7]).perImagePSNR, [10 * log10(255.0 * 255.0)])
     }
 
     func testFidelityAveragesPerImageAndCapsExactImages() {
