@@ -139,3 +139,12 @@ public final class BinarySphericalQuantizer: Quantizer {
         return projectOut?.forward(qT) ?? qT
     }
 }
+
+extension BinarySphericalQuantizer {
+    /// `kind = "bsq"`.
+    public static let kind = QuantizerKind(
+        name: "bsq", summary: "binary spherical quantization (Zhao et al. 2024): unit-sphere projection, sign bits scaled by 1/sqrt(d), entropy penalty",
+        labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
+        options: Options.self, quantizerDim: { $0.signBits.bits },
+        make: { o, d, ps, _ in BinarySphericalQuantizer(options: o, latentDim: d, params: ps) })
+}

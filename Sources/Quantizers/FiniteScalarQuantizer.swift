@@ -137,3 +137,12 @@ extension FiniteScalarQuantizer {
         self.init(levels: options.resolvedLevels, latentDim: latentDim, params: params)
     }
 }
+
+extension FiniteScalarQuantizer {
+    /// `kind = "fsq"`.
+    public static let kind = QuantizerKind(
+        name: "fsq", summary: "finite scalar quantization (Mentzer et al. 2023) on the reference backbone",
+        labelKeys: ["codebook_size", "levels"], latent: 0, latentDoc: "latent channels D (0: one per level, no projection)",
+        options: Options.self, quantizerDim: { $0.resolvedLevels.count },
+        make: { o, d, ps, _ in FiniteScalarQuantizer(options: o, latentDim: d, params: ps) })
+}

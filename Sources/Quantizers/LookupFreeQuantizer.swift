@@ -203,3 +203,12 @@ extension LookupFreeQuantizer {
         }
     }
 }
+
+extension LookupFreeQuantizer {
+    /// `kind = "lfq"`.
+    public static let kind = QuantizerKind(
+        name: "lfq", summary: "lookup-free quantization (MAGVIT-v2): sign bits, entropy penalty",
+        labelKeys: ["bits"], latent: 0, latentDoc: "latent channels D (0: one per bit, no projection)",
+        options: Options.self, quantizerDim: { $0.signBits.bits },
+        make: { o, d, ps, _ in LookupFreeQuantizer(options: o, latentDim: d, params: ps) })
+}

@@ -1,3 +1,5 @@
+import Settings
+import Layers
 import MetricCatalogue
 import Kernels
 
@@ -69,3 +71,37 @@ extension Quantizer {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A latent tokenizer kind as its quantizer's file declares it (`static let kind`): the name, the
+/// summary and label keys, the default latent size D (0: the quantizer's own dimension), and how to
+/// check and build the quantizer from its declared options. The registry turns it into a tokenizer
+/// kind around a backbone with one line (`.latent(NewQuantizer.kind)`), so adding a quantizer is its
+/// file plus that line.
+public struct QuantizerKind: Sendable {
+    public let name: String
+    public let summary: String
+    public let labelKeys: [String]
+    public let latent: Int
+    public let latentDoc: String
+    /// The quantizer's own keys (the backbone adds its keys).
+    public let keys: [ConfigKey]
+    /// The latent size D that latent_dim = 0 stands for (nil: 0 is not allowed).
+    public let quantizerDim: @Sendable ([String: ConfigValue]) throws -> Int?
+    /// Checks the options against the backbone's latent_dim, throwing a ConfigError that names the key.
+    public let validate: @Sendable (_ latentDim: Int, [String: ConfigValue]) throws -> Void
+    /// Builds the quantizer for latent size D in the model's parameter set, with the run's seed.
+    public let make: @Sendable ([String: ConfigValue], _ latentDim: Int, ParameterSet, UInt64) throws -> Quantizer
+
+    public init<Options: DeclaredOptions>(
+        name: String, summary: String, labelKeys: [String], latent: Int = 64, latentDoc: String = "latent channels D", options: Options.Type,
+        quantizerDim: @escaping @Sendable (Options) -> Int? = { _ in nil },
+        validate: @escaping @Sendable (_ latentDim: Int, Options) throws -> Void = { _, _ in },
+        make: @escaping @Sendable (Options, _ latentDim: Int, ParameterSet, UInt64) -> Quantizer
+    ) {
+        self.name = name; self.summary = summary; self.labelKeys = labelKeys; self.latent = latent; self.latentDoc = latentDoc
+        keys = Options.keys
+        self.quantizerDim = { try quantizerDim(Options(values: $0)) }
+        self.validate = { d, v in try validate(d, Options(values: v)) }
+        self.make = { v, d, ps, seed in make(try Options(values: v), d, ps, seed) }
+    }
+}

@@ -141,3 +141,11 @@ extension ResidualVectorQuantizer {
         }
     }
 }
+
+extension ResidualVectorQuantizer {
+    /// `kind = "rvq"`.
+    public static let kind = QuantizerKind(
+        name: "rvq", summary: "residual VQ: S codebooks on successive residuals (EMA, k-means init, restarts)",
+        labelKeys: ["stages", "codebook_size"], options: Options.self,
+        make: { o, d, ps, seed in ResidualVectorQuantizer(options: o, latentDim: d, params: ps, seed: seed) })
+}

@@ -144,3 +144,11 @@ public final class SimVQ: Quantizer {
         for i in 0..<c.count { frozen.data[i] = c[i] }
     }
 }
+
+extension SimVQ {
+    /// `kind = "simvq"`.
+    public static let kind = QuantizerKind(
+        name: "simvq", summary: "SimVQ (Zhu et al. 2024): a frozen random codebook through one learned linear map, nearest code, straight-through",
+        labelKeys: ["codebook_size"], options: Options.self,
+        make: { o, d, ps, seed in SimVQ(latentDim: d, options: o, params: ps, seed: seed) })
+}

@@ -190,3 +190,14 @@ func normalizeColumns(_ x: UnsafeMutablePointer<Float>, rows: Int, columns N: In
     for j in 0..<rows { for n in 0..<N { x[j * N + n] /= max(norms[n], 1e-12) } }
     return norms
 }
+
+extension VQBottleneck {
+    /// `kind = "vq-vae"`.
+    public static let kind = QuantizerKind(
+        name: "vq-vae", summary: "VQ-VAE on the reference backbone: nearest-code VQ, EMA codebook, k-means init, dead-code restarts",
+        labelKeys: ["codebook_size"], options: Options.self,
+        validate: { latentDim, o in
+            if let d = o.codebookDim, d > latentDim { throw ConfigError(key: "codebook_dim", "must not exceed latent_dim (\(latentDim))") }
+        },
+        make: { o, d, ps, seed in VQBottleneck(latentDim: d, options: o, params: ps, seed: seed) })
+}

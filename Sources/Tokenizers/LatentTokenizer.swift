@@ -26,12 +26,12 @@ public final class LatentTokenizer: TrainableTokenizer {
     let seed: UInt64
 
     public init(kind: String, shape: ImageShape, backbone: any Backbone, seed: UInt64,
-                quantizer makeQuantizer: (ParameterSet) -> Quantizer) {
+                quantizer makeQuantizer: (ParameterSet) throws -> Quantizer) rethrows {
         self.kind = kind; self.shape = shape; self.backbone = backbone; self.seed = seed
         let ps = ParameterSet(seed: seed)
         params = ps
         encoder = backbone.makeEncoder(params: ps)                  // names encoder.*
-        quantizer = makeQuantizer(ps)                               // names quantizer.*
+        quantizer = try makeQuantizer(ps)                           // names quantizer.*
         decoder = backbone.makeDecoder(params: ps)                  // names decoder.*
         ps.finalize()
         optimizer = Adam(parameterCount: ps.count, learningRate: 3e-4)

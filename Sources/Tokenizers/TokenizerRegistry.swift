@@ -1,4 +1,5 @@
 import Settings
+import Quantizers
 
 /// What a registry entry builds from a configuration: a tokenizer tokbench runs (encode, decode,
 /// training), or an external program that runs on its own and hands back tokens and reconstructions
@@ -39,12 +40,12 @@ public struct TokenizerEntry: Sendable {
 public enum TokenizerRegistry {
     public static let entries: [TokenizerEntry] = [
         RawPatchTokenizer.entry,
-        .vqVAE,
-        .fsq,
-        .lfq,
-        .rvq,
-        .simvq,
-        .bsq,
+        .latent(VQBottleneck.kind),
+        .latent(FiniteScalarQuantizer.kind),
+        .latent(LookupFreeQuantizer.kind),
+        .latent(ResidualVectorQuantizer.kind),
+        .latent(SimVQ.kind),
+        .latent(BinarySphericalQuantizer.kind),
         ExternalProgram.entry,
     ]
 
