@@ -46,6 +46,7 @@ public enum TokenizerRegistry {
         .latent(ResidualVectorQuantizer.kind),
         .latent(SimVQ.kind),
         .latent(BinarySphericalQuantizer.kind),
+        .latent(IndexBackpropagationQuantizer.kind),
         ExternalProgram.entry,
     ]
 
