@@ -74,7 +74,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(tokenStatistics(multi).perplexity!, pow(2, h), accuracy: 1e-12)
     }
 
-    func testEvaluatorOnRawPatch() {
+    func testEvaluatorOnRawPatch() throws {
         let x = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { UInt8($0 % 256) })
         let t = RawPatchTokenizer(patch: 4, bits: 8, shape: ImageShape(channels: 1, height: 8, width: 8))
         let r = Evaluator.evaluate(t, on: x, batchSize: 2)
@@ -84,5 +84,15 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(r.value(.capacityBPB), 8)
         XCTAssertEqual(r.reconstruction, x)
         XCTAssertNil(r.value(.codebookSize))  // 2^128 is not a number we store
+        // Token statistics by hand: the 192 pixels are all distinct, so each of the 16 word positions sees
+        // 12 different values (3 images × 4 tokens): usage 12/256, entropy log2 12, perplexity 12.
+        XCTAssertEqual(try XCTUnwrap(r.value(.usage)), 12.0 / 256, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(r.value(.perplexity)), 12, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(r.value(.tokenEntropyBPB)), log2(12.0) * 16 * 12 / 192, accuracy: 1e-9)
+        // The token stream's real rate: 192 distinct byte values cost an adaptive coder at least their
+        // order-0 entropy under a uniform start (about 8 bits each), and are far from free.
+        let rate = try XCTUnwrap(r.value(.tokenRateBPB))
+        XCTAssertGreaterThan(rate, 4)
+        XCTAssertLessThan(rate, 12)
     }
 }

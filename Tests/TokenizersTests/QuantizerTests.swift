@@ -92,6 +92,50 @@ final class QuantizerTests: XCTestCase {
         for w in 0..<8 { XCTAssertEqual(q.dequantize([UInt32(w)], shape: [3, 1, 1, 1]).values.enumerated().reduce(0) { $0 + ($1.element > 0 ? 1 << $1.offset : 0) }, w) }
     }
 
+    /// The entropy terms and their gradient over several chunks of rows (N·K above 2^22: 2^12 codes,
+    /// 1100 vectors, chunks of 1024 rows) equal a naive one-pass computation in Double.
+    func testLFQEntropyAcrossChunksEqualsNaive() {
+        let d = 12, N = 1100, K = 1 << d
+        let q = LookupFreeQuantizer(bits: d, latentDim: d, params: ParameterSet(seed: 0))
+        q.temperature = 0.7; q.diversity = 0.6
+        XCTAssertGreaterThan(N, (1 << 22) / K, "must span more than one chunk")
+        var rng = Kernels.SplitMix64(seed: 8)
+        let u = (0..<(d * N)).map { _ in rng.uniform(-1, 1) }
+        let (perSample, batch, grad) = u.withUnsafeBufferPointer { q.entropyTerms($0.baseAddress!, count: N) }
+        // Naive: p_{n,k} = softmax_k((2/τ) u_n·c_k) over all K codes at once, in Double.
+        let scale = 2 / Double(q.temperature), γ = Double(q.diversity)
+        var probs = [Double](repeating: 0, count: N * K), mean = [Double](repeating: 0, count: K)
+        var h = [Double](repeating: 0, count: N)
+        for n in 0..<N {
+            var l = [Double](repeating: 0, count: K)
+            for k in 0..<K { var s = 0.0; for i in 0..<d { s += Double(u[i * N + n]) * ((k >> i) & 1 == 1 ? 1 : -1) }; l[k] = scale * s }
+            let m = l.max()!; var z = 0.0
+            for k in 0..<K { l[k] = exp(l[k] - m); z += l[k] }
+            for k in 0..<K { let p = l[k] / z; probs[n * K + k] = p; mean[k] += p / Double(N); if p > 0 { h[n] -= p * log(p) } }
+        }
+        let naivePerSample = h.reduce(0, +) / Double(N)
+        let logMean = mean.map { $0 > 0 ? log($0) : -80.0 }
+        var naiveBatch = 0.0
+        for k in 0..<K where mean[k] > 0 { naiveBatch -= mean[k] * logMean[k] }
+        XCTAssertEqual(perSample, naivePerSample, accuracy: 1e-4 * max(1, naivePerSample))
+        XCTAssertEqual(batch, naiveBatch, accuracy: 1e-4 * max(1, naiveBatch))
+        var worst = 0.0
+        for n in stride(from: 0, to: N, by: 37) {    // the gradient on a spread of rows, every chunk included
+            var cross = 0.0
+            for k in 0..<K { cross += probs[n * K + k] * logMean[k] }
+            for i in 0..<d {
+                var g = 0.0
+                for k in 0..<K {
+                    let p = probs[n * K + k]
+                    let dl = p > 0 ? (-p * (log(p) + h[n]) + γ * p * (logMean[k] - cross)) / Double(N) : 0
+                    g += scale * dl * ((k >> i) & 1 == 1 ? 1 : -1)
+                }
+                worst = max(worst, abs(Double(grad[i * N + n]) - g))
+            }
+        }
+        XCTAssertLessThan(worst, 1e-6, "largest gradient difference \(worst)")
+    }
+
     func testLFQEntropyGradientMatchesFiniteDifferences() {
         let q = LookupFreeQuantizer(bits: 3, latentDim: 3, params: ParameterSet(seed: 0))
         q.temperature = 0.5; q.diversity = 0.7
