@@ -59,8 +59,12 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(psnr[1], 28.130803608679, accuracy: 1e-9)
         // s = 20/√2 = 14.1421; half-width = 1.959964 · 14.1421 / √2 = 19.59964.
         XCTAssertEqual(r.value(.psnrCI95)!, 19.59964, accuracy: 1e-5)
+        // Flat images: variances and covariance vanish, so SSIM = (2·μx·μy + C1) / (μx² + μy² + C1), C1 = (0.01·255)²:
+        // 0 against 1: 6.5025 / 7.5025; 0 against 10: 6.5025 / 106.5025. The stored mean is theirs.
         let ssim = r.perImage.first { $0.metric == .ssim }!.values
         XCTAssertEqual(ssim.count, 2)
-        XCTAssertEqual(r.value(.ssim)!, (ssim[0] + ssim[1]) / 2, accuracy: 1e-15)
+        XCTAssertEqual(ssim[0], 6.5025 / 7.5025, accuracy: 1e-12)
+        XCTAssertEqual(ssim[1], 6.5025 / 106.5025, accuracy: 1e-12)
+        XCTAssertEqual(r.value(.ssim)!, (6.5025 / 7.5025 + 6.5025 / 106.5025) / 2, accuracy: 1e-12)
     }
 }
