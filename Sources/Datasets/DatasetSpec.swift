@@ -28,8 +28,11 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         return s
     }
 
+    /// The defaults of `eval_images` and `eval_photos`, written once (the experiment file's declared keys use them).
+    public static let defaultEvalImages = 1000, defaultEvalPhotos = 4
+
     public init(kind: Kind, path: String? = nil, resolution: Int? = nil, channels: Int? = nil,
-                evalImages: Int = 1000, trainImages: Int? = nil, evalPhotos: Int = 4, seed: UInt64 = 0) {
+                evalImages: Int = DatasetSpec.defaultEvalImages, trainImages: Int? = nil, evalPhotos: Int = DatasetSpec.defaultEvalPhotos, seed: UInt64 = 0) {
         self.kind = kind
         switch kind {
         case .fashionMNIST: self.path = path ?? Self.defaultFashionMNISTPath; self.resolution = resolution ?? 28; self.channels = channels ?? 1

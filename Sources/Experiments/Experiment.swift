@@ -44,6 +44,11 @@ public struct ExperimentError: Error, CustomStringConvertible {
 }
 
 extension Experiment {
+    /// The experiment file's other tables and their keys (`tokbench tokenizers` lists them after the tokenizers).
+    public static var tableKeys: [(table: String, keys: [ConfigKey])] {
+        [("[dataset]", ExperimentReader.DatasetTable.keys), ("[training]", TrainingPlan.keys)]
+    }
+
     /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
     /// found here, before any run starts.
     /// The runs this file declares, one per line (`tokbench run --dry-run`).
@@ -161,17 +166,36 @@ struct ExperimentReader {
         return Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
     }
 
-    func readDataset(_ t: TOMLTable, seed: UInt64) throws -> DatasetSpec {
-        try onlyKeys(t, ["kind", "path", "resolution", "channels", "eval_images", "train_images", "eval_photos", "seed"], prefix: "dataset.")
+    /// The [dataset] table's keys, each declared once (0 or "" for "the kind's own default").
+    struct DatasetTable: DeclaredOptions {
+        var kind = "", path = "", resolution = 0, channels = 0, evalImages = 0, trainImages = 0, evalPhotos = 0, seed = 0
+        static let unset = DatasetTable()
+        static var options: [Option<DatasetTable>] {
+            let kinds = DatasetSpec.Kind.allCases.map(\.rawValue)
+            return [
+                .string("kind", \.kind, default: nil, "one of " + kinds.joined(separator: ", "),
+                        check: { v in kinds.contains(v.stringValue ?? "") ? nil : "unknown dataset kind \"\(v)\" (known: \(kinds.joined(separator: ", ")))" }),
+                .string("path", \.path, default: "", "the folder or file (\"$VAR\": from the environment; \"\": the kind's default)"),
+                .int("resolution", \.resolution, default: 0, "image side (0: the kind's own; photos: 64 or 128)", check: ConfigKey.intIn(0...4096)),
+                .int("channels", \.channels, default: 0, "1 (gray) or 3 (RGB) (0: the kind's own)",
+                     check: { v in [0, 1, 3].contains(v.intValue ?? -1) ? nil : "must be 1 (gray) or 3 (RGB)" }),
+                .int("eval_images", \.evalImages, default: DatasetSpec.defaultEvalImages, "size of the eval split (photos: a cap on eval tiles)", check: ConfigKey.intIn(1...100_000_000)),
+                .int("train_images", \.trainImages, default: 0, "cap on the train split (0: all)", check: ConfigKey.intIn(0...100_000_000)),
+                .int("eval_photos", \.evalPhotos, default: DatasetSpec.defaultEvalPhotos, "photos only: photos held out for eval", check: ConfigKey.intIn(1...10_000)),
+                .int("seed", \.seed, default: -1, "seed of the split (-1: the experiment's first seed, so every run is measured on the same eval images)",
+                     check: ConfigKey.intIn(-1...Int.max)),
+            ]
+        }
+    }
+
+    func readDataset(_ t: TOMLTable, seed experimentSeed: UInt64) throws -> DatasetSpec {
+        if t["kind"] == nil { throw err(nil, "dataset.kind", "missing (one of \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        let d = try readDeclared(t, DatasetTable.options, into: DatasetTable.unset, prefix: "dataset.")
+        let kind = DatasetSpec.Kind(rawValue: d.kind)!
         // The split's seed: fixed for the whole experiment (default: its first seed), so every seed and
         // every configuration is measured on the same eval images (paired comparisons need that).
-        let seed = try t["seed"].map { UInt64(try int($0, "dataset.seed", min: 0)) } ?? seed
-        guard let kn = t["kind"] else { throw err(nil, "dataset.kind", "missing (one of \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
-        let ks = try string(kn, "dataset.kind")
-        guard let kind = DatasetSpec.Kind(rawValue: ks) else {
-            throw err(kn, "dataset.kind", "unknown dataset kind \"\(ks)\" (known: \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        var path = try t["path"].map { try string($0, "dataset.path") }
+        let seed = d.seed >= 0 ? UInt64(d.seed) : experimentSeed
+        var path: String? = d.path.isEmpty ? nil : d.path
         if let p = path, p.hasPrefix("$") {   // "$VAR": read the folder from the environment
             let v = String(p.dropFirst())
             guard let value = ProcessInfo.processInfo.environment[v], !value.isEmpty else {
@@ -179,16 +203,11 @@ struct ExperimentReader {
             }
             path = value
         }
-        if [.imageFolder, .cifar10, .imagenet64].contains(kind) && path == nil { throw err(kind == .imageFolder ? nil : kn, "dataset.path", "a \(kind.rawValue) dataset needs a path") }
-        let res = try t["resolution"].map { try int($0, "dataset.resolution", min: 1, max: 4096) }
-        let ch = try t["channels"].map { try int($0, "dataset.channels", min: 1, max: 3) }
-        if let c = ch, c == 2 { throw err(t["channels"], "dataset.channels", "must be 1 (gray) or 3 (RGB)") }
-        let evalN = try t["eval_images"].map { try int($0, "dataset.eval_images", min: 1) } ?? 1000
-        let trainN = try t["train_images"].map { try int($0, "dataset.train_images", min: 1) }
+        if [.imageFolder, .cifar10, .imagenet64].contains(kind) && path == nil { throw err(kind == .imageFolder ? nil : t["kind"], "dataset.path", "a \(kind.rawValue) dataset needs a path") }
         if t["eval_photos"] != nil && kind != .photos { throw err(t["eval_photos"], "dataset.eval_photos", "only for kind = \"photos\"") }
-        let evalPhotos = try t["eval_photos"].map { try int($0, "dataset.eval_photos", min: 1) } ?? 4
-        if kind == .photos, let r = res, ![64, 128].contains(r) { throw err(t["resolution"], "dataset.resolution", "photos come as 64 or 128 pixel tiles, got \(r)") }
-        let spec = DatasetSpec(kind: kind, path: path, resolution: res, channels: ch, evalImages: evalN, trainImages: trainN, evalPhotos: evalPhotos, seed: seed)
+        if kind == .photos, d.resolution != 0, ![64, 128].contains(d.resolution) { throw err(t["resolution"], "dataset.resolution", "photos come as 64 or 128 pixel tiles, got \(d.resolution)") }
+        let spec = DatasetSpec(kind: kind, path: path, resolution: d.resolution == 0 ? nil : d.resolution, channels: d.channels == 0 ? nil : d.channels,
+                               evalImages: d.evalImages, trainImages: d.trainImages == 0 ? nil : d.trainImages, evalPhotos: d.evalPhotos, seed: seed)
         do { try spec.checkAvailable() } catch let e as DatasetError {
             throw err(t["path"] ?? t["kind"], "dataset.path", e.description)
         }

@@ -84,14 +84,16 @@ public enum TokenizerRegistry {
 
     /// Every kind with its keys: name, type, default, meaning (`tokbench tokenizers`).
     public static func describe() -> String {
-        var out = ""
-        for e in entries {
-            out += "\(e.kind): \(e.summary)\n"
-            for k in e.keys {
-                let d = k.defaultValue.map { $0 == .string("") ? "\"\"" : $0.description } ?? "required"
-                out += "  " + k.name.padding(toLength: 18, withPad: " ", startingAt: 0) + k.type.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
-                    + "default " + d.padding(toLength: 8, withPad: " ", startingAt: 0) + k.doc + "\n"
-            }
+        entries.map { describe(title: "\($0.kind): \($0.summary)", keys: $0.keys) }.joined()
+    }
+
+    /// One table of keys: name, type, default, meaning.
+    public static func describe(title: String, keys: [ConfigKey]) -> String {
+        var out = title + "\n"
+        for k in keys {
+            let d = k.defaultValue.map { $0 == .string("") ? "\"\"" : $0.description } ?? "required"
+            out += "  " + k.name.padding(toLength: 18, withPad: " ", startingAt: 0) + k.type.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                + "default " + d.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + k.doc + "\n"
         }
         return out
     }
