@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
         .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings", "Metrics", "MetricCatalogue"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),
     ],

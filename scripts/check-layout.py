@@ -60,7 +60,8 @@ for name, (kind, path, deps, excludes) in sorted(targets.items()):
         problems.append(f"Package.swift: target {name}: imports {sorted(imports - deps)} not declared, declares {sorted(deps - imports)} not imported")
 
 sql = re.compile(r'"[^"\n]*\b(SELECT|INSERT INTO|UPDATE \w+ SET|CREATE (TABLE|VIEW|INDEX)|DELETE FROM|DROP (TABLE|VIEW))\b')
-keys = re.findall(r'Metric\("([a-z0-9_]+)"', open("Sources/Metrics/Catalogue/Catalogue.swift").read())
+# Every metric key the catalogue declares: Catalogue.swift and the interval/aggregate metrics of Statistics.swift.
+keys = [k for f in ("Catalogue.swift", "Statistics.swift") for k in re.findall(r'Metric\("([a-z0-9_]+)"', open("Sources/Metrics/Catalogue/" + f).read())]
 # keys that are also words of other vocabularies (tokenizer and dataset settings, a CLI verb, a fuzz target,
 # the array names of the external-tokenizer protocol) are left out
 ambiguous = {"lossless", "usage", "loss", "lr", "restarts", "codebook_size", "eval_images", "log2_vocab", "metric_"}

@@ -21,7 +21,7 @@ public struct BackboneOptions: Equatable, Sendable {
     static let vitKeys: Set<String> = ["tokens", "patch", "dim", "depth", "heads"]
 
     /// Each backbone option, declared once; `latent` is the default D (0 for quantizers that set it themselves).
-    public static func options(latent: Int = 64, latentDoc: String = "latent channels D") -> [Option<BackboneOptions>] {
+    public static func options(latent: Int, latentDoc: String) -> [Option<BackboneOptions>] {
         [
             .string("backbone", \.backbone, default: "conv", "conv: the reference conv backbone (L = h·w); vit1d: a 1-D transformer (TiTok-style, L = tokens)",
                     check: { v in if case .string(let s) = v, !["conv", "vit1d"].contains(s) { return "must be \"conv\" or \"vit1d\"" }; return nil }),
@@ -37,10 +37,12 @@ public struct BackboneOptions: Equatable, Sendable {
         ]
     }
 
-    public static func keys(latent: Int = 64, latentDoc: String = "latent channels D") -> [ConfigKey] { options(latent: latent, latentDoc: latentDoc).map(\.key) }
+    public static func keys(latent: Int, latentDoc: String) -> [ConfigKey] { options(latent: latent, latentDoc: latentDoc).map(\.key) }
+    /// The declarations for reading values back (the latent default is the kind's: QuantizerKind's `latent`).
+    static var readers: [Option<BackboneOptions>] { options(latent: 0, latentDoc: "") }
 
     /// From resolved values (every key present, latent_dim included).
-    public init(values: [String: ConfigValue]) throws { self = try decodeDeclared(Self.options(), into: BackboneOptions(), from: values) }
+    public init(values: [String: ConfigValue]) throws { self = try decodeDeclared(Self.readers, into: BackboneOptions(), from: values) }
     init() {}
 
     /// The backbone for images of this shape; `quantizerDim` replaces a latent_dim of 0.
@@ -63,7 +65,7 @@ public struct BackboneOptions: Equatable, Sendable {
 
     /// The first of `names` whose value is not its default.
     func firstChanged(_ names: Set<String>) -> String? {
-        Self.options().filter { names.contains($0.key.name) && $0.value(in: self) != $0.key.defaultValue }.map(\.key.name).sorted().first
+        Self.readers.filter { names.contains($0.key.name) && $0.value(in: self) != $0.key.defaultValue }.map(\.key.name).sorted().first
     }
 
     /// The combination against the image size. A key of the other backbone set away from its default

@@ -48,7 +48,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let evaluation = OutsideEvaluation(store: try ResultStore(path: store.db, mustExist: runID != nil), artifactDir: store.artifactDir,
+        let evaluation = ExternalEvaluation(store: try ResultStore(path: store.db, mustExist: runID != nil), artifactDir: store.artifactDir,
                                            cacheDir: store.cacheDir, say: { print($0) })
         if let id = runID {
             let other = dataset.flatMap(DatasetSpec.Kind.init(rawValue:)).map { DatasetSpec(kind: $0, path: path, evalImages: evalImages, seed: seed) }

@@ -36,6 +36,13 @@ final class ExternalProgramTests: XCTestCase {
         XCTAssertEqual(out.extra.map(\.value), [0.125])
     }
 
+    /// log2_vocab = 32 (words of 32 bits, ARCHITECTURE.md's largest) is accepted; above it is refused in words of log2_vocab.
+    func testLog2VocabOf32BitsIsAccepted() throws {
+        let out = try program(["mode": .string("log2-32")]).run(train: nil, eval: images(), seed: 0) { _ in }
+        XCTAssertEqual(out.log2Vocab, 32)
+        XCTAssertEqual(out.tokens?.wordRange, 1 << 32)
+    }
+
     func testFailuresAreOneLine() throws {
         let eval = images()
         for (mode, fragment) in [("oob", "'tokens' holds 16 at flat index 5, outside 0..<16 (vocab_size 16)"),

@@ -83,9 +83,9 @@ def main():
     }
     if a.mode == "missing":
         del arrays["vocab_size"]
-    if a.mode == "log2":   # log2_vocab instead of vocab_size: same tokens, V = 2^4
+    if a.mode in ("log2", "log2-32"):   # log2_vocab instead of vocab_size: same tokens, V = 2^4 (or 2^32, the largest word)
         del arrays["vocab_size"]
-        arrays["log2_vocab"] = npy("<f8", (), struct.pack("<d", 4.0))
+        arrays["log2_vocab"] = npy("<f8", (), struct.pack("<d", 4.0 if a.mode == "log2" else 32.0))
     if a.mode == "shape":
         arrays["reconstructions"] = npy("|u1", (N, H, W + 1, C), recon + bytes(N * H * C))
     if a.mode == "dtype":

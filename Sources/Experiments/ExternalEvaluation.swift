@@ -13,7 +13,7 @@ import Settings
 import Store
 import Tokenizers
 
-public struct OutsideEvaluation {
+public struct ExternalEvaluation {
     let store: ResultStore
     let recorder: EvaluationRecorder
     let cacheDir: String
@@ -85,7 +85,7 @@ public struct OutsideEvaluation {
                                         "vocab_size": vocabSize.map(String.init) ?? ""]
         let configJSON = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
         let experimentID = try store.experimentID(named: experiment, file: "tokbench eval", fileSHA256: sha256Hex(Array(configJSON.utf8)))
-        let runID = try store.beginRun(NewRun(experimentID: experimentID, runKey: "eval " + label, tokenizer: "outside", label: label,
+        let runID = try store.beginRun(NewRun(experimentID: experimentID, runKey: "eval " + label, tokenizer: ExternalProgram.kind, label: label,
                                               dataset: "image-folder", configJSON: configJSON, seed: 0, codeVersion: CodeVersion.current),
                                        params: config.sorted { $0.key < $1.key }.map { ("eval.\($0.key)", $0.value) }
                                            + [("dataset.split", data.splitDescription), ("dataset.channels", String(orig.channels))]
@@ -142,7 +142,7 @@ public struct OutsideEvaluation {
     }
 }
 
-extension OutsideEvaluation {
+extension ExternalEvaluation {
     /// The headline numbers of a recorded run, one per line.
     public func summary(run id: Int64) throws -> String {
         guard let r = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
