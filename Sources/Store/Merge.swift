@@ -85,7 +85,7 @@ extension ResultStore {
                     try e.insert(db)
                     experimentID = e.id!
                 }
-                if var existing = try RunRecord.filter(Columns.experimentID == experimentID && Columns.runKey == s.run.runKey)
+                if let existing = try RunRecord.filter(Columns.experimentID == experimentID && Columns.runKey == s.run.runKey)
                     .order(Columns.id.desc).fetchOne(db) {
                     let here = try ResultRecord.filter(Columns.runID == existing.id!).fetchAll(db)
                     let hereImages = try ImageMetricRecord.filter(Columns.runID == existing.id!).fetchAll(db)
