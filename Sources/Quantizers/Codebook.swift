@@ -14,7 +14,7 @@ public final class Codebook {
     public let name: String
 
     // EMA state (also tracked in gradient mode: the counts drive usage and restarts).
-    public var decay: Float = 0.99
+    public var decay: Float = CodebookOptions.defaults.decay   // the owner sets its own option
     public var epsilon: Float = 1e-5
     public private(set) var clusterSize: [Float]      // [K] EMA of per-batch counts
     public private(set) var embedSum: [Float]         // [K, d] EMA of per-batch sums
