@@ -113,7 +113,7 @@ T
 "$bin" run experiments/small.toml --db reference/ref.sqlite >"$work/reference.out" 2>&1 || { bad "unsharded reference run failed: $(tail -3 "$work/reference.out")"; finish; }
 
 "$bin" slurm experiments/small.toml --shards 3 --cpus 1 --time 00:20:00 --partition test -o job.sh >"$work/slurm.out" 2>&1 \
-  && grep -q "^#SBATCH --array=0-2" job.sh && grep -q -- "--dependency=afterok:\$SLURM_ARRAY_JOB_ID" job.sh && grep -q -- "--requeue" job.sh \
+  && grep -q "^#SBATCH --array=0-2" job.sh && grep -qF -- '--dependency=afterok:"$SLURM_ARRAY_JOB_ID"' job.sh && grep -q -- "--requeue" job.sh \
   && ok || bad "tokbench slurm: $(cat "$work/slurm.out")"
 job=$(sbatch --parsable job.sh 2>"$work/sbatch.err") || { bad "sbatch failed: $(cat "$work/sbatch.err")"; finish; }
 # Wait until the queue is empty: the array, and the merge job its first task submits (queued, waiting
