@@ -12,7 +12,7 @@ import Glibc
 
 public enum ChildProcess {
     public struct Outcome: Sendable {
-        /// The program's own end: exit status, or the signal that killed it (nil after a timeout).
+        /// The program's own end: its exit status, the signal that killed it, or the timeout.
         public enum End: Sendable, Equatable { case exited(Int32), signaled(Int32), timedOut }
         public var end: End
         /// The last stderr lines (at most `tailLines`, each at most `maxLineBytes`).
@@ -33,9 +33,12 @@ public enum ChildProcess {
         precondition(!argv.isEmpty)
         becomeSubreaper()
         var outFDs: [Int32] = [-1, -1], errFDs: [Int32] = [-1, -1]
-        guard pipe(&outFDs) == 0, pipe(&errFDs) == 0 else { throw SpawnError("cannot create pipes: \(String(cString: strerror(errno)))") }
+        guard pipe(&outFDs) == 0 else { throw SpawnError("cannot create pipes: \(String(cString: strerror(errno)))") }
+        guard pipe(&errFDs) == 0 else {
+            let e = errno; outFDs.forEach { _ = close($0) }
+            throw SpawnError("cannot create pipes: \(String(cString: strerror(e)))")
+        }
         for fd in outFDs + errFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        defer { for fd in [outFDs[0], errFDs[0]] where fd >= 0 { close(fd) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -67,10 +70,13 @@ public enum ChildProcess {
         let full = ["/usr/bin/env", "-C", directory, "--"] + argv
         let rc = withCStrings(full) { cargv in withCStrings(env) { cenv in posix_spawn(&pid, "/usr/bin/env", &actions, &attr, cargv, cenv) } }
         close(outFDs[1]); close(errFDs[1])
+        // The read ends are closed once each: by `pump` at end of file, or here for what is still open
+        // (a second close could hit a descriptor the number was reused for meanwhile).
+        var open = [outFDs[0]: false, errFDs[0]: true]
+        defer { for fd in open.keys { close(fd) } }
         guard rc == 0 else { throw SpawnError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
 
         let lines = LineSplitter(log: log)
-        var open = [outFDs[0]: false, errFDs[0]: true]
         for fd in open.keys { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         let deadline = Date().addingTimeInterval(timeout)
         var end: Outcome.End?
@@ -87,7 +93,7 @@ public enum ChildProcess {
         }
         // 3. Stop everything that is left: the program itself (after a timeout) and its leftovers.
         let leftovers = stopAll(leader: pid, startedAfter: started, grace: grace, stillRunning: end == .timedOut)
-        if end == .timedOut { _ = reapBlocking(pid, seconds: 1) }
+        if end == .timedOut { reapBlocking(pid, seconds: 1) }
         while !open.isEmpty { if !pump(&open, lines, wait: 0) { break } }
         lines.flush()
         return Outcome(end: end!, stderrTail: lines.tail, leftovers: leftovers)
@@ -169,10 +175,16 @@ public enum ChildProcess {
         return .signaled(status & 0x7f)
     }
 
-    static func reapBlocking(_ pid: pid_t, seconds: Double) -> Outcome.End? {
+    /// Reaps the program after it was killed, waiting at most `seconds`; returns at once when it was
+    /// already reaped (with the rest of its family).
+    static func reapBlocking(_ pid: pid_t, seconds: Double) {
         let until = Date().addingTimeInterval(seconds)
-        while Date() < until { if let e = reap(pid) { return e }; usleep(10_000) }
-        return nil
+        var status: Int32 = 0
+        while Date() < until {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r == -1 && errno == ECHILD) { return }
+            usleep(10_000)
+        }
     }
 
     /// SIGTERM to every process of the program's group and every descendant started after it (orphans
@@ -183,25 +195,19 @@ public enum ChildProcess {
         func targets() -> [pid_t] { family(leader: leader, startedAfter: startedAfter).filter { $0 != leader || stillRunning } }
         let first = targets()
         guard !first.isEmpty else { return 0 }
+        /// Reaps what has ended until nothing of the family is left or `seconds` pass; returns what is left.
+        func waitForEnd(_ seconds: Double) -> [pid_t] {
+            let until = Date().addingTimeInterval(seconds)
+            while true {
+                reapChildren(first)   // zombies are not in `targets`, but those that are tokbench's children are ours to reap
+                let left = targets()
+                if left.isEmpty || Date() >= until { reapChildren(first); return left }
+                usleep(10_000)
+            }
+        }
         for p in first { kill(p, SIGTERM) }
-        let until = Date().addingTimeInterval(grace)
-        var left = first
-        while Date() < until {
-            reapChildren(first)
-            left = targets()
-            if left.isEmpty { break }
-            usleep(20_000)
-        }
-        for p in left { kill(p, SIGKILL) }
-        usleep(10_000)
-        let hard = Date().addingTimeInterval(2)
-        while Date() < hard {
-            reapChildren(first)
-            left = targets()
-            if left.isEmpty { break }
-            usleep(10_000)
-        }
-        reapChildren(first)   // the last ones killed (zombies are not in `targets`, but are still ours to reap)
+        for p in waitForEnd(grace) { kill(p, SIGKILL) }
+        _ = waitForEnd(2)
         return first.filter { $0 != leader }.count
     }
 
