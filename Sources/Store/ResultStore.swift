@@ -99,22 +99,12 @@ public final class ResultStore: @unchecked Sendable {
     /// processes starting on the same database at once (`run --shard K/N --resume --db shared.sqlite`)
     /// agree on one experiment instead of each creating its own.
     public func experimentID(named name: String, file: String, fileSHA256: String) throws -> Int64 {
-        do {
-            return try db.writeWithoutTransaction { db in
-                var id: Int64 = 0
-                try db.inTransaction(.immediate) {
-                    if let e = try ExperimentRecord.filter(Columns.name == name).order(Columns.id.desc).fetchOne(db) {
-                        id = e.id!
-                    } else {
-                        var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
-                        try e.insert(db)
-                        id = e.id!
-                    }
-                    return .commit
-                }
-                return id
-            }
-        } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
+        try immediate { db in
+            if let e = try ExperimentRecord.filter(Columns.name == name).order(Columns.id.desc).fetchOne(db) { return e.id! }
+            var e = ExperimentRecord(id: nil, name: name, file: file, fileSHA256: fileSHA256, createdAt: Self.now())
+            try e.insert(db)
+            return e.id!
+        }
     }
 
     /// Records the definitions that give results their meaning (latest text wins).
@@ -164,30 +154,29 @@ public final class ResultStore: @unchecked Sendable {
     /// both run the same key.
     public func claimRun(_ run: NewRun, params: [(key: String, value: String)],
                          staleAfter limit: TimeInterval = ResultStore.heartbeatLimit, now: Date = Date()) throws -> Claim {
+        try immediate { db in
+            let latest = try RunRecord.filter(Columns.experimentID == run.experimentID && Columns.runKey == run.runKey)
+                .order(Columns.id.desc).fetchOne(db)
+            guard var r = latest, let id = r.id else { return .claimed(try Self.insertRun(db, run, params: params), checkpoint: nil, resumed: false) }
+            let status = try r.checkedStatus()
+            if status == .finished { return .finished(id) }
+            if status == .running && Self.holder(of: r, now: now, staleAfter: limit) == .otherLive { return .busy(id) }
+            r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
+            r.heartbeatAt = Self.format(now)
+            try r.update(db)
+            let ckpt = try ArtifactRecord.filter(Columns.runID == id && Columns.kind == "checkpoint").fetchOne(db)?.path
+            return .claimed(id, checkpoint: ckpt, resumed: true)
+        }
+    }
+
+    /// `body` in one IMMEDIATE transaction (the write lock taken before the first read), so a read and the
+    /// write it decides are atomic across processes sharing the database.
+    func immediate<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try db.writeWithoutTransaction { db in
-                var claim = Claim.busy(0)
-                try db.inTransaction(.immediate) {
-                    let latest = try RunRecord.filter(Columns.experimentID == run.experimentID && Columns.runKey == run.runKey)
-                        .order(Columns.id.desc).fetchOne(db)
-                    if var r = latest, let id = r.id {
-                        let status = try r.checkedStatus()
-                        let ours = r.host == Self.host && r.pid == Int64(getpid())
-                        let stale = r.heartbeatAt.flatMap(Self.parse).map { now.timeIntervalSince($0) > limit } ?? false
-                        let gone = r.host == Self.host && !Self.processAlive(pid_t(r.pid))
-                        if status == .finished { claim = .finished(id); return .commit }
-                        if status == .running && !ours && !stale && !gone { claim = .busy(id); return .commit }
-                        r.status = RunStatus.running.rawValue; r.error = nil; r.finishedAt = nil; r.pid = Int64(getpid()); r.host = Self.host
-                        r.heartbeatAt = Self.format(now)
-                        try r.update(db)
-                        let ckpt = try ArtifactRecord.filter(Columns.runID == id && Columns.kind == "checkpoint").fetchOne(db)?.path
-                        claim = .claimed(id, checkpoint: ckpt, resumed: true)
-                        return .commit
-                    }
-                    claim = .claimed(try Self.insertRun(db, run, params: params), checkpoint: nil, resumed: false)
-                    return .commit
-                }
-                return claim
+                var result: T?
+                try db.inTransaction(.immediate) { result = try body(db); return .commit }
+                return result!
             }
         } catch let e as DatabaseError { throw StoreError("\(path): \(e.message ?? e.description)") }
     }
@@ -247,19 +236,25 @@ public final class ResultStore: @unchecked Sendable {
         try write { db in
             var n = 0
             for var r in try RunRecord.filter(Columns.status == RunStatus.running.rawValue).fetchAll(db) {
-                let ours = r.host == Self.host && r.pid == Int64(getpid())
-                guard !ours else { continue }
-                let stale = r.heartbeatAt.flatMap(Self.parse).map { now.timeIntervalSince($0) > limit } ?? false
-                let gone = r.host == Self.host && !Self.processAlive(pid_t(r.pid))
-                if stale || gone {
-                    r.status = RunStatus.interrupted.rawValue
-                    r.error = stale ? "no heartbeat since \(r.heartbeatAt!) (host \(r.host), pid \(r.pid))" : "process \(r.pid) on \(r.host) is gone"
-                    try r.update(db)
-                    n += 1
-                }
+                let holder = Self.holder(of: r, now: now, staleAfter: limit)
+                guard holder == .stale || holder == .gone else { continue }
+                r.status = RunStatus.interrupted.rawValue
+                r.error = holder == .stale ? "no heartbeat since \(r.heartbeatAt!) (host \(r.host), pid \(r.pid))" : "process \(r.pid) on \(r.host) is gone"
+                try r.update(db)
+                n += 1
             }
             return n
         }
+    }
+
+    /// Who holds a `running` run: this process, another live one, or nobody any more (its heartbeat is
+    /// older than `staleAfter` seconds, on any host; or, on this host, its process is gone or a zombie).
+    enum Holder: Equatable { case thisProcess, otherLive, stale, gone }
+    static func holder(of r: RunRecord, now: Date, staleAfter limit: TimeInterval) -> Holder {
+        if r.host == host && r.pid == Int64(getpid()) { return .thisProcess }
+        if r.heartbeatAt.flatMap(parse).map({ now.timeIntervalSince($0) > limit }) ?? false { return .stale }
+        if r.host == host && !processAlive(pid_t(r.pid)) { return .gone }
+        return .otherLive
     }
 
     /// True when the process exists and is not a zombie.
