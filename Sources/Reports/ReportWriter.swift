@@ -20,12 +20,6 @@ public enum ReportWriter {
         }
     }
 
-    /// Text from the store (labels, titles) for report.md: HTML's special characters escaped, so a label
-    /// cannot carry markup into a rendered page.
-    static func mdEsc(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
-
     public static func fileComponent(_ s: String) -> String {
         let out = String(s.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) ? Character($0) : "_" })
         return out.isEmpty ? "_" : (out.first == "." ? "_" + out.dropFirst() : out)
@@ -88,19 +82,20 @@ public enum ReportWriter {
         let splits = Set(data.runs.compactMap { $0.params["dataset.split"] }).sorted()
         let environments = Set(data.runs.map(\.environment)).sorted()
 
-        // Markdown: results, figures, reconstructions, then the definitions (complete, last).
-        var md = "# \(mdEsc(title))\n\n\(mdEsc(runsLine))\n\n"
-        for s in splits { md += "- split: \(mdEsc(s))\n" }
-        for e in environments { md += "- compute: \(mdEsc(e))\n" }
+        // Markdown: results, figures, reconstructions, then the definitions (complete, last). Text from the
+        // store (labels, titles) has its markup characters escaped, so a label cannot carry HTML into a page.
+        var md = "# \(escapeMarkup(title))\n\n\(escapeMarkup(runsLine))\n\n"
+        for s in splits { md += "- split: \(escapeMarkup(s))\n" }
+        for e in environments { md += "- compute: \(escapeMarkup(e))\n" }
         md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table) + "\n"
         if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
         if !chosen.isEmpty { md += "### Chosen comparisons\n\n" + ReportTable.markdown(chosen, columns: RankingTable.titles) + "\n" }
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
         if gridPNG != nil {
-            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + mdEsc(gridRows.joined(separator: "; ")) + ".\n\n"
+            md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + escapeMarkup(gridRows.joined(separator: "; ")) + ".\n\n"
         }
-        md += "## Definitions\n\n" + data.definitions.map { "- **\(mdEsc($0.key))**: \(mdEsc($0.text))" }.joined(separator: "\n") + "\n"
+        md += "## Definitions\n\n" + data.definitions.map { "- **\(escapeMarkup($0.key))**: \(escapeMarkup($0.text))" }.joined(separator: "\n") + "\n"
         try save("report.md", Array(md.utf8))
 
         // HTML
@@ -159,7 +154,7 @@ enum ReportTable {
         let titles = titles ?? columns.map(\.title)
         var s = "| " + titles.joined(separator: " | ") + " |\n"
         s += "|" + titles.map { leftAligned.contains($0) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
-        for r in rows { s += "| " + r.map { ReportWriter.mdEsc($0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        for r in rows { s += "| " + r.map { escapeMarkup($0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return s
     }
 

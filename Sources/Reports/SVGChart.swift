@@ -213,7 +213,10 @@ public struct Chart {
 
 func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
-func esc(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+/// HTML's three markup characters escaped (report.md text: quotes stay readable there).
+func escapeMarkup(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
 }
+
+/// Text for HTML and SVG, attribute values included.
+func esc(_ s: String) -> String { escapeMarkup(s).replacingOccurrences(of: "\"", with: "&quot;") }

@@ -78,7 +78,7 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(c.cells[16 + 13], "0.930")       // token rate of run 2
         let md = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("| #3 | vq-vae | codebook_size=512 | 1 | 49 | 9 | 512 | 0.930 | 410.20 | 24.50 | – | 0.810 | 0.562 | 0.510 | 3.538 | 120 |"), md)
-        XCTAssertTrue(md.contains("**usage**: " + ReportWriter.mdEsc(Metric.usage.definition)))
+        XCTAssertTrue(md.contains("**usage**: " + escapeMarkup(Metric.usage.definition)))
     }
 
     func testRateDistortionChartMarksBudgetAndInfinity() throws {
