@@ -67,14 +67,6 @@ func npzEntry(path: String, key: String, check: (NPYHeader) throws -> Void) thro
     }
 }
 
-/// The .npy header of one npz entry (shape, dtype), read without inflating the rest.
-public func npzHeader(path: String, key: String) throws -> NPYHeader {
-    var found: NPYHeader?
-    do { _ = try npzEntry(path: path, key: key) { found = $0; throw Stop() } } catch is Stop {}
-    return found!
-}
-private struct Stop: Error {}
-
 /// How much one npz entry may inflate to: `maxBytes` (default 8 GiB, environment variable
 /// TOKBENCH_MAX_ARRAY_BYTES overrides), on top of each caller's check of the shape it expects.
 public enum NPZLimits {

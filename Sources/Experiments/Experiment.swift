@@ -328,14 +328,6 @@ struct ExperimentReader {
         return v
     }
 
-    func double(_ n: TOMLNode, _ key: String) throws -> Double {
-        switch n.value {
-        case .float(let v): return v
-        case .integer(let v): return Double(v)
-        default: throw err(n, key, "must be a number, got \(n.value.typeName)")
-        }
-    }
-
     func convert(_ n: TOMLNode, to type: ConfigType, _ key: String) throws -> ConfigValue {
         switch (type, n.value) {
         case (.int, .integer(let v)): return .int(v)

@@ -106,17 +106,6 @@ public func resolveSettings(_ values: [String: ConfigValue], keys: [ConfigKey], 
     return out
 }
 
-/// Decodes an options struct from resolved values; its CodingKeys are the settings' names.
-public func decodeOptions<T: Decodable>(_ type: T.Type, from values: [String: ConfigValue]) throws -> T {
-    let data = try JSONEncoder().encode(values)
-    let decoder = JSONDecoder()
-    do { return try decoder.decode(T.self, from: data) } catch let DecodingError.keyNotFound(key, _) {
-        throw ConfigError(key: key.stringValue, "missing")
-    } catch let DecodingError.typeMismatch(_, context) {
-        throw ConfigError(key: context.codingPath.map(\.stringValue).joined(separator: "."), "wrong type")
-    }
-}
-
 /// A configuration that cannot work, naming the key at fault.
 public struct ConfigError: Error, CustomStringConvertible {
     public let key: String

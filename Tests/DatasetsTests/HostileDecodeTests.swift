@@ -66,8 +66,6 @@ final class HostileDecodeTests: XCTestCase {
         XCTAssertTrue(sawHeader)
         // Without a caller's check, the archive-wide cap still applies to the declared size.
         XCTAssertLessThan(256 << 20, NPZLimits.maxBytes)
-        // The header read alone.
-        XCTAssertEqual(try npzHeader(path: path, key: "tokens").shape, [4, 64 << 20])
         // ImageNet's loader checks (N, 3·r²) first.
         let data = tmp("data.npz"); defer { try? FileManager.default.removeItem(atPath: data) }
         try bomb(path: data, key: "data", descr: "|u1", shape: [1, 64 << 20], dataBytes: 64 << 20)
