@@ -45,7 +45,6 @@ public final class VQBottleneck: Quantizer {
     var q: Tensor?                            // [d, B, h, w] the chosen codes (as used)
     var indices: [Int32] = []                 // the codes the last training forward chose (afterStep, backward)
     var du: Tensor?, dRaw: Tensor?
-    public private(set) var restartsLastStep = 0
 
     public var wordsPerToken: Int { 1 }
     public var wordRange: Int { options.codebookSize }
@@ -165,8 +164,8 @@ public final class VQBottleneck: Quantizer {
         guard let uT = u else { return [] }
         let N = uT.count / d
         indices.withUnsafeBufferPointer { codebook.emaUpdate(uT.data, count: N, indices: $0.baseAddress!, updateCodes: options.ema) }
-        restartsLastStep = options.codebook.restart ? codebook.restartDeadCodes(threshold: options.codebook.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
-        return [(.restarts, Double(restartsLastStep))]
+        let restarts = options.codebook.restart ? codebook.restartDeadCodes(threshold: options.codebook.deadThreshold, from: uT.data, count: N, rng: &rng).count : 0
+        return [(.restarts, Double(restarts))]
     }
 
     public func dequantize(_ words: [UInt32], shape: [Int]) -> Tensor {
