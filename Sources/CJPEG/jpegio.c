@@ -113,3 +113,24 @@ int tb_jpeg_decode(const uint8_t *data, size_t size, uint8_t *planar, size_t out
   free(buf);
   return 0;
 }
+
+int tb_jpeg_encode(const uint8_t *hwc, int width, int height, int channels, int quality,
+                   uint8_t **out, size_t *out_size, char *err, size_t err_size) {
+  *out = NULL; *out_size = 0;
+  if ((channels != 1 && channels != 3) || width <= 0 || height <= 0 || quality < 1 || quality > 100) {
+    snprintf(err, err_size, "bad JPEG encode arguments");
+    return -1;
+  }
+  tjhandle h = tjInitCompress();
+  if (!h) { set_err(err, err_size, "JPEG encoder: ", NULL); return -1; }
+  unsigned char *buf = NULL;
+  unsigned long size = 0;
+  int rc = tjCompress2(h, hwc, width, 0, height, channels == 1 ? TJPF_GRAY : TJPF_RGB, &buf, &size,
+                       channels == 1 ? TJSAMP_GRAY : TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
+  if (rc != 0) { set_err(err, err_size, "JPEG encoder: ", h); tjDestroy(h); if (buf) tjFree(buf); return -1; }
+  tjDestroy(h);
+  *out = buf; *out_size = size;
+  return 0;
+}
+
+void tb_jpeg_free(uint8_t *p) { if (p) tjFree(p); }

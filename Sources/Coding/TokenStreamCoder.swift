@@ -73,12 +73,55 @@ public enum TokenStreamCoder {
         guard !tokens.isEmpty else { return 0 }
         var counts: [UInt32: Int] = [:]
         for t in tokens { counts[t, default: 0] += 1 }
-        let total = Double(tokens.count)
+        return empiricalEntropyBits(counts: counts, total: tokens.count)
+    }
+
+    /// The same from the counts of each token value (`total` = their sum).
+    public static func empiricalEntropyBits(counts: [UInt32: Int], total: Int) -> Double {
+        guard total > 0 else { return 0 }
+        let total = Double(total)
         var bits = 0.0
         for key in counts.keys.sorted() {   // fixed order: the same sum in every process
             let n = Double(counts[key]!); bits -= n * _log(n / total) / 0.6931471805599453
         }
         return bits
+    }
+}
+
+/// The coded size of a token stream handed over image by image (chunks of whole images, in order): the
+/// same model, coder and bits as `TokenStreamCoder.codedBits`, but only the coder's state is kept, never
+/// the stream or its coded bytes. `totalTokens` (images·rows·cols of the whole stream) sizes the model
+/// exactly as the one-call coder does.
+public struct TokenStreamMeter {
+    let rows: Int, cols: Int, log2V: Int
+    var model: TokenModel
+    var encoder = BinaryArithmeticEncoder()
+    var emittedBytes = 0
+    var check: UInt32 = 2_166_136_261
+
+    public init(totalTokens: Int, rows: Int, cols: Int, log2V: Int, context: TokenContext) {
+        precondition(log2V >= 1 && log2V <= 32, "log2V must be in 1...32")
+        self.rows = rows; self.cols = cols; self.log2V = log2V
+        model = TokenModel(count: totalTokens, log2V: log2V, context: context)
+    }
+
+    /// tokens: [images, rows, cols] of the next images.
+    public mutating func consume(_ tokens: [UInt32]) {
+        let images = rows * cols == 0 ? 0 : tokens.count / (rows * cols)
+        precondition(tokens.count == images * rows * cols, "a meter takes whole images")
+        if log2V < 32 { precondition(tokens.allSatisfy { UInt64($0) < (UInt64(1) << UInt64(log2V)) }, "token ≥ 2^log2V") }
+        var unused: [UInt32] = []
+        model.code(coder: &encoder, tokens: tokens, out: &unused, rows: rows, cols: cols, images: images, encoding: true)
+        for t in tokens { check = (check ^ t) &* 16_777_619 }
+        emittedBytes += encoder.bytes.count
+        encoder.bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Coded bits of everything consumed, check byte and flush included.
+    public mutating func finish() -> Int {
+        let h = check
+        encoder.encode(rawBits: UInt64(UInt8(truncatingIfNeeded: h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24))), count: 8)
+        return 8 * (emittedBytes + encoder.finish().count)
     }
 }
 

@@ -83,3 +83,40 @@ public enum ImageLimits {
         }
     }
 }
+
+/// Width, height and the channels `readImage` would give (1 gray, 3 otherwise), from the first bytes
+/// of a PNG or JPEG file, without decoding it (a JPEG whose frame header lies past the first 256 KB is
+/// read whole).
+public func imageHeader(path: String) throws -> (width: Int, height: Int, channels: Int) {
+    guard let h = FileHandle(forReadingAtPath: path) else { throw DatasetError(path, whyMissing(path)) }
+    defer { try? h.close() }
+    var bytes = [UInt8]((try? h.read(upToCount: 1 << 18)) ?? Data())
+    switch ImageFormat(sniffing: bytes) {
+    case .png:
+        guard bytes.count >= 26, bytes[12..<16].elementsEqual("IHDR".utf8) else { throw DatasetError(path, "PNG: no IHDR chunk first") }
+        func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }
+        let colour = bytes[25]
+        return (be32(16), be32(20), colour == 0 || colour == 4 ? 1 : 3)
+    case .jpeg:
+        if let r = try? jpegHeader(bytes, path: path) { return r }
+        bytes = try readFileBytes(path)
+        return try jpegHeader(bytes, path: path)
+    case nil:
+        let head = bytes.prefix(4).map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
+        throw DatasetError(path, head.isEmpty ? "empty file, expected PNG or JPEG" : "not a PNG or JPEG file (starts with \(head.joined(separator: " ")))")
+    }
+}
+
+/// Encodes image `index` of a batch as a baseline JPEG of `quality` (1–100; 4:2:0 chroma for colour).
+public func encodeJPEG(_ batch: ImageBatch, index: Int = 0, quality: Int) throws -> [UInt8] {
+    let hwc = batch.interleaved(index)
+    var out: UnsafeMutablePointer<UInt8>? = nil
+    var size = 0
+    var err = [CChar](repeating: 0, count: 256)
+    let rc = hwc.withUnsafeBufferPointer { buf in
+        tb_jpeg_encode(buf.baseAddress, Int32(batch.width), Int32(batch.height), Int32(batch.channels), Int32(quality), &out, &size, &err, err.count)
+    }
+    guard rc == 0, let o = out else { throw DatasetError("<jpeg>", cMessage(err)) }
+    defer { tb_jpeg_free(o) }
+    return Array(UnsafeBufferPointer(start: o, count: size))
+}

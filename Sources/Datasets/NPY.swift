@@ -43,6 +43,20 @@ public func encodeNPY(uint8 values: [UInt8], shape: [Int]) -> [UInt8] {
     return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + values
 }
 
+/// The bytes of an .npy file (version 1.0) holding little-endian int32 values of this shape, C order.
+public func encodeNPY(int32 values: [Int32], shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count, "encodeNPY: shape does not match the values")
+    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '<i4', 'fortran_order': False, 'shape': (\(dims)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    let n = header.utf8.count
+    var out = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
+    out.reserveCapacity(out.count + 4 * values.count)
+    for v in values { let u = UInt32(bitPattern: v.littleEndian); out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
+    return out
+}
+
 /// An .npy blob → its array. Errors name the file and array and say what is wrong.
 func decodeNPY(_ data: [UInt8], path: String, name: String) throws -> NumericArray {
     let h = try parseNPYHeader(data, path: path, name: name)

@@ -24,63 +24,129 @@ public struct EvaluationRecorder {
     @discardableResult
     public func record(_ tokenizer: Tokenizer, on data: Dataset, runID: Int64, extra: [MetricValue] = [],
                        artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
-        try record(Evaluator.outputs(tokenizer, on: data.eval), of: data, runID: runID, extra: extra, artifacts: artifacts)
+        try record(runID: runID, spec: data.spec, originals: data.eval, extra: extra, artifacts: artifacts) { observe in
+            try Evaluator.evaluate(tokenizer, on: data.eval, observe: observe)
+        }
     }
 
-    /// The same for outputs produced elsewhere (an external program, files on disk): `outputs` are
-    /// the tokens and reconstructions of `data.eval`, in its order.
+    /// The same for outputs produced elsewhere and already in memory: `outputs` are the tokens and
+    /// reconstructions of `data.eval`, in its order.
     @discardableResult
     public func record(_ outputs: TokenizerOutputs, of data: Dataset, runID: Int64, extra: [MetricValue] = [],
                        artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
-        let report = Evaluator.measure(data.eval, outputs)
+        try record(runID: runID, spec: data.spec, originals: data.eval, extra: extra, artifacts: artifacts) { observe in
+            try observe(EvalChunk(first: 0, originals: data.eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens))
+            return try Evaluator.measure(data.eval, outputs)
+        }
+    }
+
+    /// The one path to a finished run. `evaluate` runs the streaming evaluator over the split (`originals`,
+    /// described by `spec`) and hands every chunk to the observer it is given: the data rate (when the
+    /// split's is not cached yet), the eval fingerprint (incremental SHA-256 of the pixels) and the
+    /// reconstruction strips consume the same chunks, so the split is read once.
+    @discardableResult
+    public func record(runID: Int64, spec: DatasetSpec, originals: ImageSource, extra: [MetricValue] = [],
+                       artifacts: [(kind: String, path: String)] = [], times: StageTimes = StageTimes(),
+                       evaluate: ((EvalChunk) throws -> Void) throws -> EvaluationReport) throws -> EvaluationReport {
+        let cached = try cachedRates(spec, channels: originals.channels)
+        let rate = cached.missing.isEmpty ? nil : DataRateAccumulator(coders: cached.missing)
+        var fingerprint = SHA256Hasher()
+        let strips = StripAccumulator(count: min(8, originals.count))
+        let report = try evaluate { chunk in
+            try times.time("data rate") { try rate?.consume(chunk.originals) }
+            times.time("fingerprint") { fingerprint.update(chunk.originals.pixels) }
+            strips.consume(chunk)
+        }
+        let rates = try save(rate?.measurements ?? [], into: cached, images: originals.count)
         var results = report.values + extra
-        results += try budget(data, tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
-        let strips = try saveStrips(runID, data.eval, report.reconstruction)
+        results += budget(rates: rates, coders: cached.coders, bytesPerImage: originals.bytesPerImage,
+                          tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
+        let stripFiles = try saveStrips(runID, strips)
         // The eval images' fingerprint: paired comparisons (`tokbench compare`) require equal ones.
-        try store.recordParams(runID: runID, [(evalFingerprintParam, sha256Hex(data.eval.pixels))])
-        try store.finishRun(runID: runID, results: results, perImage: report.perImage, artifacts: strips + artifacts)
+        try store.recordParams(runID: runID, [(evalFingerprintParam, fingerprint.finishHex())])
+        try store.finishRun(runID: runID, results: results, perImage: report.perImage, artifacts: stripFiles + artifacts)
         return report
     }
 
-    /// The data's lossless rate on the eval split (computed once per split and cached in the
-    /// store) and where this run stands against it.
-    func budget(_ data: Dataset, tokensPerImage L: Int?, capacity: Double?) throws -> [MetricValue] {
-        let s = data.spec
-        let key = "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
-        var rates = try store.dataRates(key: key)
-        let coders = DataRate.coders(forDataset: s.kind, channels: s.channels)
+    /// The key the data rate of an eval split is cached under.
+    func dataRateKey(_ s: DatasetSpec) -> String {
+        "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
+    }
+
+    struct CachedRates {
+        var key: String
+        var coders: [DataRate.Coder]
+        var rates: [String: (bits: Int, bytes: Int)]
+        var missing: [DataRate.Coder]
+    }
+
+    /// The split's cached rates and the coders still to measure (said when there are any).
+    func cachedRates(_ spec: DatasetSpec, channels: Int) throws -> CachedRates {
+        let key = dataRateKey(spec)
+        let rates = try store.dataRates(key: key)
+        let coders = DataRate.coders(forDataset: spec.kind, channels: channels)
         let missing = coders.filter { rates[$0.rawValue] == nil }
         if !missing.isEmpty {
             say("  measuring the eval split's lossless rate (\(missing.map(\.rawValue).joined(separator: ", "))) once for this split")
-            for m in try DataRate.measure(data.eval, coders: missing) {
-                try store.saveDataRate(key: key, coder: m.coder.rawValue, bits: m.bits, bytes: m.bytes, images: data.eval.count, seconds: m.seconds,
-                                       codeVersion: CodeVersion.current)
-                rates[m.coder.rawValue] = (m.bits, m.bytes)
-            }
         }
+        return CachedRates(key: key, coders: coders, rates: rates, missing: missing)
+    }
+
+    /// Caches new measurements; returns every coder's rate.
+    func save(_ measured: [DataRate.Measurement], into cached: CachedRates, images: Int) throws -> [String: (bits: Int, bytes: Int)] {
+        var rates = cached.rates
+        for m in measured {
+            try store.saveDataRate(key: cached.key, coder: m.coder.rawValue, bits: m.bits, bytes: m.bytes, images: images, seconds: m.seconds,
+                                   codeVersion: CodeVersion.current)
+            rates[m.coder.rawValue] = (m.bits, m.bytes)
+        }
+        return rates
+    }
+
+    /// The budget of an in-memory split (measured now unless cached).
+    func budget(_ data: Dataset, tokensPerImage L: Int?, capacity: Double?) throws -> [MetricValue] {
+        let cached = try cachedRates(data.spec, channels: data.eval.channels)
+        let rates = try save(try DataRate.measure(data.eval, coders: cached.missing), into: cached, images: data.eval.count)
+        return budget(rates: rates, coders: cached.coders, bytesPerImage: data.eval.bytesPerImage, tokensPerImage: L, capacity: capacity)
+    }
+
+    /// Where a run stands against the data's lossless rate (measured once per split, cached in the store).
+    func budget(rates: [String: (bits: Int, bytes: Int)], coders: [DataRate.Coder], bytesPerImage: Int, tokensPerImage L: Int?,
+                capacity: Double?) -> [MetricValue] {
         var out: [MetricValue] = coders.map { c in (Metric.dataBPB(coder: c.rawValue), Double(rates[c.rawValue]!.bits) / Double(rates[c.rawValue]!.bytes)) }
         let best = out.map(\.value).min()!
         out.append((.dataBPB, best))
         if let capacity { out.append((.deficitBPB, best - capacity)) }
-        if let L { out.append((.minLog2VLossless, InformationBudget.minLog2VForLossless(bytesPerImage: data.eval.bytesPerImage, bitsPerByte: best, tokens: L))) }
+        if let L { out.append((.minLog2VLossless, InformationBudget.minLog2VForLossless(bytesPerImage: bytesPerImage, bitsPerByte: best, tokens: L))) }
         return out
     }
 
     /// The first eval images and their reconstructions as two PNG strips (for report grids).
-    func saveStrips(_ runID: Int64, _ eval: ImageBatch, _ recon: ImageBatch) throws -> [(kind: String, path: String)] {
-        guard let dir = artifactDir else { return [] }
+    func saveStrips(_ runID: Int64, _ strips: StripAccumulator) throws -> [(kind: String, path: String)] {
+        guard let dir = artifactDir, let originals = strips.originals, let recon = strips.reconstructions else { return [] }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let n = min(8, eval.count)
         var out: [(kind: String, path: String)] = []
-        for (kind, batch) in [("originals", eval), ("recon", recon)] {
+        for (kind, batch) in [("originals", originals), ("recon", recon)] {
             let path = (dir as NSString).appendingPathComponent("run-\(runID)-\(kind).png")
-            try Data(encodePNG(horizontalStrip(batch, count: n))).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data(encodePNG(horizontalStrip(batch, count: batch.count))).write(to: URL(fileURLWithPath: path), options: .atomic)
             out.append((kind, path))
         }
         return out
     }
+}
 
-
+/// The first `count` originals and reconstructions of the stream, for the strips.
+final class StripAccumulator {
+    let count: Int
+    var originals: ImageBatch?, reconstructions: ImageBatch?
+    init(count: Int) { self.count = count }
+    func consume(_ chunk: EvalChunk) {
+        let have = originals?.count ?? 0
+        guard have < count else { return }
+        let take = 0..<min(count - have, chunk.originals.count)
+        originals = ImageBatch.concatenate((originals.map { [$0] } ?? []) + [chunk.originals.slice(take)])
+        reconstructions = ImageBatch.concatenate((reconstructions.map { [$0] } ?? []) + [chunk.reconstructions.slice(take)])
+    }
 }
 
 /// The first `count` images of a batch side by side: [count, C, H, W] → [1, C, H, count·W].

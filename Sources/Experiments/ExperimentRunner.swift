@@ -160,7 +160,7 @@ public final class ExperimentRunner {
                 if pending.count >= 20 { try self.flush(&pending, runID) }
             },
             evaluate: { _ in
-                let r = Evaluator.evaluate(tokenizer, on: probe, full: false)
+                let r = try Evaluator.evaluate(tokenizer, on: probe, full: false)
                 return [(.evalPSNR, r.value(.psnr)!)] + (r.value(.usage).map { [(.evalUsage, $0)] } ?? [])
             },
             progress: { line.update($0) },

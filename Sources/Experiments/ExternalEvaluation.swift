@@ -8,6 +8,7 @@
 import Foundation
 import Datasets
 import Kernels
+import Metrics
 import MetricCatalogue
 import Settings
 import Store
@@ -26,38 +27,31 @@ public struct ExternalEvaluation {
 
     // MARK: files
 
-    /// Images from a folder of PNG/JPEG files (sorted by name) or a uint8 .npy [N, H, W, C]; with their names.
-    /// expect: the size every image must have (the originals' when reading reconstructions), checked from
-    /// each file's header before it is decoded; otherwise the first file's.
-    static func images(_ path: String, expect: (width: Int, height: Int)? = nil) throws -> (ImageBatch, [String]) {
+    /// The images of a folder of PNG/JPEG files (sorted by name) or of a uint8 .npy [N, H, W, C] (memory-mapped),
+    /// as a source read chunk by chunk; with their names. shape: the size every image must have (the
+    /// originals' when reading reconstructions), checked from each file's header before it is decoded;
+    /// otherwise the first file's.
+    static func source(_ path: String, shape: (channels: Int, height: Int, width: Int)? = nil) throws -> (ImageSource, [String]) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError(path, whyMissing(path)) }
         if !isDir.boolValue {
-            let b = try ImageBatch(hwc: try readNPYFile(path: path), path: path, name: (path as NSString).lastPathComponent)
-            guard b.count >= 1 else { throw DatasetError(path, "holds no images") }
+            let b = try NPYImageSource(path: path)
             return (b, (0..<b.count).map { "image \($0)" })
         }
         let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
         guard !files.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
-        var parts: [ImageBatch] = []
-        for f in files {
-            let im = try readImage(path: f, expect: expect ?? parts.first.map { ($0.width, $0.height) })
-            if let first = parts.first, (im.width, im.height, im.channels) != (first.width, first.height, first.channels) {
-                throw DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(first.width)x\(first.height)x\(first.channels)")
-            }
-            parts.append(im)
-        }
         let root = (path as NSString).standardizingPath
-        return (ImageBatch.concatenate(parts), files.map { String(($0 as NSString).standardizingPath.dropFirst(root.count + 1)) })
+        return (try ImageFileSource(files: files, shape: shape), files.map { String(($0 as NSString).standardizingPath.dropFirst(root.count + 1)) })
     }
 
     /// Scores reconstructions against originals (matched by name) and records them as a run of
-    /// `experiment` labelled `label`. Nothing is recorded when anything does not match.
+    /// `experiment` labelled `label`, streaming both sets chunk by chunk. Nothing is recorded when the
+    /// names, shapes or tokens do not match; a file that fails to decode half-way fails the run.
     public func evaluateFiles(originals: String, reconstructions: String, tokens tokensPath: String?, vocabSize: Int?,
                               experiment: String, label: String) throws -> Int64 {
         try store.recordDefinitions(Metric.all)
-        let (orig, names) = try Self.images(originals)
-        let (recon, reconNames) = try Self.images(reconstructions, expect: (orig.width, orig.height))
+        let (orig, names) = try Self.source(originals)
+        let (recon, reconNames) = try Self.source(reconstructions, shape: (orig.channels, orig.height, orig.width))
         guard names == reconNames else {
             let missing = names.first { !reconNames.contains($0) } ?? reconNames.first { !names.contains($0) } ?? "?"
             throw DatasetError(reconstructions, "does not hold the same images as \(originals): \(missing) is in one and not the other"
@@ -66,6 +60,7 @@ public struct ExternalEvaluation {
         guard (recon.width, recon.height, recon.channels) == (orig.width, orig.height, orig.channels) else {
             throw DatasetError(reconstructions, "images are \(recon.width)x\(recon.height)x\(recon.channels), the originals \(orig.width)x\(orig.height)x\(orig.channels)")
         }
+        for source in [orig, recon] { try (source as? ImageFileSource)?.checkHeaders() }
         var tokens: Tokens? = nil, log2V: Double? = nil
         if let tp = tokensPath {
             guard let V = vocabSize, V >= 2 else { throw DatasetError(tp, "--tokens needs --vocab-size V (≥ 2)") }
@@ -79,8 +74,7 @@ public struct ExternalEvaluation {
         }
         let spec = DatasetSpec(kind: .imageFolder, path: (originals as NSString).standardizingPath, resolution: orig.height, channels: orig.channels,
                                evalImages: orig.count)
-        let data = Dataset(spec: spec, train: ImageBatch(count: 0, channels: orig.channels, height: orig.height, width: orig.width), eval: orig,
-                           splitDescription: "eval: the \(orig.count) images of \(originals), matched by name with \(reconstructions)")
+        let splitDescription = "eval: the \(orig.count) images of \(originals), matched by name with \(reconstructions)"
         let config: [String: String] = ["originals": originals, "reconstructions": reconstructions, "tokens": tokensPath ?? "",
                                         "vocab_size": vocabSize.map(String.init) ?? ""]
         let configJSON = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
@@ -88,14 +82,29 @@ public struct ExternalEvaluation {
         let runID = try store.beginRun(NewRun(experimentID: experimentID, runKey: "eval " + label, tokenizer: ExternalProgram.kind, label: label,
                                               dataset: "image-folder", configJSON: configJSON, seed: 0, codeVersion: CodeVersion.current),
                                        params: config.sorted { $0.key < $1.key }.map { ("eval.\($0.key)", $0.value) }
-                                           + [("dataset.split", data.splitDescription), ("dataset.channels", String(orig.channels))]
+                                           + [("dataset.split", splitDescription), ("dataset.channels", String(orig.channels))]
                                            + ComputeEnvironment.current().pairs)
+        let times = StageTimes()
         do {
-            try recorder.record(TokenizerOutputs(tokens: tokens, reconstruction: recon, log2Vocab: log2V), of: data, runID: runID)
+            try recorder.record(runID: runID, spec: spec, originals: orig, times: times) { observe in
+                let evaluator = try StreamingEvaluator(images: orig.count, bytesPerImage: orig.bytesPerImage, log2Vocab: log2V, hasTokens: tokens != nil,
+                                                       times: times)
+                var b = 0
+                while b < orig.count {
+                    let r = b..<min(orig.count, b + StreamingEvaluator.defaultChunk)
+                    let (o, rc) = try times.time("read") { (try orig.read(r), try recon.read(r)) }
+                    let chunk = EvalChunk(first: b, originals: o, reconstructions: rc, tokens: tokens?.images(r))
+                    try observe(chunk)
+                    try evaluator.consume(chunk)
+                    b = r.upperBound
+                }
+                return try evaluator.finish()
+            }
         } catch {
             try store.failRun(runID: runID, reason: String(describing: error))
             throw error
         }
+        say("stages: " + times.summary(images: orig.count))
         return runID
     }
 

@@ -40,30 +40,32 @@ public enum DataRate {
 
     /// images: [B, C, H, W]. Each image is coded independently, in parallel.
     public static func measure(_ images: ImageBatch, coders: [Coder]) throws -> [Measurement] {
-        var out: [Measurement] = []
-        for coder in coders {
-            var sizes = [Int](repeating: 0, count: images.count)
-            var failure: String? = nil
-            let lock = NSLock()
-            let start = Date()
-            sizes.withUnsafeMutableBufferPointer { sz in
-                DispatchQueue.concurrentPerform(iterations: images.count) { i in
-                    let hwc = images.interleaved(i)
-                    switch coder {
-                    case .tokbenchCold, .tokbenchFitted:
-                        sz[i] = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels,
-                                                          model: coder == .tokbenchFitted ? .fitted : .coldStart).count
-                    case .png:
-                        do { sz[i] = try encodePNG(images, index: i, level: 9).count } catch {
-                            lock.lock(); failure = "\(error)"; lock.unlock()
-                        }
+        let a = DataRateAccumulator(coders: coders)
+        try a.consume(images)
+        return a.measurements
+    }
+
+    /// Coded bytes of each image of `images` by `coder`, the images in parallel. [B]
+    static func sizes(_ images: ImageBatch, coder: Coder) throws -> [Int] {
+        var sizes = [Int](repeating: 0, count: images.count)
+        var failure: String? = nil
+        let lock = NSLock()
+        sizes.withUnsafeMutableBufferPointer { sz in
+            DispatchQueue.concurrentPerform(iterations: images.count) { i in
+                let hwc = images.interleaved(i)
+                switch coder {
+                case .tokbenchCold, .tokbenchFitted:
+                    sz[i] = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels,
+                                                      model: coder == .tokbenchFitted ? .fitted : .coldStart).count
+                case .png:
+                    do { sz[i] = try encodePNG(images, index: i, level: 9).count } catch {
+                        lock.lock(); failure = "\(error)"; lock.unlock()
                     }
                 }
             }
-            if let f = failure { throw DatasetError("<\(coder.rawValue)>", f) }
-            out.append(Measurement(coder: coder, bits: 8 * sizes.reduce(0, +), bytes: images.pixels.count, seconds: Date().timeIntervalSince(start)))
         }
-        return out
+        if let f = failure { throw DatasetError("<\(coder.rawValue)>", f) }
+        return sizes
     }
 
     /// Round trip of tokbench's coder on every image (the rate is only honest if decoding works).
@@ -72,6 +74,29 @@ public enum DataRate {
             let hwc = images.interleaved(i)
             let coded = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels, model: model)
             guard try LosslessImageCoder.decode(coded).pixels == hwc else { throw DatasetError("<tokbench coder>", "image \(i) does not round-trip") }
+        }
+    }
+}
+
+/// The data rate chunk by chunk: each chunk's images coded on all cores by every coder, the bits summed.
+/// Only when the split's rate is not cached yet (see EvaluationRecorder.budget).
+public final class DataRateAccumulator {
+    let coders: [DataRate.Coder]
+    public private(set) var measurements: [DataRate.Measurement]
+
+    public init(coders: [DataRate.Coder]) {
+        self.coders = coders
+        measurements = coders.map { DataRate.Measurement(coder: $0, bits: 0, bytes: 0, seconds: 0) }
+    }
+
+    /// images: [B, C, H, W], the next images of the split.
+    public func consume(_ images: ImageBatch) throws {
+        for (k, coder) in coders.enumerated() {
+            let start = Date()
+            let sizes = try DataRate.sizes(images, coder: coder)
+            measurements[k].bits += 8 * sizes.reduce(0, +)
+            measurements[k].bytes += images.pixels.count
+            measurements[k].seconds += Date().timeIntervalSince(start)
         }
     }
 }

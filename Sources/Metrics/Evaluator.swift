@@ -6,87 +6,84 @@ import Tokenizers
 /// Final numbers of one tokenizer on an eval split, by catalogue metric.
 public struct EvaluationReport: Sendable {
     public var values: [MetricValue]
-    public var reconstruction: ImageBatch   // decode(encode(eval)), [B, C, H, W]
-    public var tokens: Tokens?
-    /// Per-image values of `Metric.perImage` ([B] each, eval order), stored with the run.
+    /// Per-image values of `Metric.perImage` ([N] each, eval order), stored with the run.
     public var perImage: [(metric: Metric, values: [Double])] = []
     public func value(_ metric: Metric) -> Double? { values.first { $0.metric == metric }?.value }
 }
 
-/// The one evaluator: every tokenizer's outputs, native or produced elsewhere, are measured here.
-public enum Evaluator {
-    /// encode → decode the eval images in batches, then measure. `full`: also SSIM and the
-    /// token-stream rate (off for the quick checks during training).
-    public static func evaluate(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256, full: Bool = true) -> EvaluationReport {
-        measure(eval, outputs(tokenizer, on: eval, batchSize: batchSize), full: full)
-    }
+/// The one evaluator: every tokenizer's outputs, native or produced elsewhere, are measured here, chunk
+/// by chunk (ARCHITECTURE.md, "Evaluation"). Each final metric is a `MetricAccumulator`; the evaluator
+/// hands every chunk to each and joins what they finish into. Memory holds one chunk, whatever N is.
+public final class StreamingEvaluator {
+    public static let defaultChunk = 256
+    let accumulators: [MetricAccumulator]
+    /// Stage names of the accumulators, for `times`.
+    let names: [String]
+    public let times: StageTimes
+    var images = 0
+    var seconds = 0.0
 
-    /// A native tokenizer's tokens and reconstructions of `eval`, in batches.
-    public static func outputs(_ tokenizer: Tokenizer, on eval: ImageBatch, batchSize: Int = 256) -> TokenizerOutputs {
-        let start = Date()
-        var recon: [ImageBatch] = []
-        var tokenParts: [Tokens] = []
-        var b = 0
-        while b < eval.count {
-            let part = eval.slice(b..<min(eval.count, b + batchSize))
-            let t = tokenizer.encode(part)
-            tokenParts.append(t)
-            recon.append(tokenizer.decode(t))
-            b += batchSize
-        }
-        let seconds = Date().timeIntervalSince(start)
-        var words: [UInt32] = []
-        for t in tokenParts { words.append(contentsOf: t.words) }
-        let first = tokenParts[0]
-        let tokens = Tokens(count: eval.count, gridRows: first.gridRows, gridCols: first.gridCols,
-                            wordsPerToken: first.wordsPerToken, wordRange: first.wordRange, words: words)
-        return TokenizerOutputs(tokens: tokens, reconstruction: ImageBatch.concatenate(recon), log2Vocab: tokenizer.log2VocabularySize,
-                                seconds: seconds)
-    }
-
-    /// Every catalogue number of `outputs` against the originals `eval` (same count and geometry).
-    public static func measure(_ eval: ImageBatch, _ outputs: TokenizerOutputs, full: Bool = true) -> EvaluationReport {
-        let reconstruction = outputs.reconstruction
-        let fid = fidelity(original: eval, reconstruction: reconstruction)
-        var values: [MetricValue] = [
-            (.psnr, fid.psnr),
-            (.psnrOfMeanMSE, fid.psnrOfMeanMSE),
-            (.mse, fid.mse),
-            (.exactFraction, fid.exactFraction),
-            (.lossless, fid.lossless ? 1 : 0),
-            (.maxAbsError, Double(fid.maxAbsError)),
-        ]
-        var perImage: [(metric: Metric, values: [Double])] = [(.psnr, fid.perImagePSNR)]
-        if fid.psnr.isFinite, let h = Statistics.normalInterval(fid.perImagePSNR).halfWidth { values.append((.psnrCI95, h)) }
-        var stats: TokenStatistics? = nil
-        if let tokens = outputs.tokens {
-            let s = tokenStatistics(tokens)
-            stats = s
-            values.append((.tokensPerImage, Double(tokens.length)))
-            if let log2V = outputs.log2Vocab {
-                values += [(.log2Vocab, log2V),
-                           (.capacityBPB, InformationBudget.capacityBitsPerByte(tokens: tokens.length, log2V: log2V, bytesPerImage: eval.bytesPerImage))]
-            }
-            values.append((.distinctTokens, Double(s.distinct)))
-        }
-        values += [(.evalImages, Double(eval.count)), (.evalSeconds, outputs.seconds)]
+    /// images: N of the split; log2Vocab: log2 V of one token (nil when unknown or without tokens).
+    /// `full`: also SSIM and the token-stream rate (off for the quick checks during training).
+    public init(images: Int, bytesPerImage: Int, log2Vocab: Double?, hasTokens: Bool, full: Bool = true, times: StageTimes = StageTimes()) throws {
+        var a: [(String, MetricAccumulator)] = [("fidelity", FidelityAccumulator())]
+        if hasTokens { a.append(("token statistics", TokenStatisticsAccumulator(log2Vocab: log2Vocab, bytesPerImage: bytesPerImage))) }
         if full {
-            let ssims = SSIM.perImage(original: eval, reconstruction: reconstruction)
-            let interval = Statistics.normalInterval(ssims)
-            values.append((.ssim, interval.mean))
-            if let h = interval.halfWidth { values.append((.ssimCI95, h)) }
-            perImage.append((.ssim, ssims))
-            if let tokens = outputs.tokens {
-                let rate = TokenRate.measure(tokens)
-                let bytes = Double(eval.pixels.count)
-                values += [(.tokenRateBPB, Double(rate.codedBits) / bytes), (.tokenRateOrder0BPB, Double(rate.order0Bits) / bytes),
-                           (.tokenRateContextBPB, Double(rate.contextBits) / bytes), (.tokenEntropyBPB, rate.entropyBits / bytes)]
-            }
+            a.append(("ssim", SSIMAccumulator()))
+            if hasTokens { a.append(("token rate", try TokenRateAccumulator(images: images, bytesPerImage: bytesPerImage))) }
         }
-        if let log2V = outputs.log2Vocab, outputs.tokens != nil, log2V <= 53 { values.append((.codebookSize, pow(2, log2V).rounded())) }
-        if let u = stats?.usage { values.append((.usage, u)) }
-        if let p = stats?.perplexity { values.append((.perplexity, p)) }
-        values += outputs.extra
-        return EvaluationReport(values: values, reconstruction: reconstruction, tokens: outputs.tokens, perImage: perImage)
+        accumulators = a.map(\.1); names = a.map(\.0)
+        self.times = times
+    }
+
+    /// The next chunk of the split, and the tokenizer's wall time on it.
+    public func consume(_ chunk: EvalChunk, seconds: Double = 0) throws {
+        precondition(chunk.first == images, "chunks come in eval order")
+        for (a, name) in zip(accumulators, names) { try times.time(name) { try a.consume(chunk) } }
+        images += chunk.originals.count
+        self.seconds += seconds
+    }
+
+    public func finish(extra: [MetricValue] = []) throws -> EvaluationReport {
+        var values: [MetricValue] = [], perImage: [(metric: Metric, values: [Double])] = []
+        for (a, name) in zip(accumulators, names) {
+            let r = try times.time(name) { try a.finish() }
+            values += r.values; perImage += r.perImage
+        }
+        values += [(.evalImages, Double(images)), (.evalSeconds, seconds)]
+        return EvaluationReport(values: values + extra, perImage: perImage)
+    }
+}
+
+public enum Evaluator {
+    /// encode → decode the images of `source` chunk by chunk, each chunk handed to `observe` with what the
+    /// tokenizer made of it, then to the evaluator. `full`: also SSIM and the token-stream rate.
+    public static func evaluate(_ tokenizer: Tokenizer, on source: ImageSource, chunk: Int = StreamingEvaluator.defaultChunk,
+                                full: Bool = true, observe: (EvalChunk) throws -> Void = { _ in }) throws -> EvaluationReport {
+        let evaluator = try StreamingEvaluator(images: source.count, bytesPerImage: source.bytesPerImage,
+                                               log2Vocab: tokenizer.log2VocabularySize, hasTokens: true, full: full)
+        var b = 0
+        while b < source.count {
+            let originals = try source.read(b..<min(source.count, b + chunk))
+            let start = Date()
+            let tokens = tokenizer.encode(originals)
+            let reconstructions = tokenizer.decode(tokens)
+            let seconds = Date().timeIntervalSince(start)
+            let c = EvalChunk(first: b, originals: originals, reconstructions: reconstructions, tokens: tokens)
+            try observe(c)
+            try evaluator.consume(c, seconds: seconds)
+            b += originals.count
+        }
+        return try evaluator.finish()
+    }
+
+    /// Every catalogue number of outputs already in memory against the originals `eval` (same count and
+    /// geometry), as one chunk.
+    public static func measure(_ eval: ImageBatch, _ outputs: TokenizerOutputs, full: Bool = true) throws -> EvaluationReport {
+        let evaluator = try StreamingEvaluator(images: eval.count, bytesPerImage: eval.bytesPerImage, log2Vocab: outputs.log2Vocab,
+                                               hasTokens: outputs.tokens != nil, full: full)
+        try evaluator.consume(EvalChunk(first: 0, originals: eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens),
+                              seconds: outputs.seconds)
+        return try evaluator.finish(extra: outputs.extra)
     }
 }

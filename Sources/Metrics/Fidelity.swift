@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import MetricCatalogue
 
 /// Reconstruction fidelity of 8-bit images.
 /// PSNR convention: per image 10·log10(255² / MSE) over its C·H·W bytes, then the mean over images.
@@ -45,4 +46,55 @@ public func fidelity(original: ImageBatch, reconstruction: ImageBatch) -> Fideli
     return Fidelity(psnr: exact == original.count ? .infinity : psnrSum / count,
                     psnrOfMeanMSE: meanMSE == 0 ? .infinity : 10 * log10(255.0 * 255.0 / meanMSE),
                     mse: meanMSE, exactFraction: Double(exact) / count, maxAbsError: maxErr, perImagePSNR: perImage)
+}
+
+/// PSNR, MSE, exactness and the largest error, chunk by chunk: the same sums in the same order as
+/// `fidelity(original:reconstruction:)`, so the figures are identical to the whole-split call.
+public final class FidelityAccumulator: MetricAccumulator {
+    var perImage: [Double] = []   // [N] per-image PSNR, dB
+    var psnrSum = 0.0, mseSum = 0.0, exact = 0, maxErr = 0
+
+    public init() {}
+
+    public func consume(_ chunk: EvalChunk) {
+        let a = chunk.originals, b = chunk.reconstructions, n = a.bytesPerImage
+        let cap = 10 * log10(255.0 * 255.0 * Double(n))
+        var mses = [Double](repeating: 0, count: a.count), maxes = [Int](repeating: 0, count: a.count)
+        a.pixels.withUnsafeBufferPointer { pa in b.pixels.withUnsafeBufferPointer { pb in
+            mses.withUnsafeMutableBufferPointer { m in maxes.withUnsafeMutableBufferPointer { mx in
+                DispatchQueue.concurrentPerform(iterations: a.count) { i in
+                    var sum = 0, worst = 0
+                    for j in (i * n)..<((i + 1) * n) { let d = Int(pa[j]) - Int(pb[j]); sum += d * d; worst = max(worst, abs(d)) }
+                    m[i] = Double(sum) / Double(n); mx[i] = worst
+                }
+            } }
+        } }
+        for i in 0..<a.count {
+            let mse = mses[i]
+            maxErr = max(maxErr, maxes[i])
+            mseSum += mse
+            let p = mse == 0 ? cap : 10 * log10(255.0 * 255.0 / mse)
+            if mse == 0 { exact += 1 }
+            psnrSum += p
+            perImage.append(p)
+        }
+    }
+
+    public var fidelity: Fidelity {
+        let count = Double(perImage.count)
+        let meanMSE = mseSum / count
+        return Fidelity(psnr: exact == perImage.count ? .infinity : psnrSum / count,
+                        psnrOfMeanMSE: meanMSE == 0 ? .infinity : 10 * log10(255.0 * 255.0 / meanMSE),
+                        mse: meanMSE, exactFraction: Double(exact) / count, maxAbsError: maxErr, perImagePSNR: perImage)
+    }
+
+    public func finish() -> Accumulated {
+        let fid = fidelity
+        var values: [MetricValue] = [
+            (.psnr, fid.psnr), (.psnrOfMeanMSE, fid.psnrOfMeanMSE), (.mse, fid.mse), (.exactFraction, fid.exactFraction),
+            (.lossless, fid.lossless ? 1 : 0), (.maxAbsError, Double(fid.maxAbsError)),
+        ]
+        if fid.psnr.isFinite, let h = Statistics.normalInterval(fid.perImagePSNR).halfWidth { values.append((.psnrCI95, h)) }
+        return Accumulated(values: values, perImage: [(.psnr, fid.perImagePSNR)])
+    }
 }

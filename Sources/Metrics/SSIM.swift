@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import MetricCatalogue
 
 /// Structural similarity (Wang et al. 2004) on 8-bit images: Gaussian window 11×11, σ = 1.5,
 /// K1 = 0.01, K2 = 0.03, L = 255, statistics over the *valid* window positions (as the
@@ -66,5 +67,20 @@ public enum SSIM {
         }
         }
         return perImage
+    }
+}
+
+/// Per-image SSIM chunk by chunk (each chunk's images in parallel), finished into the mean and its interval.
+public final class SSIMAccumulator: MetricAccumulator {
+    var perImage: [Double] = []   // [N]
+    public init() {}
+    public func consume(_ chunk: EvalChunk) {
+        perImage += SSIM.perImage(original: chunk.originals, reconstruction: chunk.reconstructions)
+    }
+    public func finish() -> Accumulated {
+        let interval = Statistics.normalInterval(perImage)
+        var values: [MetricValue] = [(.ssim, interval.mean)]
+        if let h = interval.halfWidth { values.append((.ssimCI95, h)) }
+        return Accumulated(values: values, perImage: [(.ssim, perImage)])
     }
 }

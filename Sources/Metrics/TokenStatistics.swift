@@ -31,3 +31,62 @@ public func tokenStatistics(_ tokens: Tokens) -> TokenStatistics {
     return TokenStatistics(usage: applies ? usage / Double(S) : nil, perplexity: applies ? perplexity / Double(S) : nil,
                            entropyBits: entropy / Double(S), distinct: S > 1 ? distinct.count : distinctSingle)
 }
+
+/// Token counts and usage, chunk by chunk: per word position the count of each value (bounded by
+/// min(V, tokens seen)), and the distinct whole tokens of multi-word tokens as 128-bit hashes, up to
+/// `distinctCap` of them (beyond it distinct_tokens is not reported). Finishes into the same figures as
+/// `tokenStatistics` on the whole stream, and the token-count rows of the budget.
+public final class TokenStatisticsAccumulator: MetricAccumulator {
+    public static let distinctCap = 1 << 22
+    let log2Vocab: Double?
+    let bytesPerImage: Int
+    var counts: [[UInt32: Int]] = []            // [S] value → count
+    var distinct = Set<SIMD2<UInt64>>()
+    var distinctOverflow = false
+    var tokensSeen = 0, length = 0, wordRange = 0
+
+    public init(log2Vocab: Double?, bytesPerImage: Int) { self.log2Vocab = log2Vocab; self.bytesPerImage = bytesPerImage }
+
+    public func consume(_ chunk: EvalChunk) {
+        guard let t = chunk.tokens else { return }
+        let S = t.wordsPerToken, n = t.count * t.length
+        if counts.isEmpty { counts = [[UInt32: Int]](repeating: [:], count: S); length = t.length; wordRange = t.wordRange }
+        precondition(counts.count == S && length == t.length, "every chunk's tokens have the same shape")
+        t.words.withUnsafeBufferPointer { w in
+            for s in 0..<S { for i in 0..<n { counts[s][w[i * S + s], default: 0] += 1 } }
+            if S > 1 && !distinctOverflow {
+                for i in 0..<n {
+                    var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x9E37_79B9_7F4A_7C15
+                    for s in 0..<S {
+                        let x = UInt64(w[i * S + s])
+                        h1 = (h1 ^ x) &* 0x0000_0100_0000_01B3
+                        h2 = (h2 ^ (x &+ UInt64(s) << 32)) &* 0xBF58_476D_1CE4_E5B9; h2 ^= h2 >> 31
+                    }
+                    distinct.insert(SIMD2(h1, h2))
+                    if distinct.count > Self.distinctCap { distinctOverflow = true; distinct.removeAll(); break }
+                }
+            }
+        }
+        tokensSeen += n
+    }
+
+    public func finish() -> Accumulated {
+        guard !counts.isEmpty else { return Accumulated() }
+        let S = counts.count
+        var usage = 0.0, perplexity = 0.0
+        for c in counts {
+            let u = wordUsage(counts: c, total: tokensSeen, wordRange: wordRange)
+            usage += u.usage; perplexity += u.perplexity
+        }
+        var values: [MetricValue] = [(.tokensPerImage, Double(length))]
+        if let log2V = log2Vocab {
+            values += [(.log2Vocab, log2V),
+                       (.capacityBPB, InformationBudget.capacityBitsPerByte(tokens: length, log2V: log2V, bytesPerImage: bytesPerImage))]
+        }
+        let d = S > 1 ? (distinctOverflow ? nil : distinct.count) : counts[0].count
+        if let d { values.append((.distinctTokens, Double(d))) }
+        if let log2V = log2Vocab, log2V <= 53 { values.append((.codebookSize, pow(2, log2V).rounded())) }
+        if wordRange <= 1 << 24 { values += [(.usage, usage / Double(S)), (.perplexity, perplexity / Double(S))] }
+        return Accumulated(values: values)
+    }
+}

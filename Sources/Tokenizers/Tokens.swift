@@ -21,6 +21,13 @@ public struct Tokens: Equatable, Sendable {
 
     /// L, tokens per image.
     public var length: Int { gridRows * gridCols }
+    /// The tokens of images `range` (a chunk of the stream). [range.count, L, S]
+    public func images(_ range: Range<Int>) -> Tokens {
+        let n = length * wordsPerToken
+        return Tokens(count: range.count, gridRows: gridRows, gridCols: gridCols, wordsPerToken: wordsPerToken, wordRange: wordRange,
+                      words: Array(words[(range.lowerBound * n)..<(range.upperBound * n)]))
+    }
+
     /// log2 V of one token.
     public var log2VocabularySize: Double { Double(wordsPerToken) * log2(Double(wordRange)) }
 }

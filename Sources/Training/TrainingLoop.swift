@@ -34,7 +34,7 @@ public struct TrainingLoop: Trainer {
                 var logged: [MetricValue] = window.keys.sorted { $0.key < $1.key }.map { (metric: $0, value: window[$0]! / Double(windowSteps)) }
                 logged.append((.learningRate, Double(lr)))
                 if step % plan.evalEvery == 0 || step == plan.steps {
-                    latest = hooks.evaluate(step)
+                    latest = try hooks.evaluate(step)
                     logged += latest
                 }
                 try hooks.log(StepMetrics(step: step, values: logged))

@@ -59,12 +59,12 @@ public struct TrainingHooks {
     /// Metrics to record for a step.
     public var log: (StepMetrics) throws -> Void
     /// Measures the tokenizer on (part of) the eval split at a step; returns metrics to record.
-    public var evaluate: (Int) -> [MetricValue]
+    public var evaluate: (Int) throws -> [MetricValue]
     /// A progress report (for a terminal line).
     public var progress: (TrainingProgress) -> Void
     /// Called after each evaluation step: a chance to checkpoint (errors stop training).
     public var checkpoint: (Int) throws -> Void
-    public init(log: @escaping (StepMetrics) throws -> Void = { _ in }, evaluate: @escaping (Int) -> [MetricValue] = { _ in [] },
+    public init(log: @escaping (StepMetrics) throws -> Void = { _ in }, evaluate: @escaping (Int) throws -> [MetricValue] = { _ in [] },
                 progress: @escaping (TrainingProgress) -> Void = { _ in }, checkpoint: @escaping (Int) throws -> Void = { _ in }) {
         self.log = log; self.evaluate = evaluate; self.progress = progress; self.checkpoint = checkpoint
     }

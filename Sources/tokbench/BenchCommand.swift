@@ -6,7 +6,7 @@ import Tools
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the training engine against PyTorch, the lossless coder against PNG/WebP/JPEG XL.",
-        subcommands: [BenchTrain.self, BenchInfer.self, BenchLossless.self])
+        subcommands: [BenchTrain.self, BenchInfer.self, BenchLossless.self, BenchPairs.self])
 }
 
 /// Options of the engine benchmarks (the reference backbone with a K = 512 VQ bottleneck).
@@ -60,5 +60,26 @@ struct BenchLossless: ParsableCommand {
             print(r.coder.padding(toLength: 33, withPad: " ", startingAt: 0)
                   + String(format: "%9.3f %8.3f   %@", Double(r.bits) / Double(r.bytes), Double(r.bytes) / 1e6 / r.seconds, r.note))
         }
+    }
+}
+
+struct BenchPairs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pairs",
+        abstract: "Make the evaluation benchmark's folder pair: N crops of the Debian photos, their JPEG round trips, and tokens.",
+        discussion: "FOLDER/originals/*.png, FOLDER/reconstructions/*.png (same names), FOLDER/tokens.npy (int32 [N, L], V = 32768); scripts/bench-eval.sh scores them with tokbench eval.")
+    @Argument(help: "Output folder.") var folder: String
+    @Option(help: "Number of pairs.") var images: Int = 2000
+    @Option(help: "Side of the square images.") var side: Int = 256
+    @Option(help: "JPEG quality of the reconstructions.") var quality: Int = 40
+    @Option(help: "Seed of the crops.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard images > 0, side >= 16, side % 16 == 0 else { throw ValidationError("--images must be positive and --side a multiple of 16") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be in 1…100") }
+    }
+
+    func run() throws {
+        try EvalPairs.make(count: images, side: side, quality: quality, seed: seed, folder: folder) { print($0) }
     }
 }

@@ -77,12 +77,14 @@ final class MetricsTests: XCTestCase {
     func testEvaluatorOnRawPatch() throws {
         let x = ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { UInt8($0 % 256) })
         let t = RawPatchTokenizer(patch: 4, bits: 8, shape: ImageShape(channels: 1, height: 8, width: 8))
-        let r = Evaluator.evaluate(t, on: x, batchSize: 2)
+        var reconstructions: [ImageBatch] = []
+        let r = try Evaluator.evaluate(t, on: x, chunk: 2) { reconstructions.append($0.reconstructions) }
+        XCTAssertEqual(reconstructions.map(\.count), [2, 1])
         XCTAssertEqual(r.value(.psnr), .infinity)
         XCTAssertEqual(r.value(.lossless), 1)
         XCTAssertEqual(r.value(.tokensPerImage), 4)
         XCTAssertEqual(r.value(.capacityBPB), 8)
-        XCTAssertEqual(r.reconstruction, x)
+        XCTAssertEqual(ImageBatch.concatenate(reconstructions), x)
         XCTAssertNil(r.value(.codebookSize))  // 2^128 is not a number we store
         // Token statistics by hand: the 192 pixels are all distinct, so each of the 16 word positions sees
         // 12 different values (3 images × 4 tokens): usage 12/256, entropy log2 12, perplexity 12.

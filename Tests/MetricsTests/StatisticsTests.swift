@@ -49,11 +49,11 @@ final class StatisticsTests: XCTestCase {
         XCTAssertTrue(d.excludesZero)
     }
 
-    func testEvaluatorStoresPerImageValuesAndTheirInterval() {
+    func testEvaluatorStoresPerImageValuesAndTheirInterval() throws {
         // Two 1×4 images reconstructed with MSE 1 and 100: per-image PSNR 48.13 and 28.13 dB.
         let a = ImageBatch(count: 2, channels: 1, height: 1, width: 4, pixels: [0, 0, 0, 0, 0, 0, 0, 0])
         let b = ImageBatch(count: 2, channels: 1, height: 1, width: 4, pixels: [1, 1, 1, 1, 10, 10, 10, 10])
-        let r = Evaluator.measure(a, TokenizerOutputs(tokens: nil, reconstruction: b, log2Vocab: nil, seconds: 0))
+        let r = try Evaluator.measure(a, TokenizerOutputs(tokens: nil, reconstruction: b, log2Vocab: nil, seconds: 0))
         let psnr = r.perImage.first { $0.metric == .psnr }!.values
         XCTAssertEqual(psnr[0], 48.130803608679, accuracy: 1e-9)
         XCTAssertEqual(psnr[1], 28.130803608679, accuracy: 1e-9)

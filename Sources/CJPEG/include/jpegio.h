@@ -20,4 +20,11 @@ int tb_jpeg_header(const uint8_t *data, size_t size, int *width, int *height, in
 // half-gray pixels silently. Returns 0 on success, -1 with a message in err otherwise.
 int tb_jpeg_decode(const uint8_t *data, size_t size, uint8_t *planar, size_t out_size,
                    char *err, size_t err_size);
+
+// Encodes interleaved 8-bit pixels [H, W, C] (C = 1 or 3) as a baseline JPEG of `quality`
+// (1-100, 4:2:0 chroma for colour). *out is allocated by the library: free it with
+// tb_jpeg_free. Returns 0 on success, -1 with a message in err otherwise.
+int tb_jpeg_encode(const uint8_t *hwc, int width, int height, int channels, int quality,
+                   uint8_t **out, size_t *out_size, char *err, size_t err_size);
+void tb_jpeg_free(uint8_t *p);
 #endif

@@ -104,7 +104,12 @@ extension Metric {
 public func wordUsage(_ words: [UInt32], wordRange: Int) -> (usage: Double, perplexity: Double, entropyBits: Double, distinct: Int) {
     var counts: [UInt32: Int] = [:]
     for w in words { counts[w, default: 0] += 1 }
+    return wordUsage(counts: counts, total: words.count, wordRange: wordRange)
+}
+
+/// The same from the counts of each word value (`total` = their sum).
+public func wordUsage(counts: [UInt32: Int], total: Int, wordRange: Int) -> (usage: Double, perplexity: Double, entropyBits: Double, distinct: Int) {
     var h = 0.0
-    for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(words.count); h -= p * log2(p) }
+    for key in counts.keys.sorted() { let p = Double(counts[key]!) / Double(total); h -= p * log2(p) }
     return (Double(counts.count) / Double(wordRange), pow(2, h), h, counts.count)
 }

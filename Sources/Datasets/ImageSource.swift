@@ -1,0 +1,142 @@
+import Foundation
+
+/// A split as a list of same-shape images that can be read in chunks (ARCHITECTURE.md, "Data flow"):
+/// the streaming evaluator and the external protocol read eval images this way, so a split never has
+/// to be in memory whole. read: [range.count, C, H, W]
+public protocol ImageSource: Sendable {
+    var count: Int { get }       // N
+    var channels: Int { get }    // C
+    var height: Int { get }      // H
+    var width: Int { get }       // W
+    func read(_ range: Range<Int>) throws -> ImageBatch
+}
+
+extension ImageSource {
+    public var bytesPerImage: Int { channels * height * width }
+}
+
+/// An in-memory batch is a source of its own images.
+extension ImageBatch: ImageSource {
+    public func read(_ range: Range<Int>) throws -> ImageBatch { slice(range) }
+}
+
+/// PNG/JPEG files decoded chunk by chunk, the files of a chunk in parallel on all cores. Every file must
+/// be width × height with `channels` (checked from its header before it is decoded: `readImage(expect:)`).
+public struct ImageFileSource: ImageSource {
+    public let files: [String]
+    public let channels: Int, height: Int, width: Int
+    public var count: Int { files.count }
+
+    /// The shape comes from the first file unless given.
+    public init(files: [String], shape: (channels: Int, height: Int, width: Int)? = nil) throws {
+        guard let first = files.first else { throw DatasetError("<image files>", "no files") }
+        self.files = files
+        if let s = shape { (channels, height, width) = s } else {
+            let im = try readImage(path: first)
+            (channels, height, width) = (im.channels, im.height, im.width)
+        }
+    }
+
+    /// Every file's header against the shape, before anything is decoded (a few KB read per file, in
+    /// parallel): a set that cannot be evaluated is refused before a run is recorded. Throws for the
+    /// first bad file in list order.
+    public func checkHeaders() throws {
+        var failures = [Error?](repeating: nil, count: files.count)
+        failures.withUnsafeMutableBufferPointer { fail in
+            DispatchQueue.concurrentPerform(iterations: files.count) { k in
+                do {
+                    let h = try imageHeader(path: files[k])
+                    try ImageLimits.check(width: h.width, height: h.height, expect: (width, height), path: files[k], maxPixels: ImageLimits.maxPixels)
+                    if h.channels != channels {
+                        fail[k] = DatasetError(files[k], "is \(h.width)x\(h.height)x\(h.channels), the first image is \(width)x\(height)x\(channels)")
+                    }
+                } catch { fail[k] = error }
+            }
+        }
+        if let f = failures.compactMap({ $0 }).first { throw f }
+    }
+
+    public func read(_ range: Range<Int>) throws -> ImageBatch {
+        var out = ImageBatch(count: range.count, channels: channels, height: height, width: width)
+        let n = bytesPerImage
+        var failures = [Error?](repeating: nil, count: range.count)
+        let lo = range.lowerBound
+        out.pixels.withUnsafeMutableBufferPointer { px in
+            failures.withUnsafeMutableBufferPointer { fail in
+                DispatchQueue.concurrentPerform(iterations: range.count) { k in
+                    let f = files[lo + k]
+                    do {
+                        let im = try readImage(path: f, expect: (width, height))
+                        guard (im.width, im.height, im.channels) == (width, height, channels) else {
+                            fail[k] = DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(width)x\(height)x\(channels)"); return
+                        }
+                        im.pixels.withUnsafeBufferPointer { src in
+                            for j in 0..<n { px[k * n + j] = src[j] }
+                        }
+                    } catch { fail[k] = error }
+                }
+            }
+        }
+        if let f = failures.compactMap({ $0 }).first { throw f }
+        return out
+    }
+}
+
+/// A uint8 .npy array [N, H, W, C] (C = 1 or 3; or [N, H, W] gray) read through a memory map: a chunk is
+/// converted to [B, C, H, W] when it is read, and only the pages of that chunk are resident.
+public final class NPYImageSource: ImageSource, @unchecked Sendable {
+    public let path: String
+    public let count: Int, channels: Int, height: Int, width: Int
+    let map: UnsafeMutableRawPointer
+    let mapLength: Int
+    let dataOffset: Int
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw DatasetError(path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw DatasetError(path, "not a regular file") }
+        let size = Int(st.st_size)
+        guard size >= 10 else { throw DatasetError(path, "too short for a .npy file") }
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
+            throw DatasetError(path, "cannot map: \(String(cString: strerror(errno)))")
+        }
+        let headerBytes = Array(UnsafeRawBufferPointer(start: m, count: min(size, 65_536 + 12)))
+        let header: NPYHeader
+        do { header = try parseNPYHeader(headerBytes, path: path, name: (path as NSString).lastPathComponent) } catch { munmap(m, size); throw error }
+        map = m; mapLength = size; self.path = path; dataOffset = header.dataOffset
+        let s = header.shape
+        guard header.isUInt8, !header.fortranOrder, s.count == 3 || s.count == 4,
+              s.count == 3 || s[3] == 1 || s[3] == 3 else {
+            munmap(m, size)
+            throw DatasetError(path, "expected uint8 images [N, H, W, C] (C = 1 or 3) in C order, got '\(header.descr)' \(s)")
+        }
+        (count, height, width, channels) = (s[0], s[1], s[2], s.count == 4 ? s[3] : 1)
+        let need: Int
+        do { need = try header.elementCount(path: path, name: (path as NSString).lastPathComponent) } catch { munmap(m, size); throw error }
+        guard height * width <= ImageLimits.maxPixels else {
+            munmap(m, size)
+            throw DatasetError(path, "images of \(width)x\(height) are above the \(ImageLimits.maxPixels)-pixel cap (TOKBENCH_MAX_IMAGE_PIXELS)")
+        }
+        guard count >= 1, height >= 1, width >= 1, dataOffset + need == size else {
+            munmap(m, size)
+            throw DatasetError(path, "holds \(size - dataOffset) data bytes, its header \(s) needs \(need)")
+        }
+    }
+
+    deinit { munmap(map, mapLength) }
+
+    public func read(_ range: Range<Int>) throws -> ImageBatch {
+        var out = ImageBatch(count: range.count, channels: channels, height: height, width: width)
+        let plane = height * width, n = bytesPerImage, C = channels
+        let base = map.assumingMemoryBound(to: UInt8.self) + dataOffset
+        out.pixels.withUnsafeMutableBufferPointer { px in
+            for k in 0..<range.count {
+                let src = base + (range.lowerBound + k) * n   // [H, W, C]
+                for p in 0..<plane { for c in 0..<C { px[k * n + c * plane + p] = src[p * C + c] } }
+            }
+        }
+        return out
+    }
+}
