@@ -1,15 +1,20 @@
 import Foundation
 
-/// Loaded data: a train split and an eval split of same-shape images, and how they were made.
+/// Loaded data: a train split and an eval split of same-shape images, and how they were made. The eval
+/// split is a source read in chunks: in memory for the packaged sets, decoded file by file (in parallel,
+/// chunk by chunk) for image folders, so an eval split need not fit in memory.
 public struct Dataset: Sendable {
     public let spec: DatasetSpec
-    public let train: ImageBatch   // [N_train, C, H, W]
-    public let eval: ImageBatch    // [N_eval, C, H, W]
+    public let train: ImageBatch       // [N_train, C, H, W]
+    public let eval: any ImageSource   // [N_eval, C, H, W]
     public let splitDescription: String
 
     public var name: String { spec.kind.rawValue }
 
-    public init(spec: DatasetSpec, train: ImageBatch, eval: ImageBatch, splitDescription: String) {
+    /// The whole eval split in memory (for the paths that need it whole: protocol v1, `budget` tests). [N_eval, C, H, W]
+    public func evalBatch() throws -> ImageBatch { try eval.read(0..<eval.count) }
+
+    public init(spec: DatasetSpec, train: ImageBatch, eval: any ImageSource, splitDescription: String) {
         self.spec = spec; self.train = train; self.eval = eval; self.splitDescription = splitDescription
     }
 
@@ -58,7 +63,7 @@ public struct Dataset: Sendable {
         if let cap = spec.trainImages { trainFiles = Array(trainFiles.prefix(cap)) }
         let evalFiles = order[..<spec.evalImages].map { files[$0] }
         return Dataset(spec: spec, train: try readImageFiles(trainFiles, side: spec.resolution, channels: spec.channels),
-                       eval: try readImageFiles(evalFiles, side: spec.resolution, channels: spec.channels),
+                       eval: try ImageFileSource(files: evalFiles, conformingTo: spec.resolution, channels: spec.channels),
                        splitDescription: "\(files.count) PNG/JPEG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainFiles.count) train; center crop + area resize to \(spec.resolution)")
     }
 

@@ -20,17 +20,25 @@ extension ImageBatch: ImageSource {
     public func read(_ range: Range<Int>) throws -> ImageBatch { slice(range) }
 }
 
-/// PNG/JPEG files decoded chunk by chunk, the files of a chunk in parallel on all cores. Every file must
-/// be width × height with `channels` (checked from its header before it is decoded: `readImage(expect:)`).
+/// PNG/JPEG files decoded chunk by chunk, the files of a chunk in parallel on all cores. Either every file
+/// must be width × height with `channels` (checked from its header before it is decoded:
+/// `readImage(expect:)`), or (`conformingTo:`) each is center-cropped to a square, area-resized to side ×
+/// side and converted to the channels, as `readImageFiles` does.
 public struct ImageFileSource: ImageSource {
     public let files: [String]
     public let channels: Int, height: Int, width: Int
+    let conforms: Bool
     public var count: Int { files.count }
+
+    public init(files: [String], conformingTo side: Int, channels: Int) throws {
+        guard !files.isEmpty else { throw DatasetError("<image files>", "no files") }
+        self.files = files; (self.channels, height, width) = (channels, side, side); conforms = true
+    }
 
     /// The shape comes from the first file unless given.
     public init(files: [String], shape: (channels: Int, height: Int, width: Int)? = nil) throws {
         guard let first = files.first else { throw DatasetError("<image files>", "no files") }
-        self.files = files
+        self.files = files; conforms = false
         if let s = shape { (channels, height, width) = s } else {
             let im = try readImage(path: first)
             (channels, height, width) = (im.channels, im.height, im.width)
@@ -66,7 +74,7 @@ public struct ImageFileSource: ImageSource {
                 DispatchQueue.concurrentPerform(iterations: range.count) { k in
                     let f = files[lo + k]
                     do {
-                        let im = try readImage(path: f, expect: (width, height))
+                        let im = conforms ? conform(try readImage(path: f), side: width, channels: channels) : try readImage(path: f, expect: (width, height))
                         guard (im.width, im.height, im.channels) == (width, height, channels) else {
                             fail[k] = DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(width)x\(height)x\(channels)"); return
                         }

@@ -34,9 +34,10 @@ public struct EvaluationRecorder {
     @discardableResult
     public func record(_ outputs: TokenizerOutputs, of data: Dataset, runID: Int64, extra: [MetricValue] = [],
                        artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
-        try record(runID: runID, spec: data.spec, originals: data.eval, extra: extra, artifacts: artifacts) { observe in
-            try observe(EvalChunk(first: 0, originals: data.eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens))
-            return try Evaluator.measure(data.eval, outputs)
+        let eval = try data.evalBatch()
+        return try record(runID: runID, spec: data.spec, originals: eval, extra: extra, artifacts: artifacts) { observe in
+            try observe(EvalChunk(first: 0, originals: eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens))
+            return try Evaluator.measure(eval, outputs)
         }
     }
 
@@ -57,13 +58,21 @@ public struct EvaluationRecorder {
             times.time("fingerprint") { fingerprint.update(chunk.originals.pixels) }
             strips.consume(chunk)
         }
-        let rates = try save(rate?.measurements ?? [], into: cached, images: originals.count)
+        return try finish(runID: runID, report: report, cached: cached, measured: rate?.measurements ?? [], images: originals.count,
+                          bytesPerImage: originals.bytesPerImage, fingerprint: fingerprint.finishHex(), strips: strips, extra: extra, artifacts: artifacts)
+    }
+
+    /// Records a run whose evaluation is done: its values with the budget (caching newly measured data rates),
+    /// the eval fingerprint, the strips, and the run finished, in that order.
+    func finish(runID: Int64, report: EvaluationReport, cached: CachedRates, measured: [DataRate.Measurement], images: Int, bytesPerImage: Int,
+                fingerprint: String, strips: StripAccumulator, extra: [MetricValue], artifacts: [(kind: String, path: String)]) throws -> EvaluationReport {
+        let rates = try save(measured, into: cached, images: images)
         var results = report.values + extra
-        results += budget(rates: rates, coders: cached.coders, bytesPerImage: originals.bytesPerImage,
+        results += budget(rates: rates, coders: cached.coders, bytesPerImage: bytesPerImage,
                           tokensPerImage: report.value(.tokensPerImage).map { Int($0) }, capacity: report.value(.capacityBPB))
         let stripFiles = try saveStrips(runID, strips)
         // The eval images' fingerprint: paired comparisons (`tokbench compare`) require equal ones.
-        try store.recordParams(runID: runID, [(evalFingerprintParam, fingerprint.finishHex())])
+        try store.recordParams(runID: runID, [(evalFingerprintParam, fingerprint)])
         try store.finishRun(runID: runID, results: results, perImage: report.perImage, artifacts: stripFiles + artifacts)
         return report
     }
@@ -106,7 +115,7 @@ public struct EvaluationRecorder {
     /// The budget of an in-memory split (measured now unless cached).
     func budget(_ data: Dataset, tokensPerImage L: Int?, capacity: Double?) throws -> [MetricValue] {
         let cached = try cachedRates(data.spec, channels: data.eval.channels)
-        let rates = try save(try DataRate.measure(data.eval, coders: cached.missing), into: cached, images: data.eval.count)
+        let rates = try save(try DataRate.measure(try data.evalBatch(), coders: cached.missing), into: cached, images: data.eval.count)
         return budget(rates: rates, coders: cached.coders, bytesPerImage: data.eval.bytesPerImage, tokensPerImage: L, capacity: capacity)
     }
 

@@ -135,11 +135,40 @@ public final class ExperimentRunner {
     /// An external tokenizer: the program tokenizes (and, with train = true, first trains) on its own;
     /// its outputs go through the same evaluator and recorder as native runs.
     func runExternal(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws {
-        let outputs = try program.run(train: data.train, eval: data.eval, seed: seed, log: say)
-        let report = try recorder.record(outputs, of: data, runID: runID)
+        let report: EvaluationReport, seconds: Double
+        if program.options.version == 2 {
+            (report, seconds) = try runChunked(program, seed: seed, data: data, runID: runID)
+        } else {
+            let outputs = try program.run(train: data.train, eval: try data.evalBatch(), seed: seed, log: say)
+            report = try recorder.record(outputs, of: data, runID: runID)
+            seconds = outputs.seconds
+        }
         say(String(format: "  run %lld: PSNR %@ dB, L = %.0f, log2V = %.1f, capacity %.3f bits/byte (external, %.1f s)",
                    runID, formatPSNR(report.value(.psnr)!), report.value(.tokensPerImage) ?? 0, report.value(.log2Vocab) ?? 0,
-                   report.value(.capacityBPB) ?? 0, outputs.seconds))
+                   report.value(.capacityBPB) ?? 0, seconds))
+    }
+
+    /// Protocol v2: the outputs arrive chunk by chunk and are measured as they come; the evaluation state is
+    /// saved after every chunk in the run's folder (ARTIFACTS/run-ID-chunks), so a failed run resumes there.
+    func runChunked(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws -> (EvaluationReport, Double) {
+        let folder = ((artifactDir ?? NSTemporaryDirectory()) as NSString).appendingPathComponent("run-\(runID)-chunks")
+        let cached = try recorder.cachedRates(data.spec, channels: data.eval.channels)
+        let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing)
+        let count = (data.eval.count + program.options.chunkImages - 1) / program.options.chunkImages
+        if evaluation.nextChunk > 0 { say("  continuing at chunk \(evaluation.nextChunk) of \(count) (\(folder))") }
+        let start = Date()
+        if evaluation.nextChunk < count {
+            try program.runChunked(train: program.options.train ? data.train : nil, eval: data.eval, firstChunk: evaluation.nextChunk, seed: seed,
+                                   folder: folder + "/exchange", log: say) { k, originals, outputs in
+                try evaluation.consume(chunk: k, originals: originals, outputs: outputs)
+            }
+        }
+        let (report, measured, fingerprint, strips) = try evaluation.finish()
+        let recorded = try recorder.finish(runID: runID, report: report, cached: cached, measured: measured, images: data.eval.count,
+                                           bytesPerImage: data.eval.bytesPerImage, fingerprint: fingerprint, strips: strips, extra: [], artifacts: [])
+        say("  stages: " + evaluation.times.summary(images: data.eval.count))
+        evaluation.removeFolder()
+        return (recorded, Date().timeIntervalSince(start))
     }
 
     /// Trains through the training loop, recording curves as it goes and a checkpoint at every
@@ -152,7 +181,7 @@ public final class ExperimentRunner {
         let checkpointPath = artifactDir.map { ($0 as NSString).appendingPathComponent("run-\(runID).safetensors") }
         if let dir = artifactDir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var pending: [StepMetrics] = []
-        let probe = data.eval.slice(0..<min(500, data.eval.count))   // eval subset for training curves
+        let probe = try data.eval.read(0..<min(500, data.eval.count))   // eval subset for training curves
         let line = ProgressLine()
         let hooks = TrainingHooks(
             log: { m in

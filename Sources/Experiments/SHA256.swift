@@ -49,6 +49,21 @@ struct SHA256Hasher {
         return h.map { v in let s = String(v, radix: 16); return String(repeating: "0", count: 8 - s.count) + s }.joined()
     }
 
+    /// The state between two updates, as integers (for a resumable evaluation), and back.
+    var state: [Int] { h.map { Int($0) } + [Int(length)] + pending.map { Int($0) } }
+
+    init(state: [Int]) throws {
+        guard state.count >= 9, state.count - 9 < 64, state.allSatisfy({ $0 >= 0 }), state[0..<8].allSatisfy({ $0 <= Int(UInt32.max) }),
+              state[9...].allSatisfy({ $0 <= 255 }), state[8] % 64 == state.count - 9 else {
+            throw SHA256StateError()
+        }
+        h = state[0..<8].map { UInt32($0) }
+        length = UInt64(state[8])
+        pending = state[9...].map { UInt8($0) }
+    }
+
+    init() {}
+
     @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     /// One 64-byte block at `msg[at...]`.
@@ -70,3 +85,5 @@ struct SHA256Hasher {
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 }
+
+struct SHA256StateError: Error, CustomStringConvertible { var description: String { "malformed SHA-256 state" } }

@@ -35,6 +35,9 @@ public struct Accumulated {
 public protocol MetricAccumulator: AnyObject {
     func consume(_ chunk: EvalChunk) throws
     func finish() throws -> Accumulated
+    /// The state after the chunks consumed so far, and back (a resumed evaluation continues where it stopped).
+    func save(_ w: inout StateWriter) throws
+    func restore(_ r: inout StateReader) throws
 }
 
 /// Wall time per evaluation stage (reading, each accumulator, the data rate, …), for `tokbench eval`'s
@@ -62,3 +65,54 @@ public final class StageTimes: @unchecked Sendable {
         }.joined(separator: ", ")
     }
 }
+
+/// What a resumable evaluation saves after each chunk (external protocol v2: a program that dies at chunk k
+/// continues at chunk k): every accumulator writes its state in a fixed order, and reads it back the same
+/// way. Little-endian binary; a short or malformed state is an error naming the file.
+public struct StateWriter {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public mutating func int(_ v: Int) { var x = UInt64(bitPattern: Int64(v)).littleEndian; withUnsafeBytes(of: &x) { bytes += $0 } }
+    public mutating func double(_ v: Double) { int(Int(Int64(bitPattern: v.bitPattern))) }
+    public mutating func doubles(_ v: [Double]) { int(v.count); for x in v { double(x) } }
+    public mutating func raw(_ v: [UInt8]) { int(v.count); bytes += v }
+    public mutating func counts(_ d: [UInt32: Int]) { int(d.count); for k in d.keys.sorted() { int(Int(k)); int(d[k]!) } }
+}
+
+public struct StateReader {
+    let bytes: [UInt8]
+    let path: String
+    var at = 0
+    public init(_ bytes: [UInt8], path: String) { self.bytes = bytes; self.path = path }
+    public func fail() -> DatasetError { DatasetError(path, "the saved evaluation state is truncated or malformed") }
+    public mutating func int() throws -> Int {
+        guard at + 8 <= bytes.count else { throw fail() }
+        var x: UInt64 = 0
+        for k in 0..<8 { x |= UInt64(bytes[at + k]) << (8 * UInt64(k)) }
+        at += 8
+        return Int(Int64(bitPattern: x))
+    }
+    public mutating func double() throws -> Double { Double(bitPattern: UInt64(bitPattern: Int64(try int()))) }
+    mutating func count(_ bytesEach: Int) throws -> Int {
+        let n = try int()
+        guard n >= 0, n <= (bytes.count - at) / max(1, bytesEach) else { throw fail() }
+        return n
+    }
+    public mutating func doubles() throws -> [Double] { try (0..<count(8)).map { _ in try double() } }
+    public mutating func raw() throws -> [UInt8] {
+        let n = try count(1)
+        defer { at += n }
+        return Array(bytes[at..<(at + n)])
+    }
+    public mutating func counts() throws -> [UInt32: Int] {
+        var d: [UInt32: Int] = [:]
+        for _ in 0..<(try count(16)) {
+            let k = try int(), v = try int()
+            guard (0...Int(UInt32.max)).contains(k), v >= 0 else { throw fail() }
+            d[UInt32(k)] = v
+        }
+        return d
+    }
+    public var atEnd: Bool { at == bytes.count }
+}
+

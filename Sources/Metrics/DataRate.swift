@@ -70,11 +70,15 @@ public enum DataRate {
 
     /// Round trip of tokbench's coder on every image (the rate is only honest if decoding works).
     public static func verifyRoundTrip(_ images: ImageBatch, model: LosslessImageCoder.Model) throws {
-        for i in 0..<images.count {
-            let hwc = images.interleaved(i)
-            let coded = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels, model: model)
-            guard try LosslessImageCoder.decode(coded).pixels == hwc else { throw DatasetError("<tokbench coder>", "image \(i) does not round-trip") }
+        var bad = [Bool](repeating: false, count: images.count)
+        bad.withUnsafeMutableBufferPointer { bad in
+            DispatchQueue.concurrentPerform(iterations: images.count) { i in
+                let hwc = images.interleaved(i)
+                let coded = LosslessImageCoder.encode(pixels: hwc, width: images.width, height: images.height, channels: images.channels, model: model)
+                bad[i] = (try? LosslessImageCoder.decode(coded).pixels) != hwc
+            }
         }
+        if let i = bad.firstIndex(of: true) { throw DatasetError("<tokbench coder>", "image \(i) does not round-trip") }
     }
 }
 
@@ -87,6 +91,14 @@ public final class DataRateAccumulator {
     public init(coders: [DataRate.Coder]) {
         self.coders = coders
         measurements = coders.map { DataRate.Measurement(coder: $0, bits: 0, bytes: 0, seconds: 0) }
+    }
+
+    public func save(_ w: inout StateWriter) {
+        for m in measurements { w.int(m.bits); w.int(m.bytes); w.double(m.seconds) }
+    }
+
+    public func restore(_ r: inout StateReader) throws {
+        for k in measurements.indices { measurements[k].bits = try r.int(); measurements[k].bytes = try r.int(); measurements[k].seconds = try r.double() }
     }
 
     /// images: [B, C, H, W], the next images of the split.

@@ -25,12 +25,14 @@ public final class StreamingEvaluator {
 
     /// images: N of the split; log2Vocab: log2 V of one token (nil when unknown or without tokens).
     /// `full`: also SSIM and the token-stream rate (off for the quick checks during training).
-    public init(images: Int, bytesPerImage: Int, log2Vocab: Double?, hasTokens: Bool, full: Bool = true, times: StageTimes = StageTimes()) throws {
+    /// spool: where the token rate keeps its per-position words (a resumable evaluation's folder); nil: a temporary one.
+    public init(images: Int, bytesPerImage: Int, log2Vocab: Double?, hasTokens: Bool, full: Bool = true, times: StageTimes = StageTimes(),
+                spool: String? = nil) throws {
         var a: [(String, MetricAccumulator)] = [("fidelity", FidelityAccumulator())]
         if hasTokens { a.append(("token statistics", TokenStatisticsAccumulator(log2Vocab: log2Vocab, bytesPerImage: bytesPerImage))) }
         if full {
             a.append(("ssim", SSIMAccumulator()))
-            if hasTokens { a.append(("token rate", try TokenRateAccumulator(images: images, bytesPerImage: bytesPerImage))) }
+            if hasTokens { a.append(("token rate", try TokenRateAccumulator(images: images, bytesPerImage: bytesPerImage, directory: spool))) }
         }
         accumulators = a.map(\.1); names = a.map(\.0)
         self.times = times
@@ -42,6 +44,19 @@ public final class StreamingEvaluator {
         for (a, name) in zip(accumulators, names) { try times.time(name) { try a.consume(chunk) } }
         images += chunk.originals.count
         self.seconds += seconds
+    }
+
+    /// Images consumed so far.
+    public var consumed: Int { images }
+
+    public func save(_ w: inout StateWriter) throws {
+        w.int(images); w.double(seconds)
+        for a in accumulators { try a.save(&w) }
+    }
+
+    public func restore(_ r: inout StateReader) throws {
+        images = try r.int(); seconds = try r.double()
+        for a in accumulators { try a.restore(&r) }
     }
 
     public func finish(extra: [MetricValue] = []) throws -> EvaluationReport {

@@ -80,6 +80,14 @@ public final class FidelityAccumulator: MetricAccumulator {
         }
     }
 
+    public func save(_ w: inout StateWriter) {
+        w.doubles(perImage); w.double(psnrSum); w.double(mseSum); w.int(exact); w.int(maxErr)
+    }
+
+    public func restore(_ r: inout StateReader) throws {
+        perImage = try r.doubles(); psnrSum = try r.double(); mseSum = try r.double(); exact = try r.int(); maxErr = try r.int()
+    }
+
     public var fidelity: Fidelity {
         let count = Double(perImage.count)
         let meanMSE = mseSum / count

@@ -77,6 +77,8 @@ public final class SSIMAccumulator: MetricAccumulator {
     public func consume(_ chunk: EvalChunk) {
         perImage += SSIM.perImage(original: chunk.originals, reconstruction: chunk.reconstructions)
     }
+    public func save(_ w: inout StateWriter) { w.doubles(perImage) }
+    public func restore(_ r: inout StateReader) throws { perImage = try r.doubles() }
     public func finish() -> Accumulated {
         let interval = Statistics.normalInterval(perImage)
         var values: [MetricValue] = [(.ssim, interval.mean)]

@@ -43,19 +43,60 @@ public final class TokenRateAccumulator: MetricAccumulator {
     var rows = 0, cols = 0, wordRange = 0, wordBytes = 4
     var entropyCounts: [[UInt32: Int]] = []
 
-    /// images: N of the whole split; bytesPerImage: C·H·W.
-    public init(images: Int, bytesPerImage: Int) throws {
+    let ownsDirectory: Bool
+    var written: [Int] = []          // bytes appended to each position's spool file
+
+    /// images: N of the whole split; bytesPerImage: C·H·W. directory: where the spool lives (a resumable
+    /// evaluation's folder, kept until `finish`); nil: a fresh temporary folder, removed with the accumulator.
+    public init(images: Int, bytesPerImage: Int, directory: String? = nil) throws {
         self.images = images; bytes = Double(images * bytesPerImage)
-        directory = NSTemporaryDirectory() + "tokbench-token-rate-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        ownsDirectory = directory == nil
+        self.directory = directory ?? NSTemporaryDirectory() + "tokbench-token-rate-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: directory != nil)
     }
 
-    deinit { removeSpool() }
+    deinit {
+        for h in spool { try? h.close() }
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
+    }
 
     func removeSpool() {
         for h in spool { try? h.close() }
         spool = []
-        try? FileManager.default.removeItem(atPath: directory)
+        for p in paths { try? FileManager.default.removeItem(atPath: p) }
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// Opens (creating, or truncating to `lengths` when resuming) one spool file per word position.
+    func openSpool(positions S: Int, lengths: [Int]? = nil) throws {
+        spool = []; paths = []; written = []
+        for s in 0..<S {
+            let p = directory + "/position-\(s).words"
+            if lengths == nil || !FileManager.default.fileExists(atPath: p) {
+                guard FileManager.default.createFile(atPath: p, contents: nil) else { throw DatasetError(p, "cannot create the token-rate spool file") }
+            }
+            guard let h = FileHandle(forWritingAtPath: p) else { throw DatasetError(p, "cannot open the token-rate spool file") }
+            let length = lengths?[s] ?? 0
+            try h.truncate(atOffset: UInt64(length))
+            try h.seekToEnd()
+            guard try h.offset() == UInt64(length) else { throw DatasetError(p, "the token-rate spool file is shorter than its saved state") }
+            spool.append(h); paths.append(p); written.append(length)
+        }
+    }
+
+    public func save(_ w: inout StateWriter) throws {
+        for h in spool { try h.synchronize() }
+        w.int(rows); w.int(cols); w.int(wordRange); w.int(wordBytes); w.int(spool.count)
+        for s in 0..<spool.count { w.int(written[s]); w.counts(entropyCounts[s]) }
+    }
+
+    public func restore(_ r: inout StateReader) throws {
+        rows = try r.int(); cols = try r.int(); wordRange = try r.int(); wordBytes = try r.int()
+        let S = try r.int()
+        var lengths: [Int] = []
+        entropyCounts = []
+        for _ in 0..<S { lengths.append(try r.int()); entropyCounts.append(try r.counts()) }
+        if S > 0 { try openSpool(positions: S, lengths: lengths) }
     }
 
     public func consume(_ chunk: EvalChunk) throws {
@@ -65,13 +106,7 @@ public final class TokenRateAccumulator: MetricAccumulator {
             rows = t.gridRows; cols = t.gridCols; wordRange = t.wordRange
             wordBytes = wordRange <= 256 ? 1 : wordRange <= 65536 ? 2 : 4
             entropyCounts = [[UInt32: Int]](repeating: [:], count: S)
-            for s in 0..<S {
-                let p = directory + "/position-\(s).words"
-                guard FileManager.default.createFile(atPath: p, contents: nil), let h = FileHandle(forWritingAtPath: p) else {
-                    throw DatasetError(p, "cannot create the token-rate spool file")
-                }
-                spool.append(h); paths.append(p)
-            }
+            try openSpool(positions: S)
         }
         precondition(spool.count == S && rows == t.gridRows && cols == t.gridCols, "every chunk's tokens have the same shape")
         var block = [UInt8](repeating: 0, count: n * wordBytes)
@@ -82,6 +117,7 @@ public final class TokenRateAccumulator: MetricAccumulator {
                 for b in 0..<wordBytes { block[i * wordBytes + b] = UInt8(truncatingIfNeeded: w >> (8 * b)) }
             }
             try spool[s].write(contentsOf: block)
+            written[s] += block.count
         }
     }
 

@@ -70,6 +70,20 @@ public final class TokenStatisticsAccumulator: MetricAccumulator {
         tokensSeen += n
     }
 
+    public func save(_ w: inout StateWriter) {
+        w.int(tokensSeen); w.int(length); w.int(wordRange); w.int(distinctOverflow ? 1 : 0)
+        w.int(counts.count); for c in counts { w.counts(c) }
+        let hashes = distinct.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+        w.int(hashes.count); for h in hashes { w.int(Int(Int64(bitPattern: h[0]))); w.int(Int(Int64(bitPattern: h[1]))) }
+    }
+
+    public func restore(_ r: inout StateReader) throws {
+        tokensSeen = try r.int(); length = try r.int(); wordRange = try r.int(); distinctOverflow = try r.int() == 1
+        counts = try (0..<r.int()).map { _ in try r.counts() }
+        distinct = []
+        for _ in 0..<(try r.int()) { distinct.insert(SIMD2(UInt64(bitPattern: Int64(try r.int())), UInt64(bitPattern: Int64(try r.int())))) }
+    }
+
     public func finish() -> Accumulated {
         guard !counts.isEmpty else { return Accumulated() }
         let S = counts.count

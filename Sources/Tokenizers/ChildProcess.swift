@@ -13,7 +13,7 @@ import Glibc
 public enum ChildProcess {
     public struct Outcome: Sendable {
         /// The program's own end: its exit status, the signal that killed it, or the timeout.
-        public enum End: Sendable, Equatable { case exited(Int32), signaled(Int32), timedOut }
+        public enum End: Sendable, Equatable { case exited(Int32), signaled(Int32), timedOut, stopped }
         public var end: End
         /// The last stderr lines (at most `tailLines`, each at most `maxLineBytes`).
         public var stderrTail: [String]
@@ -28,7 +28,10 @@ public enum ChildProcess {
     /// stdout and stderr line by line to `log`. Waits at most `timeout` seconds for the program, then
     /// at most `drain` seconds for output its leftovers still hold, and `grace` seconds between
     /// SIGTERM and SIGKILL. Throws only when the program cannot be started.
+    /// `tick` is called about every 0.1 s while the program runs (the chunked protocol measures outputs as they
+    /// arrive there); returning false stops the program like a timeout (end `.stopped`).
     public static func run(_ argv: [String], in directory: String, timeout: Double, grace: Double = 5, drain: Double = 1,
+                           tick: () -> Bool = { true },
                            log: @escaping (String, _ isStderr: Bool) -> Void) throws -> Outcome {
         precondition(!argv.isEmpty)
         becomeSubreaper()
@@ -84,16 +87,18 @@ public enum ChildProcess {
         while end == nil {
             if let e = reap(pid) { end = e; break }
             if Date() >= deadline { end = .timedOut; break }
+            if !tick() { end = .stopped; break }
             pump(&open, lines, wait: min(0.1, max(0.001, deadline.timeIntervalSinceNow)))
         }
         // 2. What the program wrote before it ended, and a short while for leftovers' last output.
-        if end != .timedOut {
+        let killed = end == .timedOut || end == .stopped
+        if !killed {
             let until = Date().addingTimeInterval(drain)
             while !open.isEmpty && Date() < until { pump(&open, lines, wait: 0.05) }
         }
         // 3. Stop everything that is left: the program itself (after a timeout) and its leftovers.
-        let leftovers = stopAll(leader: pid, startedAfter: started, grace: grace, stillRunning: end == .timedOut)
-        if end == .timedOut { reapBlocking(pid, seconds: 1) }
+        let leftovers = stopAll(leader: pid, startedAfter: started, grace: grace, stillRunning: killed)
+        if killed { reapBlocking(pid, seconds: 1) }
         while !open.isEmpty { if !pump(&open, lines, wait: 0) { break } }
         lines.flush()
         return Outcome(end: end!, stderrTail: lines.tail, leftovers: leftovers)

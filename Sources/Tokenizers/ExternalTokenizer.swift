@@ -13,12 +13,15 @@ import Settings
 
 public final class ExternalProgram {
     public static let kind = "external"
-    public static let protocolVersion = 1
+    /// The newest protocol; an experiment picks 1 (whole split, one out.npz) or 2 (chunks, resumable) with `protocol`.
+    public static let protocolVersion = 2
 
     public struct Options: Sendable, DeclaredOptions {
         public var command: [String] = []
         public var train = false
         public var timeoutSeconds = 0
+        public var version = 1
+        public var chunkImages = 1000
         public static let unset = Options()
         private init() {}
         public static var options: [Option<Options>] {
@@ -26,16 +29,18 @@ public final class ExternalProgram {
                 .strings("command", \.command, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
                 .bool("train", \.train, default: false, "also pass --train-images PATH --seed S: the program trains first"),
                 .int("timeout_s", \.timeoutSeconds, default: 3600, "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
+                .int("protocol", \.version, default: 1, "1: the eval split as one images.npy, one out.npz; 2: chunks of chunk_images, measured as they arrive, resumable", check: ConfigKey.intIn(1...2)),
+                .int("chunk_images", \.chunkImages, default: 1000, "images per chunk (protocol 2)", check: ConfigKey.intIn(1...1_000_000)),
             ]
         }
     }
 
     public static let entry = TokenizerEntry(
         kind: kind,
-        summary: "a program in any language (protocol v\(protocolVersion), ARCHITECTURE.md): reads images.npy, writes out.npz (tokens, reconstructions, vocab_size)",
+        summary: "a program in any language (protocol v1 or v2, ARCHITECTURE.md): reads images.npy (v2: chunk by chunk), writes out.npz (tokens, reconstructions, vocab_size)",
         labelKeys: { _ in [] },
         keys: Options.keys,
-        openPrefix: "args.", quietKeys: ["timeout_s"],
+        openPrefix: "args.", quietKeys: ["timeout_s", "protocol", "chunk_images"],
         validate: { c, _ in
             let o = try decodeOptions(Options.self, from: c.values)
             guard !o.command.isEmpty, !o.command[0].isEmpty else { throw ConfigError(key: "command", "must name a program") }
@@ -85,6 +90,91 @@ public final class ExternalProgram {
         }
     }
 
+    /// Protocol v2: the eval split in chunks of `chunk_images` (ARCHITECTURE.md, "External tokenizer protocol").
+    /// tokbench writes `eval-K.npy` (K = 00000, 00001, …) into `folder` at most two chunks ahead of the one it
+    /// is measuring; the program, started once with `--protocol 2 --chunks DIR --chunk-count N --first-chunk K`,
+    /// writes `out-K.npz` for each chunk in turn (renamed into place when complete). Each output is checked
+    /// against its chunk and handed to `measure(k, originals, outputs)` as it arrives, then both files are
+    /// deleted: disk holds at most three chunks. Starts at `firstChunk` (a resumed run); a program that ends
+    /// before the last chunk fails the run, saying where `run --resume` will continue.
+    public func runChunked(train: ImageBatch?, eval: ImageSource, firstChunk: Int, seed: UInt64, folder: String,
+                           log: @escaping (String) -> Void,
+                           measure: (Int, ImageBatch, TokenizerOutputs) throws -> Void) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let size = options.chunkImages
+        let count = (eval.count + size - 1) / size
+        func name(_ prefix: String, _ k: Int, _ ext: String) -> String { folder + "/" + prefix + "-" + String(format: "%05d", k) + "." + ext }
+        func range(_ k: Int) -> Range<Int> { (k * size)..<min(eval.count, (k + 1) * size) }
+        // Leftovers of an earlier attempt are not this attempt's outputs.
+        for f in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where f.hasPrefix("eval-") || f.hasPrefix("out-") {
+            try? fm.removeItem(atPath: folder + "/" + f)
+        }
+        var written: [Int: ImageBatch] = [:]     // chunks on disk, not yet measured (at most two)
+        var next = firstChunk, failure: Error? = nil
+        func writeAhead() throws {
+            var k = next
+            while k < count && k < next + 2 {
+                if written[k] == nil {
+                    let b = try eval.read(range(k))
+                    let part = name("eval", k, "npy.part")
+                    try Data(Self.npy(b)).write(to: URL(fileURLWithPath: part))
+                    guard rename(part, name("eval", k, "npy")) == 0 else { throw Failure(description: "cannot rename \(part): \(String(cString: strerror(errno)))") }
+                    written[k] = b
+                }
+                k += 1
+            }
+        }
+        /// Measures every finished output that is next in line; false once something failed.
+        func collect(seconds: Double) -> Bool {
+            do {
+                while next < count, let chunk = written[next], fm.fileExists(atPath: name("out", next, "npz")) {
+                    let outputs = try Self.readOutputs(name("out", next, "npz"), eval: chunk, seconds: seconds)
+                    try measure(next, chunk, outputs)
+                    try? fm.removeItem(atPath: name("out", next, "npz")); try? fm.removeItem(atPath: name("eval", next, "npy"))
+                    written[next] = nil
+                    next += 1
+                    try writeAhead()
+                }
+                return true
+            } catch { failure = error; return false }
+        }
+        try writeAhead()
+        var arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--first-chunk", String(firstChunk)]
+        if options.train {
+            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
+            let trainPath = folder + "/train_images.npy"
+            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
+            arguments += ["--train-images", trainPath, "--seed", String(seed)]
+        }
+        arguments += args.map { "--\($0.key)=\($0.value)" }
+        defer { try? fm.removeItem(atPath: folder + "/train_images.npy") }
+        var start = Date()
+        let measureAndRestart = { () -> Bool in
+            let ok = collect(seconds: Date().timeIntervalSince(start))
+            start = Date()
+            return ok
+        }
+        let name0 = options.command.first ?? "program"
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(arguments, in: directory, timeout: Double(options.timeoutSeconds), tick: measureAndRestart) { line, _ in log("  [\(name0)] " + line) }
+        } catch { throw Failure(description: "\(error)") }
+        if failure == nil { _ = collect(seconds: Date().timeIntervalSince(start)) }   // what it wrote just before it exited
+        let last = outcome.stderrTail.joined(separator: " | ")
+        let suffix = last.isEmpty ? "" : "; last stderr: " + last
+        if let failure { throw Failure(description: "chunk \(next) of \(count): \(failure)" + suffix) }
+        let resume = next < count ? " after \(next) of \(count) chunks (run --resume continues at chunk \(next))" : ""
+        switch outcome.end {
+        case .timedOut: throw Failure(description: "\(name0) timed out after \(options.timeoutSeconds) s (timeout_s)" + resume + suffix)
+        case .signaled(let sig): throw Failure(description: "\(name0) was killed by signal \(sig)" + resume + suffix)
+        case .exited(let code) where code != 0: throw Failure(description: "\(name0) exited with status \(code)" + resume + suffix)
+        case .stopped: throw Failure(description: "\(name0) was stopped" + resume + suffix)
+        case .exited:
+            if next < count { throw Failure(description: "\(name0) exited" + resume + " without writing \((name("out", next, "npz") as NSString).lastPathComponent)" + suffix) }
+        }
+    }
+
     /// images [N, C, H, W] → .npy bytes of uint8 [N, H, W, C].
     static func npy(_ b: ImageBatch) -> [UInt8] {
         var hwc: [UInt8] = []
@@ -111,6 +201,7 @@ public final class ExternalProgram {
         case .timedOut: throw Failure(description: "\(name) timed out after \(timeout) s (timeout_s)" + suffix)
         case .signaled(let s): throw Failure(description: "\(name) was killed by signal \(s)" + suffix)
         case .exited(let code) where code != 0: throw Failure(description: "\(name) exited with status \(code)" + suffix)
+        case .stopped: throw Failure(description: "\(name) was stopped" + suffix)
         case .exited: return last
         }
     }

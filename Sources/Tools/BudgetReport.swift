@@ -14,7 +14,14 @@ public enum BudgetReport {
     public static func measured(_ spec: DatasetSpec, lengths: [Int]) throws -> String {
         let data = try Dataset.load(spec)
         let e = data.eval
-        let rates = try DataRate.measure(e, coders: DataRate.coders(forDataset: spec.kind, channels: e.channels))
+        let rate = DataRateAccumulator(coders: DataRate.coders(forDataset: spec.kind, channels: e.channels))
+        var b = 0
+        while b < e.count {   // chunk by chunk: a folder's eval split need not fit in memory
+            let r = b..<min(e.count, b + 256)
+            try rate.consume(try e.read(r))
+            b = r.upperBound
+        }
+        let rates = rate.measurements
         var out = "\(spec.kind.rawValue): \(e.count) eval images (\(data.splitDescription))\n"
         for r in rates { out += "  " + r.coder.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%.3f bits/byte\n", r.bitsPerByte) }
         let best = rates.map(\.bitsPerByte).min()!

@@ -46,19 +46,23 @@ struct BenchInfer: ParsableCommand {
 
 struct BenchLossless: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lossless", abstract: "Lossless bits/byte and MB/s: tokbench's coder vs PNG, WebP, JPEG XL, optipng.")
-    @Argument(help: "fashion-mnist (the first N test images) or photos (eval tiles).") var dataset: String = "fashion-mnist"
+    @Argument(help: "fashion-mnist (the first N test images), photos (eval tiles) or folder (--path: the first N files by name).") var dataset: String = "fashion-mnist"
     @Option(help: "Number of images.") var images: Int = 500
     @Option(help: "Seed of the photos split.") var seed: UInt64 = 0
+    @Option(help: "With folder: the folder of same-size PNG/JPEG files.") var path: String?
+    @Option(help: "External coders to run, comma separated (cjxl, cwebp, optipng; default: all installed).") var tools: String?
 
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let (batch, what) = try LosslessBench.images(dataset: dataset, count: images, seed: seed, cacheDir: store.cacheDir)
+        let (batch, what) = try LosslessBench.images(dataset: dataset, count: images, seed: seed, cacheDir: store.cacheDir, folder: path)
         print("\(what): \(batch.pixels.count) bytes, each image coded as one file")
-        print("coder                              bits/byte     MB/s   note")
-        for r in try LosslessBench.run(batch, say: { print($0) }) {
+        print("coder                              bits/byte     MB/s  img/s/core   note")
+        let only = tools.map { Set($0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }) }
+        for r in try LosslessBench.run(batch, tools: only, say: { print($0) }) {
             print(r.coder.padding(toLength: 33, withPad: " ", startingAt: 0)
-                  + String(format: "%9.3f %8.3f   %@", Double(r.bits) / Double(r.bytes), Double(r.bytes) / 1e6 / r.seconds, r.note))
+                  + String(format: "%9.3f %8.3f %11.2f   %@", Double(r.bits) / Double(r.bytes), Double(r.bytes) / 1e6 / r.seconds,
+                           r.imagesPerSecondPerCore, r.note))
         }
     }
 }

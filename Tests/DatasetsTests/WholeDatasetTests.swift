@@ -147,8 +147,8 @@ final class WholeDatasetTests: XCTestCase {
         }
         // Eval: 3 of the 5 validation images chosen by the seed, kept in file order.
         XCTAssertEqual([d.eval.count, d.eval.channels, d.eval.height, d.eval.width], [3, 3, r, r])
-        let evalIndices = (0..<3).map { Int(d.eval.pixels[$0 * per + 1]) }
-        XCTAssertEqual((0..<3).map { Int(d.eval.pixels[$0 * per]) }, [200, 200, 200])
+        let evalIndices = try (0..<3).map { Int((try d.evalBatch()).pixels[$0 * per + 1]) }
+        XCTAssertEqual(try (0..<3).map { Int((try d.evalBatch()).pixels[$0 * per]) }, [200, 200, 200])
         XCTAssertEqual(evalIndices, Array(seededPermutation(5, seed: 7).prefix(3)).sorted())
         XCTAssertEqual(Set(evalIndices).count, 3)
 
@@ -219,8 +219,8 @@ final class WholeDatasetTests: XCTestCase {
             }
         }
         // Eval: 2 of the 4 test records chosen by the seed, in file order.
-        XCTAssertEqual((0..<2).map { Int(d.eval.pixels[$0 * 3072]) }, [9, 9])
-        XCTAssertEqual((0..<2).map { Int(d.eval.pixels[$0 * 3072 + 1]) }, Array(seededPermutation(4, seed: 3).prefix(2)).sorted())
+        XCTAssertEqual(try (0..<2).map { Int((try d.evalBatch()).pixels[$0 * 3072]) }, [9, 9])
+        XCTAssertEqual(try (0..<2).map { Int((try d.evalBatch()).pixels[$0 * 3072 + 1]) }, Array(seededPermutation(4, seed: 3).prefix(2)).sorted())
         // Labels come through per file (the Dataset keeps images only).
         let (images, labels) = try readCIFAR10Batch(path: (dir as NSString).appendingPathComponent("data_batch_4.bin"))
         XCTAssertEqual(labels, (0..<3).map { Self.cifarLabel(batch: 4, rec: $0) })
@@ -320,14 +320,14 @@ final class WholeDatasetTests: XCTestCase {
             if r == 90 && blue == 90 { return (4, -1) }
             return ((r - 20) / 40, blue == 10 ? 0 : 1)
         }
-        let evalTiles = (0..<4).map { identify(d.eval, $0) }, trainTiles = (0..<6).map { identify(d.train, $0) }
+        let evalTiles = try (0..<4).map { identify(try d.evalBatch(), $0) }, trainTiles = (0..<6).map { identify(d.train, $0) }
         let evalPhotos = Set(evalTiles.map(\.photo)), trainPhotos = Set(trainTiles.map(\.photo))
         XCTAssertEqual(evalPhotos.count, 2)
         XCTAssertTrue(evalPhotos.isDisjoint(with: trainPhotos), "a photo on both sides: eval \(evalPhotos), train \(trainPhotos)")
         XCTAssertEqual(evalPhotos.union(trainPhotos), [0, 1, 2, 3, 4])
         XCTAssertEqual(evalPhotos, Set(Array(seededPermutation(5, seed: 11).prefix(2))))
         // Every tile is its photo's, whole and in order (photos in source order, tiles left to right).
-        for (b, tiles) in [(d.eval, evalTiles), (d.train, trainTiles)] {
+        for (b, tiles) in [(try d.evalBatch(), evalTiles), (d.train, trainTiles)] {
             XCTAssertEqual(tiles.map(\.photo), tiles.map(\.photo).sorted())
             for (i, t) in tiles.enumerated() {
                 for c in 0..<3 {   // (the gray photo's two tiles look alike: tile −1)
@@ -344,7 +344,7 @@ final class WholeDatasetTests: XCTestCase {
         capped.channels = 1
         let cap = try Dataset.loadPhotos(capped)
         XCTAssertEqual([cap.train.count, cap.eval.count, cap.train.channels], [2, 3, 1])
-        for b in [cap.train, cap.eval] {
+        for b in [cap.train, try cap.evalBatch()] {
             for i in 0..<b.count {
                 let v = Int(b.pixels[i * 64])
                 let candidates = (0..<5).flatMap { k in (0..<2).map { t -> Int in

@@ -44,16 +44,17 @@ final class CheckpointTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let path = dir + "/model.safetensors"
 
+            let eval = try data.evalBatch()
             let trained = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape, seed: 3) as? TrainableTokenizer, config.kind)
             try TrainingLoop().train(trained, on: data.train, plan: plan, hooks: TrainingHooks())
             try trained.saveCheckpoint(to: path, metadata: ["step": "6"])
 
             let fresh = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape, seed: 99) as? TrainableTokenizer)
             // Before loading, the fresh model (another seed) must differ, or the comparison proves nothing.
-            XCTAssertNotEqual(fresh.decode(fresh.encode(data.eval)).pixels, trained.decode(trained.encode(data.eval)).pixels, config.kind)
+            XCTAssertNotEqual(fresh.decode(fresh.encode(eval)).pixels, trained.decode(trained.encode(eval)).pixels, config.kind)
             XCTAssertEqual(try fresh.loadCheckpoint(from: path), 6, config.kind)
-            let tokens = trained.encode(data.eval)
-            XCTAssertEqual(fresh.encode(data.eval), tokens, config.kind)
+            let tokens = trained.encode(eval)
+            XCTAssertEqual(fresh.encode(eval), tokens, config.kind)
             XCTAssertEqual(fresh.decode(tokens).pixels, trained.decode(tokens).pixels, config.kind)
             // Exact resumption needs the optimizer's moments, the quantizer's buffers and its random state too:
             // two more steps from the checkpoint give bit-identical parameters and outputs.
@@ -63,7 +64,7 @@ final class CheckpointTests: XCTestCase {
             let a = try XCTUnwrap(trained as? LatentTokenizer), b = try XCTUnwrap(fresh as? LatentTokenizer)
             XCTAssertEqual(a.params.values.values, b.params.values.values, "\(config.kind): parameters after resuming")
             XCTAssertEqual(a.quantizer.randomState, b.quantizer.randomState, config.kind)
-            XCTAssertEqual(fresh.decode(fresh.encode(data.eval)).pixels, trained.decode(trained.encode(data.eval)).pixels, config.kind)
+            XCTAssertEqual(fresh.decode(fresh.encode(eval)).pixels, trained.decode(trained.encode(eval)).pixels, config.kind)
         }
     }
 

@@ -1,0 +1,112 @@
+// The evaluation of an external protocol v2 run (ARCHITECTURE.md, "External tokenizer protocol"): the
+// program's outputs arrive chunk by chunk and go through the same accumulators as every run; after each
+// chunk the whole evaluation state (the evaluator's accumulators, the data rate when it is being measured,
+// the eval fingerprint and the strips) is saved to the run's folder, so a run whose program dies at chunk k
+// continues at chunk k on `run --resume`. The folder is removed when the run finishes.
+import Foundation
+import Datasets
+import Metrics
+import MetricCatalogue
+import Tokenizers
+
+final class ChunkedEvaluation {
+    static let stateVersion = 1
+    let folder: String
+    let stateFile: String
+    let images: Int, bytesPerImage: Int
+    let rate: DataRateAccumulator?
+    var fingerprint = SHA256Hasher()
+    var strips: StripAccumulator
+    var evaluator: StreamingEvaluator?      // made at the first chunk: log2 V comes with the outputs
+    var log2Vocab: Double?
+    var extra: [String: Double] = [:]        // metric_<name> scalars, image-weighted sums over chunks
+    var nextChunk = 0
+    let times = StageTimes()
+
+    /// folder: the run's own (kept across attempts); rateCoders: the data-rate coders still to measure.
+    init(folder: String, originals: ImageSource, rateCoders: [DataRate.Coder]) throws {
+        self.folder = folder
+        stateFile = folder + "/state.bin"
+        images = originals.count; bytesPerImage = originals.bytesPerImage
+        rate = rateCoders.isEmpty ? nil : DataRateAccumulator(coders: rateCoders)
+        strips = StripAccumulator(count: min(8, originals.count))
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: stateFile) { try restore() }
+    }
+
+    func consume(chunk k: Int, originals: ImageBatch, outputs: TokenizerOutputs) throws {
+        precondition(k == nextChunk)
+        if evaluator == nil {
+            log2Vocab = outputs.log2Vocab
+            evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
+                                               spool: folder + "/token-rate")
+        } else if outputs.log2Vocab != log2Vocab {
+            throw DatasetError("out-\(String(format: "%05d", k)).npz", "log2 V is \(outputs.log2Vocab ?? .nan), the earlier chunks' is \(log2Vocab ?? .nan)")
+        }
+        let chunk = EvalChunk(first: evaluator!.consumed, originals: originals, reconstructions: outputs.reconstruction, tokens: outputs.tokens)
+        try evaluator!.consume(chunk, seconds: outputs.seconds)
+        try times.time("data rate") { try rate?.consume(originals) }
+        times.time("fingerprint") { fingerprint.update(originals.pixels) }
+        strips.consume(chunk)
+        for (m, v) in outputs.extra { extra[m.key, default: 0] += v * Double(originals.count) }
+        nextChunk = k + 1
+        try save()
+    }
+
+    /// The evaluator's report with the program's own metrics (means over images), the data rate measured here.
+    func finish() throws -> (EvaluationReport, [DataRate.Measurement], String, StripAccumulator) {
+        guard let evaluator else { throw DatasetError(folder, "no chunk was evaluated") }
+        let extras: [MetricValue] = extra.keys.sorted().map { (Metric.external(String($0.dropFirst("metric_".count))), extra[$0]! / Double(images)) }
+        let report = try evaluator.finish(extra: extras)
+        return (report, rate?.measurements ?? [], fingerprint.finishHex(), strips)
+    }
+
+    func removeFolder() { try? FileManager.default.removeItem(atPath: folder) }
+
+    // MARK: state
+
+    func save() throws {
+        var w = StateWriter()
+        w.int(Self.stateVersion); w.int(images); w.int(bytesPerImage); w.int(nextChunk)
+        w.int(log2Vocab == nil ? 0 : 1); w.double(log2Vocab ?? 0)
+        try evaluator!.save(&w)
+        w.int(rate == nil ? 0 : 1); rate?.save(&w)
+        let fs = fingerprint.state
+        w.int(fs.count); for x in fs { w.int(x) }
+        w.int(strips.originals?.count ?? 0)
+        if let o = strips.originals, let r = strips.reconstructions { w.int(o.channels); w.int(o.height); w.int(o.width); w.raw(o.pixels); w.raw(r.pixels) }
+        w.int(extra.count); for k in extra.keys.sorted() { w.raw(Array(k.utf8)); w.double(extra[k]!) }
+        let part = stateFile + ".part"
+        try Data(w.bytes).write(to: URL(fileURLWithPath: part))
+        guard rename(part, stateFile) == 0 else { throw DatasetError(stateFile, "cannot save: \(String(cString: strerror(errno)))") }
+    }
+
+    func restore() throws {
+        var r = StateReader(try readFileBytes(stateFile), path: stateFile)
+        guard try r.int() == Self.stateVersion, try r.int() == images, try r.int() == bytesPerImage else {
+            throw DatasetError(stateFile, "was saved for another eval split or tokbench version (delete the folder to start over)")
+        }
+        nextChunk = try r.int()
+        let hasV = try r.int() == 1, v = try r.double()
+        log2Vocab = hasV ? v : nil
+        evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
+                                           spool: folder + "/token-rate")
+        try evaluator!.restore(&r)
+        let hasRate = try r.int() == 1
+        guard hasRate == (rate != nil) else { throw DatasetError(stateFile, "the data-rate cache changed since it was saved (delete the folder to start over)") }
+        try rate?.restore(&r)
+        let n = try r.int()
+        guard (9..<(9 + 64)).contains(n) else { throw r.fail() }
+        fingerprint = try SHA256Hasher(state: (0..<n).map { _ in try r.int() })
+        let stripCount = try r.int()
+        if stripCount > 0 {
+            let c = try r.int(), h = try r.int(), w = try r.int()
+            let o = try r.raw(), rc = try r.raw()
+            guard c > 0, h > 0, w > 0, o.count == stripCount * c * h * w, rc.count == o.count else { throw r.fail() }
+            strips.originals = ImageBatch(count: stripCount, channels: c, height: h, width: w, pixels: o)
+            strips.reconstructions = ImageBatch(count: stripCount, channels: c, height: h, width: w, pixels: rc)
+        }
+        for _ in 0..<(try r.int()) { extra[String(decoding: try r.raw(), as: UTF8.self)] = try r.double() }
+        guard r.atEnd, nextChunk >= 0, evaluator!.consumed <= images else { throw r.fail() }
+    }
+}
