@@ -140,7 +140,8 @@ public final class ExternalProgram {
             } catch { failure = error; return false }
         }
         try writeAhead()
-        var arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--first-chunk", String(firstChunk)]
+        var arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--chunk-images", String(size),
+                                           "--first-chunk", String(firstChunk)]
         if options.train {
             guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
             let trainPath = folder + "/train_images.npy"

@@ -55,4 +55,78 @@ final class ExternalProgramTests: XCTestCase {
             }
         }
     }
+
+    // MARK: protocol 2
+
+    func program2(_ args: [String: ConfigValue] = [:], chunk: Int, timeout: Int = 20) throws -> ExternalProgram {
+        var values: [String: ConfigValue] = ["command": .strings(["python3", fake]), "timeout_s": .int(timeout), "protocol": .int(2), "chunk_images": .int(chunk)]
+        for (k, v) in args { values["args." + k] = v }
+        let (_, resolved) = try TokenizerRegistry.resolve(TokenizerConfig(kind: "external", values: values))
+        guard case .external(let p) = try TokenizerRegistry.build(resolved, shape: ImageShape(channels: 1, height: 8, width: 8)) else {
+            throw XCTSkip("external did not build as an external program")
+        }
+        return p
+    }
+
+    func bigger(_ n: Int) -> ImageBatch {
+        ImageBatch(count: n, channels: 1, height: 8, width: 8, pixels: (0..<(n * 64)).map { UInt8(($0 * 7) % 251) })
+    }
+
+    /// Chunks arrive in order, each checked against its own images; together they are v1's outputs.
+    func testChunksTogetherAreTheWholeSplitsOutputs() throws {
+        let eval = bigger(7)
+        let dir = NSTemporaryDirectory() + "tokbench-v2-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var got: [(Int, ImageBatch, TokenizerOutputs)] = []
+        try program2(chunk: 3).runChunked(train: nil, eval: eval, firstChunk: 0, seed: 0, folder: dir, log: { _ in }) { got.append(($0, $1, $2)) }
+        XCTAssertEqual(got.map(\.0), [0, 1, 2])
+        XCTAssertEqual(got.map(\.1.count), [3, 3, 1])
+        XCTAssertEqual(ImageBatch.concatenate(got.map(\.1)), eval)
+        let whole = try program().run(train: nil, eval: eval, seed: 0) { _ in }
+        XCTAssertEqual(ImageBatch.concatenate(got.map(\.2.reconstruction)), whole.reconstruction)
+        XCTAssertEqual(got.flatMap { $0.2.tokens!.words }, whole.tokens!.words)
+        // Measured chunks are deleted as they go: nothing is left in the exchange folder.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    /// A program killed at chunk 1 fails the run after chunk 0, saying where a resume continues; started at
+    /// chunk 1 it writes only chunks 1 and 2 (the chunk log shows no chunk twice).
+    func testAKilledProgramResumesAtItsChunk() throws {
+        let eval = bigger(7)
+        let dir = NSTemporaryDirectory() + "tokbench-v2-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args: [String: ConfigValue] = ["die-once": .string(dir + "/died"), "die-at": .int(1), "chunk-log": .string(dir + "/chunks.log")]
+        var got: [Int] = []
+        XCTAssertThrowsError(try program2(args, chunk: 3).runChunked(train: nil, eval: eval, firstChunk: 0, seed: 0, folder: dir + "/x", log: { _ in }) { k, _, _ in got.append(k) }) { e in
+            XCTAssertTrue("\(e)".contains("killed by signal 9 after 1 of 3 chunks (run --resume continues at chunk 1)"), "\(e)")
+        }
+        XCTAssertEqual(got, [0])
+        try program2(args, chunk: 3).runChunked(train: nil, eval: eval, firstChunk: 1, seed: 0, folder: dir + "/x", log: { _ in }) { k, _, _ in got.append(k) }
+        XCTAssertEqual(got, [0, 1, 2])
+        XCTAssertEqual(try String(contentsOfFile: dir + "/chunks.log", encoding: .utf8), "chunk 0\nchunk 1\nchunk 2\n")
+    }
+
+    /// Every v1 failure is a one-line failure under v2 too, naming the chunk.
+    func testV2FailuresAreOneLine() throws {
+        let eval = bigger(5)
+        for (mode, fragment) in [("oob", "chunk 0 of 2: out.npz 'tokens' holds 16 at flat index 5"),
+                                 ("exit", "exited with status 3 after 0 of 2 chunks (run --resume continues at chunk 0); last stderr: something went wrong on the GPU"),
+                                 ("shape", "chunk 0 of 2: out.npz 'reconstructions' has shape [3, 8, 9, 1], expected [3, 8, 8, 1]"),
+                                 ("missing", "neither 'vocab_size' nor 'log2_vocab'"),
+                                 ("dtype", "chunk 0 of 2"), ("garbage", "chunk 0 of 2"), ("zipbomb", "chunk 0 of 2")] {
+            let dir = NSTemporaryDirectory() + "tokbench-v2-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            XCTAssertThrowsError(try program2(["mode": .string(mode)], chunk: 3).runChunked(train: nil, eval: eval, firstChunk: 0, seed: 0, folder: dir,
+                                                                                          log: { _ in }) { _, _, _ in }, mode) { e in
+                XCTAssertTrue("\(e)".contains(fragment), "\(mode): \(e)")
+                XCTAssertFalse("\(e)".contains("\n"), mode)
+            }
+        }
+        // A timeout while waiting: the program sleeps in its first chunk.
+        XCTAssertThrowsError(try program2(["mode": .string("timeout")], chunk: 3, timeout: 1).runChunked(train: nil, eval: eval, firstChunk: 0, seed: 0,
+                                            folder: NSTemporaryDirectory() + "tokbench-v2-\(UUID().uuidString)", log: { _ in }) { _, _, _ in }) { e in
+            XCTAssertTrue("\(e)".contains("timed out after 1 s (timeout_s) after 0 of 2 chunks"), "\(e)")
+        }
+    }
 }

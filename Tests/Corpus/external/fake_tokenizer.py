@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""A tokbench external tokenizer (protocol v1) that needs only Python's standard library, for the tests.
+"""A tokbench external tokenizer (protocol v1 and v2) that needs only Python's standard library, for the tests.
 
-Reads --images (uint8 [N, H, W, C] .npy), writes --out (an .npz). The outputs are known in closed form,
+v1: reads --images (uint8 [N, H, W, C] .npy), writes --out (an .npz).
+v2 (--protocol 2 --chunks DIR --chunk-count K --chunk-images S --first-chunk F): for each chunk k = F … K-1
+waits for DIR/eval-k.npy, writes DIR/out-k.npz (through a .part file renamed into place). Every mode below
+applies to each chunk; --die-once FILE kills the program with SIGKILL at chunk --die-at (once: FILE marks it),
+--chunk-log FILE appends "chunk k" for every chunk written. The outputs are known in closed form,
 so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
   tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16).
@@ -35,8 +39,16 @@ def npy(dtype, shape, data):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--images", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--images")
+    ap.add_argument("--out")
+    ap.add_argument("--protocol", type=int, default=1)
+    ap.add_argument("--chunks")
+    ap.add_argument("--chunk-count", type=int)
+    ap.add_argument("--chunk-images", type=int)
+    ap.add_argument("--first-chunk", type=int, default=0)
+    ap.add_argument("--die-once")
+    ap.add_argument("--die-at", type=int, default=1)
+    ap.add_argument("--chunk-log")
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--mode", default="ok")
@@ -44,9 +56,7 @@ def main():
     ap.add_argument("--pidfile")
     a = ap.parse_args()
 
-    def note_pid(pid):
-        if a.pidfile:
-            with open(a.pidfile, "a") as f: f.write("%d\n" % pid)
+    note_pid = lambda pid: write_pid(a, pid)
 
     if a.mode == "term-ignored":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -63,7 +73,33 @@ def main():
                 time.sleep(120); os._exit(0)
             time.sleep(120); os._exit(0)
         time.sleep(120)
-    (N, H, W, C), pixels = read_npy(a.images)
+    if a.protocol == 2:
+        parent = os.getppid()
+        for k in range(a.first_chunk, a.chunk_count):
+            images = os.path.join(a.chunks, "eval-%05d.npy" % k)
+            while not os.path.exists(images):      # tokbench writes chunks ahead; stop if it is gone
+                if os.getppid() != parent: sys.exit(1)
+                time.sleep(0.02)
+            if a.die_once and k == a.die_at and not os.path.exists(a.die_once):
+                open(a.die_once, "w").close()
+                os.kill(os.getpid(), signal.SIGKILL)
+            out = os.path.join(a.chunks, "out-%05d.npz" % k)
+            one(a, images, out + ".part", first=k * a.chunk_images)
+            if os.path.exists(out + ".part"): os.replace(out + ".part", out)
+            if a.chunk_log:
+                with open(a.chunk_log, "a") as f: f.write("chunk %d\n" % k)
+        return
+    one(a, a.images, a.out, first=0)
+
+
+def write_pid(a, pid):
+    if a.pidfile:
+        with open(a.pidfile, "a") as f: f.write("%d\n" % pid)
+
+
+def one(a, images_path, out_path, first):
+    """One request: the images at images_path (image 0 is image `first` of the split) to out_path."""
+    (N, H, W, C), pixels = read_npy(images_path)
     if a.train_images:
         (Nt, _, _, _), _ = read_npy(a.train_images)
         print("training on %d images, seed %d" % (Nt, a.seed), file=sys.stderr)
@@ -74,7 +110,7 @@ def main():
         time.sleep(60)
     L, V = (H // 4) * (W // 4), a.vocab
     recon = bytes(p ^ 1 for p in pixels)
-    tokens = [(n * L + l) % V for n in range(N) for l in range(L)]
+    tokens = [((first + n) * L + l) % V for n in range(N) for l in range(L)]
     arrays = {
         "reconstructions": npy("|u1", (N, H, W, C), recon),
         "tokens": npy("<i8", (N, L), struct.pack("<%dq" % len(tokens), *tokens)),
@@ -94,7 +130,7 @@ def main():
         tokens[5] = V
         arrays["tokens"] = npy("<i8", (N, L), struct.pack("<%dq" % len(tokens), *tokens))
     if a.mode == "garbage":
-        open(a.out, "wb").write(b"PK\x03\x04 this is not a zip archive")
+        open(out_path, "wb").write(b"PK\x03\x04 this is not a zip archive")
         return
     if a.mode == "progress":
         sys.stderr.write("x" * (4 << 20))
@@ -116,11 +152,11 @@ def main():
         parts.append(c.compress(rest)); crc = zlib.crc32(rest, crc)
         parts.append(c.flush())
         data = b"".join(parts)
-        with zipfile.ZipFile(a.out, "w", zipfile.ZIP_STORED) as z:
+        with zipfile.ZipFile(out_path, "w", zipfile.ZIP_STORED) as z:
             for name, d in arrays.items():
                 if name != "tokens": z.writestr(name + ".npy", d)
         # append the bomb entry by hand: local header, data, central directory (zip64 sizes)
-        raw = open(a.out, "rb").read()
+        raw = open(out_path, "rb").read()
         eocd = raw.rfind(b"PK\x05\x06")
         cd_off = struct.unpack("<I", raw[eocd + 16:eocd + 20])[0]
         cd_size = struct.unpack("<I", raw[eocd + 12:eocd + 16])[0]
@@ -134,18 +170,18 @@ def main():
         new_body = body + local + data
         new_cd = cd + central
         end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, count + 1, count + 1, len(new_cd), len(new_body), 0)
-        open(a.out, "wb").write(new_body + new_cd + end)
+        open(out_path, "wb").write(new_body + new_cd + end)
         return
-    with zipfile.ZipFile(a.out, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(out_path, "w", zipfile.ZIP_STORED) as z:
         for name, data in arrays.items():
             z.writestr(name + ".npy", data)
-    print("wrote %s" % a.out)
+    print("wrote %s" % out_path)
     if a.mode == "leave-child":
         pid = os.fork()
         if pid == 0:
             os.setsid()
             time.sleep(30); os._exit(0)
-        note_pid(pid)
+        write_pid(a, pid)
 
 
 if __name__ == "__main__":
