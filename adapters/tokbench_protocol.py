@@ -1,52 +1,97 @@
-"""tokbench's external-tokenizer protocol, version 1: the two halves a program needs, with numpy only.
+"""tokbench's external-tokenizer protocol, versions 1 and 2: the two halves a program needs, with numpy only.
 Copy this file next to your tokenizer. The protocol (ARCHITECTURE.md, "External tokenizer protocol"):
 
-    tokbench runs:  COMMAND... --images IMAGES.npy --out OUT.npz [--train-images TRAIN.npy --seed S] [--key=value ...]
+    v1: tokbench runs  COMMAND... --images IMAGES.npy --out OUT.npz [--train-images TRAIN.npy --seed S] [--key=value ...]
+    v2: tokbench runs  COMMAND... --protocol 2 --chunks DIR --chunk-count N --chunk-images S --first-chunk K [...]
+        and writes DIR/eval-k.npy for each chunk k (a few ahead); the program writes DIR/out-k.npz for each in turn.
     IMAGES.npy      uint8 [N, H, W, C] (C = 1 or 3), the eval images in order; TRAIN.npy the same for training
     OUT.npz         tokens          integers [N, L] or [N, L, W] (W words per token), each word in 0..V-1
                     reconstructions uint8 [N, H, W, C], the decoded images in the same order
                     vocab_size      integer V (or [W] equal integers), or log2_vocab: float log2 of V
                     metric_<name>   optional float scalars you measured yourself (e.g. metric_lpips)
 
-A minimal program:
+A minimal program, for either version:
 
-    from tokbench_protocol import read_request, write_outputs
-    req = read_request()                    # req.images, req.train_images (or None), req.seed, req.args (dict of str)
-    tokens, recon = my_tokenizer(req.images)
-    write_outputs(req.out, tokens=tokens, reconstructions=recon, vocab_size=1024)
+    from tokbench_protocol import read_request, chunks
+    req = read_request()                    # req.train_images (or None), req.seed, req.args (dict of str)
+    for images, write in chunks(req):       # v1: one chunk, the whole split; v2: each chunk as it arrives
+        tokens, recon = my_tokenizer(images)
+        write(tokens=tokens, reconstructions=recon, vocab_size=1024)
+
+Images are memory-mapped (np.load(mmap_mode="r")): a chunk is read from disk as the tokenizer touches it.
 """
 import argparse
+import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSIONS = (1, 2)
 
 
 @dataclass
 class Request:
-    images: np.ndarray                      # uint8 [N, H, W, C]
-    out: str
+    out: str | None                         # v1: where out.npz goes
+    images: np.ndarray | None = None       # v1: uint8 [N, H, W, C], memory-mapped
     train_images: np.ndarray | None = None  # uint8 [N_train, H, W, C] when tokbench asks for training
     seed: int = 0
     args: dict = field(default_factory=dict)  # every --key=value of the experiment's args table, as strings
+    protocol: int = 1
+    chunks_dir: str | None = None           # v2: the exchange folder
+    chunk_count: int = 0
+    chunk_images: int = 0
+    first_chunk: int = 0
 
 
 def read_request(argv=None) -> Request:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--images", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--protocol", type=int, default=1)
+    ap.add_argument("--images")
+    ap.add_argument("--out")
+    ap.add_argument("--chunks")
+    ap.add_argument("--chunk-count", type=int, default=0)
+    ap.add_argument("--chunk-images", type=int, default=0)
+    ap.add_argument("--first-chunk", type=int, default=0)
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int, default=0)
     known, rest = ap.parse_known_args(argv)
+    if known.protocol not in PROTOCOL_VERSIONS:
+        raise SystemExit(f"tokbench protocol: version {known.protocol} is not one this helper speaks ({PROTOCOL_VERSIONS})")
     args = {}
     for a in rest:
         if not a.startswith("--") or "=" not in a:
             raise SystemExit(f"tokbench protocol: expected --key=value, got {a!r}")
         k, v = a[2:].split("=", 1)
         args[k] = v
-    return Request(images=np.load(known.images), out=known.out,
-                   train_images=np.load(known.train_images) if known.train_images else None, seed=known.seed, args=args)
+    if known.protocol == 1 and (known.images is None or known.out is None):
+        raise SystemExit("tokbench protocol 1: --images and --out are required")
+    return Request(out=known.out, images=np.load(known.images, mmap_mode="r") if known.images else None,
+                   train_images=np.load(known.train_images, mmap_mode="r") if known.train_images else None, seed=known.seed, args=args,
+                   protocol=known.protocol, chunks_dir=known.chunks, chunk_count=known.chunk_count, chunk_images=known.chunk_images,
+                   first_chunk=known.first_chunk)
+
+
+def chunks(req: Request, poll_seconds=0.05):
+    """Yields (images, write) for each chunk in order: v1 once (the whole split, write → req.out); v2 for
+    chunk k = first … count-1, waiting for tokbench's eval-k.npy, write → out-k.npz (renamed into place)."""
+    if req.protocol == 1:
+        yield req.images, lambda **outputs: write_outputs(req.out, **outputs)
+        return
+    parent = os.getppid()
+    for k in range(req.first_chunk, req.chunk_count):
+        path = os.path.join(req.chunks_dir, "eval-%05d.npy" % k)
+        while not os.path.exists(path):
+            if os.getppid() != parent:       # tokbench is gone: nobody will read what we write
+                raise SystemExit("tokbench protocol 2: tokbench exited")
+            time.sleep(poll_seconds)
+        out = os.path.join(req.chunks_dir, "out-%05d.npz" % k)
+
+        def write(out=out, **outputs):
+            part = out + ".part.npz"
+            write_outputs(part, **outputs)
+            os.replace(part, out)
+        yield np.load(path, mmap_mode="r"), write
 
 
 def write_outputs(path, tokens, reconstructions, vocab_size=None, log2_vocab=None, metrics=None):
@@ -65,4 +110,5 @@ def write_outputs(path, tokens, reconstructions, vocab_size=None, log2_vocab=Non
         arrays["log2_vocab"] = np.float64(log2_vocab)
     for name, value in (metrics or {}).items():
         arrays["metric_" + name] = np.float64(value)
-    np.savez(path, **arrays)
+    with open(path, "wb") as f:       # np.savez appends .npz to a name that lacks it; a file object keeps the name
+        np.savez(f, **arrays)

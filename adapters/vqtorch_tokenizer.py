@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
-from tokbench_protocol import read_request, write_outputs  # noqa: E402
+from tokbench_protocol import chunks, read_request  # noqa: E402
 from pytorch_peer import make_decoder, make_encoder  # noqa: E402
 
 
@@ -164,9 +164,9 @@ def main():
     device = a.get("device", "cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(req.seed)
     np.random.seed(req.seed)
-    N, H, W, C = req.images.shape
-    model = Tokenizer(C, kind, a).to(device)
+    model = None
     if req.train_images is not None:
+        model = Tokenizer(req.train_images.shape[3], kind, a).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         train = req.train_images
         order, pos, t0 = np.random.permutation(len(train)), 0, time.time()
@@ -187,19 +187,21 @@ def main():
             opt.step()
             if step % 250 == 0 or step == steps:
                 print(f"step {step}/{steps} loss {loss.item():.5f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
-    model.eval()
-    tokens, recons = [], []
-    with torch.no_grad():
-        for i in range(0, N, 256):
-            xhat, idx, _ = model(to_input(req.images[i:i + 256], device))
-            idx = idx.reshape(idx.shape[0], -1, model.S) if model.S > 1 else idx.reshape(idx.shape[0], -1)
-            tokens.append(idx.cpu().numpy())
-            recons.append(((xhat + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
-    tokens = np.concatenate(tokens)
-    if kind == "lfq" or kind == "fsq":
-        tokens = tokens.astype(np.int64)
-    write_outputs(req.out, tokens=tokens, reconstructions=np.concatenate(recons),
-                  vocab_size=[model.V] * model.S if model.S > 1 else model.V)
+    for images, write in chunks(req):   # protocol 1: the whole eval split at once; 2: chunk by chunk
+        if model is None:
+            model = Tokenizer(images.shape[3], kind, a).to(device)
+        model.eval()
+        tokens, recons = [], []
+        with torch.no_grad():
+            for i in range(0, len(images), 256):
+                xhat, idx, _ = model(to_input(np.ascontiguousarray(images[i:i + 256]), device))
+                idx = idx.reshape(idx.shape[0], -1, model.S) if model.S > 1 else idx.reshape(idx.shape[0], -1)
+                tokens.append(idx.cpu().numpy())
+                recons.append(((xhat + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+        tokens = np.concatenate(tokens)
+        if kind == "lfq" or kind == "fsq":
+            tokens = tokens.astype(np.int64)
+        write(tokens=tokens, reconstructions=np.concatenate(recons), vocab_size=[model.V] * model.S if model.S > 1 else model.V)
 
 
 if __name__ == "__main__":

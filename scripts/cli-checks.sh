@@ -324,6 +324,22 @@ fixtures="$(dirname "$0")/../Tests/DatasetsTests/Fixtures"
 "$bin" bench train --batch 4 --steps 2 --warmup 0 >"$tmp/bt" 2>&1 && grep -qE "^tokbench train batch 4: [0-9.]+ images/s" "$tmp/bt" && ok || bad "bench train: $(cat "$tmp/bt")"
 "$bin" bench infer --batch 4 --steps 2 --warmup 0 >"$tmp/bi" 2>&1 && grep -qE "^tokbench infer batch 4: [0-9.]+ images/s" "$tmp/bi" && ok || bad "bench infer: $(cat "$tmp/bi")"
 "$bin" bench lossless fashion-mnist --images 5 >"$tmp/bl" 2>&1 && grep -q "round trip verified" "$tmp/bl" && grep -q "PNG (libpng" "$tmp/bl" && ok || bad "bench lossless: $(cat "$tmp/bl")"
+# The evaluation benchmark's pairs (photo crops, JPEG round trips, tokens), scored by the streaming eval;
+# the source "photos" are two generated 48x40 and 40x64 RGB PNGs.
+mkdir -p "$tmp/photos"
+python3 - "$tmp/photos" <<'P'
+import struct, sys, zlib
+def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+for name, (w, h) in (("a.png", (48, 40)), ("b.png", (40, 64))):
+    raw = b"".join(b"\0" + bytes(((x * 5 + y * 3 + c * 40) % 256) for x in range(w) for c in range(3)) for y in range(h))
+    open(sys.argv[1] + "/" + name, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+P
+if true; then
+  "$bin" bench pairs "$tmp/pairs" --images 6 --side 32 --from "$tmp/photos" >"$tmp/bp" 2>&1 && [ "$(ls "$tmp/pairs/originals" | wc -l)" -eq 6 ] && [ -f "$tmp/pairs/tokens.npy" ] && ok || bad "bench pairs: $(cat "$tmp/bp")"
+  "$bin" eval --originals "$tmp/pairs/originals" --reconstructions "$tmp/pairs/reconstructions" --tokens "$tmp/pairs/tokens.npy" --vocab-size 32768 \
+      --experiment pairs --label p --db "$tmp/pairs.sqlite" >"$tmp/pe" 2>&1 && grep -q "^stages: read" "$tmp/pe" && grep -qE "^  token_rate_bpb +[0-9]" "$tmp/pe" && ok || bad "eval of bench pairs: $(cat "$tmp/pe")"
+  "$bin" bench lossless folder --path "$tmp/pairs/originals" --images 3 --tools none >"$tmp/blf" 2>&1 && grep -q "the first 3 files of" "$tmp/blf" && grep -q "img/s/core" "$tmp/blf" && ok || bad "bench lossless folder: $(cat "$tmp/blf")"
+fi
 
 # An RGB image folder (generated PNGs): the CompressAI export's bpp is channels × bits per byte.
 python3 - "$tmp/rgb" <<'P'

@@ -28,7 +28,7 @@ public struct Accumulated {
     }
 }
 
-/// A final metric of the streaming evaluator (ARCHITECTURE.md, "Evaluation"): it consumes the eval split
+/// A final metric of the streaming evaluator (ARCHITECTURE.md, "Protocols"): it consumes the eval split
 /// chunk by chunk, in order, and finishes into its values. Its state must not grow with the pixels it has
 /// seen (per-image scalars and counts over the vocabulary are fine). Adding a metric is one accumulator
 /// plus its catalogue entry, and a test that the accumulated figures equal the whole-split reference.

@@ -12,7 +12,7 @@ public struct EvaluationReport: Sendable {
 }
 
 /// The one evaluator: every tokenizer's outputs, native or produced elsewhere, are measured here, chunk
-/// by chunk (ARCHITECTURE.md, "Evaluation"). Each final metric is a `MetricAccumulator`; the evaluator
+/// by chunk (ARCHITECTURE.md, "Protocols"). Each final metric is a `MetricAccumulator`; the evaluator
 /// hands every chunk to each and joins what they finish into. Memory holds one chunk, whatever N is.
 public final class StreamingEvaluator {
     public static let defaultChunk = 256
@@ -31,7 +31,7 @@ public final class StreamingEvaluator {
         var a: [(String, MetricAccumulator)] = [("fidelity", FidelityAccumulator())]
         if hasTokens { a.append(("token statistics", TokenStatisticsAccumulator(log2Vocab: log2Vocab, bytesPerImage: bytesPerImage))) }
         if full {
-            a.append(("ssim", SSIMAccumulator()))
+            a.append(("SSIM", SSIMAccumulator()))
             if hasTokens { a.append(("token rate", try TokenRateAccumulator(images: images, bytesPerImage: bytesPerImage, directory: spool))) }
         }
         accumulators = a.map(\.1); names = a.map(\.0)

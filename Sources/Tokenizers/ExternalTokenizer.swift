@@ -1,5 +1,6 @@
 // An external tokenizer: a program in any language that follows tokbench's external protocol
-// (ARCHITECTURE.md, "External tokenizer protocol", version 1). tokbench writes the eval images (and,
+// (ARCHITECTURE.md, "External tokenizer protocol"). Version 1, below; version 2 (`runChunked`) is the same
+// exchange chunk by chunk, measured as it arrives and resumable. Version 1: tokbench writes the eval images (and,
 // with `train = true`, the train images) as uint8 .npy files [N, H, W, C] into a fresh directory,
 // runs the program (no shell) from the experiment file's directory with
 //   --images PATH --out PATH [--train-images PATH --seed S] [--key=value for every args key]
@@ -13,8 +14,6 @@ import Settings
 
 public final class ExternalProgram {
     public static let kind = "external"
-    /// The newest protocol; an experiment picks 1 (whole split, one out.npz) or 2 (chunks, resumable) with `protocol`.
-    public static let protocolVersion = 2
 
     public struct Options: Sendable, DeclaredOptions {
         public var command: [String] = []

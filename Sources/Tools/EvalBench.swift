@@ -12,8 +12,9 @@ public enum EvalPairs {
     public static let vocabulary = 32768
     public static let patch = 16
 
-    public static func make(count: Int, side: Int, quality: Int, seed: UInt64, folder: String, say: (String) -> Void) throws {
-        let photos = PhotoSet.sourceFiles()
+    /// from: a folder of source photos (PNG/JPEG) instead of the Debian ones.
+    public static func make(count: Int, side: Int, quality: Int, seed: UInt64, folder: String, from: String? = nil, say: (String) -> Void) throws {
+        let photos = try from.map { try listImageFiles($0, extensions: pngAndJPEGExtensions) } ?? PhotoSet.sourceFiles()
         guard !photos.isEmpty else { throw DatasetError(PhotoSet.mateNatureFolder, "no photos found (apt-get install \(PhotoSet.aptPackages.joined(separator: " ")))") }
         guard side % patch == 0 else { throw DatasetError("<pairs>", "side \(side) is not a multiple of \(patch)") }
         let fm = FileManager.default

@@ -77,6 +77,7 @@ struct BenchPairs: ParsableCommand {
     @Option(help: "Side of the square images.") var side: Int = 256
     @Option(help: "JPEG quality of the reconstructions.") var quality: Int = 40
     @Option(help: "Seed of the crops.") var seed: UInt64 = 0
+    @Option(help: "A folder of source photos (PNG/JPEG) instead of the Debian ones.") var from: String?
 
     func validate() throws {
         guard images > 0, side >= 16, side % 16 == 0 else { throw ValidationError("--images must be positive and --side a multiple of 16") }
@@ -84,6 +85,6 @@ struct BenchPairs: ParsableCommand {
     }
 
     func run() throws {
-        try EvalPairs.make(count: images, side: side, quality: quality, seed: seed, folder: folder) { print($0) }
+        try EvalPairs.make(count: images, side: side, quality: quality, seed: seed, folder: folder, from: from) { print($0) }
     }
 }
