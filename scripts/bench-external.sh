@@ -6,14 +6,14 @@
 # Prints both attempts' wall time and peak RSS (/usr/bin/time -v), the chunk log (no chunk may appear
 # twice) and the recorded numbers.
 #   scripts/bench-external.sh 2000 [CHUNK]       # WORK=/big/disk for the pairs (default /tmp/tokbench-bench-eval)
+#   TOKBENCH=/path/to/tokbench scripts/bench-external.sh 1000 100   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: scripts/bench-external.sh N [CHUNK]" >&2; exit 2; }
 n=$1; chunk=${2:-250}
 scripts/install-deps.sh mate-backgrounds time >/dev/null
 python3 -c "import numpy" 2>/dev/null || { echo "bench-external.sh: needs numpy (pip install numpy)" >&2; exit 2; }
-swift build -c release --product tokbench >/dev/null
-bin=$PWD/.build/release/tokbench
+if [ -n "${TOKBENCH:-}" ]; then bin=$TOKBENCH; else swift build -c release --product tokbench >/dev/null; bin=$PWD/.build/release/tokbench; fi
 work=${WORK:-/tmp/tokbench-bench-eval}
 dir="$work/external-$n"
 rm -rf "$dir"; mkdir -p "$dir"
@@ -54,6 +54,6 @@ set -e
 for k in 1 2; do
   echo "attempt $k: wall $(grep 'Elapsed (wall clock)' "$dir/time$k.log" | awk '{print $NF}'), peak RSS $(grep 'Maximum resident' "$dir/time$k.log" | awk '{printf "%.0f", $NF / 1024}') MB"
 done
-grep -E "continuing at chunk|stages:" "$dir/run2.log" | sed 's/^ *//'
+grep -E "continuing at chunk|stages" "$dir/run2.log" | sed 's/^ *//'
 echo "chunk log: $(grep -c '^chunk' "$dir/chunks.log") lines, $(sort "$dir/chunks.log" | uniq -d | wc -l) written twice"
 "$bin" query "select key, value from result where key in ('psnr', 'ssim', 'token_rate_bpb', 'data_bpb', 'eval_images') order by key" --db "$dir/bench.sqlite"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmarks behind the README's numbers, written to results/benchmarks.md: the lossless coder
-# against PNG/JPEG XL/WebP/optipng, the data budgets, and the engine against PyTorch (the ratio
+# against PNG/JPEG XL/WebP/optipng (and against cjxl -e 7 on 2,000 256x256 photo crops), the data budgets, and the engine against PyTorch (the ratio
 # only when `pip install torch` is there), with the CPU and the BLAS kernels they ran on.
 # Builds the photos cache first when it is missing. Run it on an otherwise idle machine.
 set -euo pipefail
@@ -16,6 +16,10 @@ $bin data photos --tiles 64 >/dev/null
   echo; echo '$ tokbench env'; $bin env
   echo; echo '$ tokbench bench lossless fashion-mnist --images 500'; $bin bench lossless fashion-mnist --images 500
   echo; echo '$ tokbench bench lossless photos --images 240'; $bin bench lossless photos --images 240
+  pairs=${WORK:-/tmp/tokbench-bench-eval}/pairs-2000
+  [ -f "$pairs/tokens.npy" ] || $bin bench pairs "$pairs" --images 2000 >/dev/null
+  echo; echo '$ tokbench bench lossless folder --path PAIRS/originals --images 2000 --tools cjxl   # 2000 256x256 crops of the Debian photos (tokbench bench pairs)'
+  $bin bench lossless folder --path "$pairs/originals" --images 2000 --tools cjxl
   echo; echo '$ tokbench budget fashion-mnist --eval-images 2000'; $bin budget fashion-mnist --eval-images 2000
   echo; echo '$ tokbench budget photos --eval-images 240'; $bin budget photos --eval-images 240
   peer=""; python3 -c "import torch" 2>/dev/null && peer="--peer"

@@ -156,6 +156,7 @@ public final class ExperimentRunner {
         let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing)
         let count = (data.eval.count + program.options.chunkImages - 1) / program.options.chunkImages
         if evaluation.nextChunk > 0 { say("  continuing at chunk \(evaluation.nextChunk) of \(count) (\(folder))") }
+        let thisAttempt = data.eval.count - min(data.eval.count, evaluation.nextChunk * program.options.chunkImages)
         let start = Date()
         if evaluation.nextChunk < count {
             try program.runChunked(train: program.options.train ? data.train : nil, eval: data.eval, firstChunk: evaluation.nextChunk, seed: seed,
@@ -166,7 +167,7 @@ public final class ExperimentRunner {
         let (report, measured, fingerprint, strips) = try evaluation.finish()
         let recorded = try recorder.finish(runID: runID, report: report, cached: cached, measured: measured, images: data.eval.count,
                                            bytesPerImage: data.eval.bytesPerImage, fingerprint: fingerprint, strips: strips, extra: [], artifacts: [])
-        say("  stages: " + evaluation.times.summary(images: data.eval.count))
+        say("  stages (this attempt's \(thisAttempt) images): " + evaluation.times.summary(images: thisAttempt))
         evaluation.removeFolder()
         return (recorded, Date().timeIntervalSince(start))
     }
