@@ -70,7 +70,7 @@ final class ChunkedEvaluation {
         w.int(Self.stateVersion); w.int(images); w.int(bytesPerImage); w.int(nextChunk)
         w.int(log2Vocab == nil ? 0 : 1); w.double(log2Vocab ?? 0)
         try evaluator!.save(&w)
-        w.int(rate == nil ? 0 : 1); rate?.save(&w)
+        w.int(rate?.measurements.count ?? 0); rate?.save(&w)
         let fs = fingerprint.state
         w.int(fs.count); for x in fs { w.int(x) }
         w.int(strips.originals?.count ?? 0)
@@ -92,9 +92,16 @@ final class ChunkedEvaluation {
         evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
                                            spool: folder + "/token-rate")
         try evaluator!.restore(&r)
-        let hasRate = try r.int() == 1
-        guard hasRate == (rate != nil) else { throw DatasetError(stateFile, "the data-rate cache changed since it was saved (delete the folder to start over)") }
-        try rate?.restore(&r)
+        // The data rate being measured with the chunks: restored, or dropped when another run has cached the
+        // split's rate meanwhile (a rate still missing that was not being measured cannot be finished here).
+        let savedCoders = try r.int()
+        if let rate, savedCoders == rate.measurements.count {
+            try rate.restore(&r)
+        } else if rate == nil {
+            for _ in 0..<savedCoders { _ = try r.int(); _ = try r.int(); _ = try r.double() }
+        } else {
+            throw DatasetError(stateFile, "the split's data rate is no longer cached, so the chunks already measured lack it (delete the folder to start over)")
+        }
         let n = try r.int()
         guard (9..<(9 + 64)).contains(n) else { throw r.fail() }
         fingerprint = try SHA256Hasher(state: (0..<n).map { _ in try r.int() })

@@ -82,4 +82,21 @@ final class ChunkedProtocolTests: XCTestCase {
             .run(try experiment(tokenizer(1)))
         XCTAssertEqual(try numbers(store, first[0]), try numbers(store, whole[0]))
     }
+
+    /// The split's data rate was being measured with the chunks when the program died; another run then
+    /// measured and cached it. The resumed run drops its partial measurement and reads the cache: the same numbers.
+    func testResumeAfterAnotherRunCachedTheDataRate() throws {
+        let store = try ResultStore()
+        let killing = tokenizer(2, extra: "args = { die-once = \"\(dir)/died\", die-at = 1 }")
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { _ in })
+        // One experiment: the v2 run dies at chunk 1 (its partial data rate saved), then the v1 run measures and
+        // caches the split's rate; the resume continues the v2 run with the cached rate.
+        let both = try experiment(killing + tokenizer(1))
+        let first = try runner.run(both)
+        XCTAssertEqual(runner.failedRuns, 1)
+        let again = try runner.run(both, resume: true)
+        XCTAssertEqual(again, first)
+        XCTAssertEqual(runner.failedRuns, 0)
+        XCTAssertEqual(try numbers(store, first[0]), try numbers(store, first[1]))
+    }
 }
