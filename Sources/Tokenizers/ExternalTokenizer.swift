@@ -71,14 +71,7 @@ public final class ExternalProgram {
         defer { try? fm.removeItem(atPath: dir) }
         let images = dir + "/images.npy", out = dir + "/out.npz"
         try Data(Self.npy(eval)).write(to: URL(fileURLWithPath: images))
-        var arguments = options.command + ["--images", images, "--out", out]
-        if options.train {
-            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
-            let trainPath = dir + "/train_images.npy"
-            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
-            arguments += ["--train-images", trainPath, "--seed", String(seed)]
-        }
-        arguments += args.map { "--\($0.key)=\($0.value)" }
+        let arguments = options.command + ["--images", images, "--out", out] + (try trainingAndArgs(train: train, seed: seed, folder: dir))
         let start = Date()
         let stderrTail = try Self.execute(arguments, in: directory, timeout: options.timeoutSeconds, log: log)
         let seconds = Date().timeIntervalSince(start)
@@ -139,15 +132,8 @@ public final class ExternalProgram {
             } catch { failure = error; return false }
         }
         try writeAhead()
-        var arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--chunk-images", String(size),
-                                           "--first-chunk", String(firstChunk)]
-        if options.train {
-            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
-            let trainPath = folder + "/train_images.npy"
-            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
-            arguments += ["--train-images", trainPath, "--seed", String(seed)]
-        }
-        arguments += args.map { "--\($0.key)=\($0.value)" }
+        let arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--chunk-images", String(size),
+                                           "--first-chunk", String(firstChunk)] + (try trainingAndArgs(train: train, seed: seed, folder: folder))
         defer { try? fm.removeItem(atPath: folder + "/train_images.npy") }
         var start = Date()
         let measureAndRestart = { () -> Bool in
@@ -173,6 +159,19 @@ public final class ExternalProgram {
         case .exited:
             if next < count { throw Failure(description: "\(name0) exited" + resume + " without writing \((name("out", next, "npz") as NSString).lastPathComponent)" + suffix) }
         }
+    }
+
+    /// The arguments both protocol versions end with: with `train = true`, the train split written to
+    /// FOLDER/train_images.npy and `--train-images PATH --seed S`; then `--key=value` for every args key.
+    func trainingAndArgs(train: ImageBatch?, seed: UInt64, folder: String) throws -> [String] {
+        var arguments: [String] = []
+        if options.train {
+            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
+            let trainPath = folder + "/train_images.npy"
+            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
+            arguments += ["--train-images", trainPath, "--seed", String(seed)]
+        }
+        return arguments + args.map { "--\($0.key)=\($0.value)" }
     }
 
     /// images [N, C, H, W] → .npy bytes of uint8 [N, H, W, C].
