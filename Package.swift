@@ -42,15 +42,18 @@ let package = Package(
                 swiftSettings: optimize),
         .target(name: "Training", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
+        // The perceptual networks of rFID and LPIPS (forward only), read from their weights files as they are.
+        .target(name: "Perceptual", dependencies: ["Kernels", "Datasets"], swiftSettings: optimize),
         .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding"], path: "Sources/Metrics",
                 exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store"]),
         .target(name: "Reports", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Store"]),
-        .target(name: "Tools", dependencies: ["Kernels", "Layers", "Backbones", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments"],
+        .target(name: "Tools", dependencies: ["Kernels", "Layers", "Backbones", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments",
+                                       "Perceptual"],
                 swiftSettings: optimize),
         .executableTarget(name: "tokbench", dependencies: [
-            "Kernels", "Datasets", "Tokenizers", "Store", "Experiments", "Reports", "Tools",
+            "Kernels", "Datasets", "Tokenizers", "Store", "Experiments", "Reports", "Tools", "Perceptual",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -32,29 +32,40 @@ public func readNPYFile(path: String) throws -> NumericArray {
     try decodeNPY(try readFileBytes(path), path: path, name: (path as NSString).lastPathComponent)
 }
 
-/// The bytes of an .npy file (version 1.0) holding uint8 values of this shape, C order.
-public func encodeNPY(uint8 values: [UInt8], shape: [Int]) -> [UInt8] {
-    precondition(shape.reduce(1, *) == values.count, "encodeNPY: shape does not match the values")
+/// The .npy (version 1.0) header of a C-order array of `descr` ('|u1', '<i4', '<f4') and `shape`, padded so the
+/// data starts 64-byte aligned.
+func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
     let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(dims)), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }   // pad so the data starts 64-byte aligned
-    header += "\n"
-    let n = header.utf8.count
-    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + values
-}
-
-/// The bytes of an .npy file (version 1.0) holding little-endian int32 values of this shape, C order.
-public func encodeNPY(int32 values: [Int32], shape: [Int]) -> [UInt8] {
-    precondition(shape.reduce(1, *) == values.count, "encodeNPY: shape does not match the values")
-    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '<i4', 'fortran_order': False, 'shape': (\(dims)), }"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
     let n = header.utf8.count
-    var out = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
-    out.reserveCapacity(out.count + 4 * values.count)
-    for v in values { let u = UInt32(bitPattern: v.littleEndian); out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
+}
+
+/// The bytes of an .npy file holding uint8 values of this shape, C order.
+public func encodeNPY(uint8 values: [UInt8], shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count, "encodeNPY: shape does not match the values")
+    return npyHeader(descr: "|u1", shape: shape) + values
+}
+
+/// The bytes of an .npy file holding little-endian 32-bit values (int32 or float32 bit patterns) of this shape.
+func encodeNPY32(descr: String, _ bits: [UInt32], shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == bits.count, "encodeNPY: shape does not match the values")
+    var out = npyHeader(descr: descr, shape: shape)
+    out.reserveCapacity(out.count + 4 * bits.count)
+    for u in bits { out += [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)] }
     return out
+}
+
+/// The bytes of an .npy file holding int32 values of this shape, C order.
+public func encodeNPY(int32 values: [Int32], shape: [Int]) -> [UInt8] {
+    encodeNPY32(descr: "<i4", values.map { UInt32(bitPattern: $0) }, shape: shape)
+}
+
+/// The bytes of an .npy file holding float32 values of this shape, C order.
+public func encodeNPY(float32 values: [Float], shape: [Int]) -> [UInt8] {
+    encodeNPY32(descr: "<f4", values.map(\.bitPattern), shape: shape)
 }
 
 /// An .npy blob → its array. Errors name the file and array and say what is wrong.

