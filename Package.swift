@@ -44,10 +44,11 @@ let package = Package(
         .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
         // The perceptual networks of rFID and LPIPS (forward only), read from their weights files as they are.
         .target(name: "Perceptual", dependencies: ["Kernels", "Datasets"], swiftSettings: optimize),
-        .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding"], path: "Sources/Metrics",
+        .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding", "Perceptual"], path: "Sources/Metrics",
                 exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store"]),
+        .target(name: "Experiments", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers", "Training", "Metrics", "Store",
+                                             "Perceptual"]),
         .target(name: "Reports", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Store"]),
         .target(name: "Tools", dependencies: ["Kernels", "Layers", "Backbones", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments",
                                        "Perceptual"],

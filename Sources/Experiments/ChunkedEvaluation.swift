@@ -6,6 +6,7 @@
 import Foundation
 import Datasets
 import Metrics
+import Perceptual
 import MetricCatalogue
 import Tokenizers
 
@@ -22,9 +23,11 @@ final class ChunkedEvaluation {
     var extra: [String: Double] = [:]        // metric_<name> scalars, image-weighted sums over chunks
     var nextChunk = 0
     let times = StageTimes()
+    let perceptual: PerceptualSuite?
 
     /// folder: the run's own (kept across attempts); rateCoders: the data-rate coders still to measure.
-    init(folder: String, originals: ImageSource, rateCoders: [DataRate.Coder]) throws {
+    init(folder: String, originals: ImageSource, rateCoders: [DataRate.Coder], perceptual: PerceptualSuite? = nil) throws {
+        self.perceptual = perceptual
         self.folder = folder
         stateFile = folder + "/state.bin"
         images = originals.count; bytesPerImage = originals.bytesPerImage
@@ -39,7 +42,7 @@ final class ChunkedEvaluation {
         if evaluator == nil {
             log2Vocab = outputs.log2Vocab
             evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
-                                               spool: folder + "/token-rate")
+                                               spool: folder + "/token-rate", perceptual: perceptual)
         } else if outputs.log2Vocab != log2Vocab {
             throw DatasetError("out-\(String(format: "%05d", k)).npz", "log2 V is \(outputs.log2Vocab ?? .nan), the earlier chunks' is \(log2Vocab ?? .nan)")
         }
@@ -90,7 +93,7 @@ final class ChunkedEvaluation {
         let hasV = try r.int() == 1, v = try r.double()
         log2Vocab = hasV ? v : nil
         evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
-                                           spool: folder + "/token-rate")
+                                           spool: folder + "/token-rate", perceptual: perceptual)
         try evaluator!.restore(&r)
         // The data rate being measured with the chunks: restored, or dropped when another run has cached the
         // split's rate meanwhile (a rate still missing that was not being measured cannot be finished here).

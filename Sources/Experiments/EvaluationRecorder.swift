@@ -4,6 +4,7 @@ import Tokenizers
 import Metrics
 import MetricCatalogue
 import Store
+import Perceptual
 
 /// The evaluator's path to the store, apart from any training (ARCHITECTURE.md, "Data flow"): given a
 /// tokenizer (trained here, loaded from a checkpoint, or not learned) and a dataset, it measures
@@ -14,9 +15,40 @@ public struct EvaluationRecorder {
     let store: ResultStore
     let artifactDir: String?
     let say: (String) -> Void
+    /// The perceptual metrics of the experiment ([evaluation] metrics; nil: none), networks loaded.
+    public var perceptual: PerceptualSuite?
+    /// Where the eval splits' originals' Inception features are cached (cacheDir/features); nil: not cached.
+    public var featureCache: String?
 
-    public init(store: ResultStore, artifactDir: String?, say: @escaping (String) -> Void) {
-        self.store = store; self.artifactDir = artifactDir; self.say = say
+    public init(store: ResultStore, artifactDir: String?, say: @escaping (String) -> Void, perceptual: PerceptualSuite? = nil, featureCache: String? = nil) {
+        self.store = store; self.artifactDir = artifactDir; self.say = say; self.perceptual = perceptual; self.featureCache = featureCache
+    }
+
+    /// The cache file of a split's originals' Inception features: keyed like the data rate, plus the network.
+    func featureCachePath(_ spec: DatasetSpec, images: Int) -> String? {
+        guard let dir = featureCache, perceptual?.inception != nil else { return nil }
+        let key = dataRateKey(spec) + "|n=\(images)|" + WeightsCatalogue.inception.sha256
+        return (dir as NSString).appendingPathComponent("inception-" + sha256Hex(Array(key.utf8)).prefix(32) + ".f32")
+    }
+
+    /// The split's cached originals' features, when present and complete.
+    func cachedFeatures(_ spec: DatasetSpec, images: Int) -> FeatureFile? {
+        guard let p = featureCachePath(spec, images: images), let net = perceptual?.inception,
+              let f = try? FeatureFile(reading: p, dimension: net.width), f.rows == images else { return nil }
+        say("  the eval split's Inception features of the originals: cached (\(p))")
+        return f
+    }
+
+    /// Keeps the originals' features an evaluation computed, for the split's next runs (written whole, then renamed).
+    func cacheFeatures(_ evaluator: StreamingEvaluator, spec: DatasetSpec, images: Int) {
+        guard let p = featureCachePath(spec, images: images), let spool = evaluator.perceptual?.originalsSpool, spool.rows == images else { return }
+        let fm = FileManager.default
+        try? fm.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = p + ".partial-\(getpid())"
+        try? fm.removeItem(atPath: tmp)
+        if (try? fm.copyItem(atPath: spool.path, toPath: tmp)) != nil {
+            if rename(tmp, p) != 0 { try? fm.removeItem(atPath: tmp) }
+        }
     }
 
     /// Evaluates on `data.eval`, records the results (with `extra` ones such as training time) and
@@ -25,7 +57,8 @@ public struct EvaluationRecorder {
     public func record(_ tokenizer: Tokenizer, on data: Dataset, runID: Int64, extra: [MetricValue] = [],
                        artifacts: [(kind: String, path: String)] = []) throws -> EvaluationReport {
         try record(runID: runID, spec: data.spec, originals: data.eval, extra: extra, artifacts: artifacts) { observe in
-            try Evaluator.evaluate(tokenizer, on: data.eval, observe: observe)
+            try Evaluator.evaluate(tokenizer, on: data.eval, perceptual: perceptual, cachedOriginals: cachedFeatures(data.spec, images: data.eval.count),
+                                   finished: { cacheFeatures($0, spec: data.spec, images: data.eval.count) }, observe: observe)
         }
     }
 
@@ -37,7 +70,8 @@ public struct EvaluationRecorder {
         let eval = try data.evalBatch()
         return try record(runID: runID, spec: data.spec, originals: eval, extra: extra, artifacts: artifacts) { observe in
             try observe(EvalChunk(first: 0, originals: eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens))
-            return try Evaluator.measure(eval, outputs)
+            return try Evaluator.measure(eval, outputs, perceptual: perceptual, cachedOriginals: cachedFeatures(data.spec, images: eval.count),
+                                         finished: { cacheFeatures($0, spec: data.spec, images: eval.count) })
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Perceptual
 import Datasets
 import Tokenizers
 import Training
@@ -15,6 +16,9 @@ public struct Experiment: Sendable {
     public var runs: [PlannedRun]
     /// Every run of the file, before any sharding (a run's plan index is its place here).
     public var fullPlan: [String] = []
+    /// The perceptual metrics of the [evaluation] table (`metrics = ["rfid", "kid", "lpips-alex"]`); PSNR, SSIM and
+    /// the budget are always on.
+    public var evaluation: [PerceptualMetric] = []
 
     /// The run's place in the whole plan (recorded as param plan.index: merged shards keep plan order).
     public func planIndex(of run: PlannedRun) -> Int? { fullPlan.firstIndex(of: run.key) }
@@ -46,7 +50,7 @@ public struct ExperimentError: Error, CustomStringConvertible {
 extension Experiment {
     /// The experiment file's other tables and their keys (`tokbench tokenizers` lists them after the tokenizers).
     public static var tableKeys: [(table: String, keys: [ConfigKey])] {
-        [("[dataset]", ExperimentReader.DatasetTable.keys), ("[training]", TrainingPlan.keys)]
+        [("[dataset]", ExperimentReader.DatasetTable.keys), ("[training]", TrainingPlan.keys), ("[evaluation]", ExperimentReader.evaluationKeys)]
     }
 
     /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
@@ -129,7 +133,7 @@ struct ExperimentReader {
     }
 
     func read(_ doc: TOMLTable) throws -> Experiment {
-        try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "tokenizer"], prefix: "")
+        try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "evaluation", "tokenizer"], prefix: "")
         guard let nameNode = doc["name"] else { throw err(nil, "name", "missing (every experiment has a name)") }
         let name = try string(nameNode, "name")
         if let why = Experiment.badName(name) { throw err(nameNode, "name", why) }
@@ -163,7 +167,24 @@ struct ExperimentReader {
         for r in runs where !seen.insert(r.key).inserted {
             throw err(nil, "tokenizer", "run \(r.key) is declared twice")
         }
-        return Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
+        var e = Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
+        if let ev = doc["evaluation"] { e.evaluation = try readEvaluation(ev) }
+        return e
+    }
+
+    static let evaluationKeys = [ConfigKey("metrics", .strings, default: nil,
+        "perceptual metrics to compute beside PSNR, SSIM and the budget: a list of \(PerceptualMetric.allCases.map(\.rawValue).joined(separator: ", ")) (weights: tokbench weights)")]
+
+    /// [evaluation] metrics = [...]: each a known perceptual metric (its weights are checked when the experiment runs).
+    func readEvaluation(_ node: TOMLNode) throws -> [PerceptualMetric] {
+        guard case .table(let t) = node.value else { throw err(node, "evaluation", "must be a table") }
+        try onlyKeys(t, ["metrics"], prefix: "evaluation.")
+        guard let m = t["metrics"] else { return [] }
+        guard case .array(let items) = m.value else { throw err(m, "evaluation.metrics", "must be a list of strings, e.g. [\"rfid\", \"lpips-alex\"]") }
+        let names = try items.map { try string($0, "evaluation.metrics") }
+        do { return try PerceptualMetric.parse(names, field: "evaluation.metrics") } catch let e as WeightsError {
+            throw err(m, nil, e.description)
+        }
     }
 
     /// The [dataset] table's keys, each declared once (0 or "" for "the kind's own default").

@@ -1,4 +1,5 @@
 import Foundation
+import Perceptual
 import Datasets
 import Tokenizers
 import Store
@@ -16,7 +17,7 @@ public final class ExperimentRunner {
     let artifactDir: String?
     let say: (String) -> Void
     let cacheDir: String
-    let recorder: EvaluationRecorder
+    var recorder: EvaluationRecorder
     let trainer: Trainer = TrainingLoop()
     var datasets: [DatasetSpec: Dataset] = [:]
     /// Called with each tokenizer before it trains (tests use it to inject faults).
@@ -40,6 +41,9 @@ public final class ExperimentRunner {
     /// when they have none), runs not yet started start.
     @discardableResult
     public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
+        // The perceptual metrics' weights: located (one line naming a missing file) and loaded before any run starts.
+        recorder.perceptual = try PerceptualSuite.load(experiment.evaluation, folder: WeightsCatalogue.folder())
+        recorder.featureCache = experiment.evaluation.contains(where: \.usesInception) ? (cacheDir as NSString).appendingPathComponent("features") : nil
         try store.markInterruptedRuns()
         try store.recordDefinitions(Metric.all)
         let experimentID: Int64
@@ -57,6 +61,7 @@ public final class ExperimentRunner {
             let new = NewRun(experimentID: experimentID, runKey: planned.key, tokenizer: planned.tokenizer.kind, label: planned.tokenizer.label,
                              dataset: config.dataset.kind.rawValue, configJSON: config.json, seed: planned.seed, codeVersion: CodeVersion.current)
             let params = config.params + (experiment.planIndex(of: planned).map { [("plan.index", String($0))] } ?? [])
+                + (experiment.evaluation.isEmpty ? [] : [("evaluation.metrics", experiment.evaluation.map(\.rawValue).joined(separator: ","))])
             guard resume else {
                 say(tag)
                 ids.append(try runOne(planned, config: config, runID: try store.beginRun(new, params: params), checkpoint: nil))
@@ -153,7 +158,7 @@ public final class ExperimentRunner {
     func runChunked(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws -> (EvaluationReport, Double) {
         let folder = ((artifactDir ?? NSTemporaryDirectory()) as NSString).appendingPathComponent("run-\(runID)-chunks")
         let cached = try recorder.cachedRates(data.spec, channels: data.eval.channels)
-        let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing)
+        let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing, perceptual: recorder.perceptual)
         let count = (data.eval.count + program.options.chunkImages - 1) / program.options.chunkImages
         if evaluation.nextChunk > 0 { say("  continuing at chunk \(evaluation.nextChunk) of \(count) (\(folder))") }
         let thisAttempt = data.eval.count - min(data.eval.count, evaluation.nextChunk * program.options.chunkImages)

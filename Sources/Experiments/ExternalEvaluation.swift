@@ -16,13 +16,13 @@ import Tokenizers
 
 public struct ExternalEvaluation {
     let store: ResultStore
-    let recorder: EvaluationRecorder
+    public var recorder: EvaluationRecorder
     let cacheDir: String
     let say: (String) -> Void
 
     public init(store: ResultStore, artifactDir: String?, cacheDir: String, say: @escaping (String) -> Void) {
         self.store = store; self.cacheDir = cacheDir; self.say = say
-        recorder = EvaluationRecorder(store: store, artifactDir: artifactDir, say: say)
+        recorder = EvaluationRecorder(store: store, artifactDir: artifactDir, say: say, featureCache: (cacheDir as NSString).appendingPathComponent("features"))
     }
 
     // MARK: files
@@ -88,7 +88,8 @@ public struct ExternalEvaluation {
         do {
             try recorder.record(runID: runID, spec: spec, originals: orig, times: times) { observe in
                 let evaluator = try StreamingEvaluator(images: orig.count, bytesPerImage: orig.bytesPerImage, log2Vocab: log2V, hasTokens: tokens != nil,
-                                                       times: times)
+                                                       times: times, perceptual: recorder.perceptual,
+                                                       cachedOriginals: recorder.cachedFeatures(spec, images: orig.count))
                 var b = 0
                 while b < orig.count {
                     let r = b..<min(orig.count, b + StreamingEvaluator.defaultChunk)
@@ -98,7 +99,9 @@ public struct ExternalEvaluation {
                     try evaluator.consume(chunk)
                     b = r.upperBound
                 }
-                return try evaluator.finish()
+                let report = try evaluator.finish()
+                recorder.cacheFeatures(evaluator, spec: spec, images: orig.count)
+                return report
             }
         } catch {
             try store.failRun(runID: runID, reason: String(describing: error))

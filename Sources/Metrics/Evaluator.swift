@@ -2,6 +2,7 @@ import MetricCatalogue
 import Foundation
 import Datasets
 import Tokenizers
+import Perceptual
 
 /// Final numbers of one tokenizer on an eval split, by catalogue metric.
 public struct EvaluationReport: Sendable {
@@ -22,17 +23,26 @@ public final class StreamingEvaluator {
     public let times: StageTimes
     var images = 0
     var seconds = 0.0
+    /// The perceptual accumulator, when there is one (the recorder caches its originals' features).
+    public private(set) var perceptual: PerceptualAccumulator?
 
     /// images: N of the split; log2Vocab: log2 V of one token (nil when unknown or without tokens).
     /// `full`: also SSIM and the token-stream rate (off for the quick checks during training).
     /// spool: where the token rate keeps its per-position words (a resumable evaluation's folder); nil: a temporary one.
+    /// perceptual: the rFID / KID / FID∞ / LPIPS networks the experiment asks for (nil: none); their feature
+    /// spools live in spool/perceptual; `cachedOriginals`: the split's originals' Inception features from an earlier run.
     public init(images: Int, bytesPerImage: Int, log2Vocab: Double?, hasTokens: Bool, full: Bool = true, times: StageTimes = StageTimes(),
-                spool: String? = nil) throws {
+                spool: String? = nil, perceptual: PerceptualSuite? = nil, cachedOriginals: FeatureFile? = nil) throws {
         var a: [(String, MetricAccumulator)] = [("fidelity", FidelityAccumulator())]
         if hasTokens { a.append(("token statistics", TokenStatisticsAccumulator(log2Vocab: log2Vocab, bytesPerImage: bytesPerImage))) }
         if full {
             a.append(("SSIM", SSIMAccumulator()))
             if hasTokens { a.append(("token rate", try TokenRateAccumulator(images: images, bytesPerImage: bytesPerImage, directory: spool))) }
+        }
+        if let suite = perceptual {
+            let p = try PerceptualAccumulator(suite: suite, directory: spool.map { $0 + "/perceptual" }, cachedOriginals: cachedOriginals)
+            self.perceptual = p
+            a.append((suite.metrics.map(\.rawValue).joined(separator: "+"), p))
         }
         accumulators = a.map(\.1); names = a.map(\.0)
         self.times = times
@@ -74,9 +84,12 @@ public enum Evaluator {
     /// encode → decode the images of `source` chunk by chunk, each chunk handed to `observe` with what the
     /// tokenizer made of it, then to the evaluator. `full`: also SSIM and the token-stream rate.
     public static func evaluate(_ tokenizer: Tokenizer, on source: ImageSource, chunk: Int = StreamingEvaluator.defaultChunk,
-                                full: Bool = true, observe: (EvalChunk) throws -> Void = { _ in }) throws -> EvaluationReport {
+                                full: Bool = true, perceptual: PerceptualSuite? = nil, cachedOriginals: FeatureFile? = nil,
+                                finished: (StreamingEvaluator) throws -> Void = { _ in },
+                                observe: (EvalChunk) throws -> Void = { _ in }) throws -> EvaluationReport {
         let evaluator = try StreamingEvaluator(images: source.count, bytesPerImage: source.bytesPerImage,
-                                               log2Vocab: tokenizer.log2VocabularySize, hasTokens: true, full: full)
+                                               log2Vocab: tokenizer.log2VocabularySize, hasTokens: true, full: full,
+                                               perceptual: perceptual, cachedOriginals: cachedOriginals)
         var b = 0
         while b < source.count {
             let originals = try source.read(b..<min(source.count, b + chunk))
@@ -89,16 +102,21 @@ public enum Evaluator {
             try evaluator.consume(c, seconds: seconds)
             b += originals.count
         }
-        return try evaluator.finish()
+        let report = try evaluator.finish()
+        try finished(evaluator)
+        return report
     }
 
     /// Every catalogue number of outputs already in memory against the originals `eval` (same count and
     /// geometry), as one chunk.
-    public static func measure(_ eval: ImageBatch, _ outputs: TokenizerOutputs, full: Bool = true) throws -> EvaluationReport {
+    public static func measure(_ eval: ImageBatch, _ outputs: TokenizerOutputs, full: Bool = true, perceptual: PerceptualSuite? = nil,
+                               cachedOriginals: FeatureFile? = nil, finished: (StreamingEvaluator) throws -> Void = { _ in }) throws -> EvaluationReport {
         let evaluator = try StreamingEvaluator(images: eval.count, bytesPerImage: eval.bytesPerImage, log2Vocab: outputs.log2Vocab,
-                                               hasTokens: outputs.tokens != nil, full: full)
+                                               hasTokens: outputs.tokens != nil, full: full, perceptual: perceptual, cachedOriginals: cachedOriginals)
         try evaluator.consume(EvalChunk(first: 0, originals: eval, reconstructions: outputs.reconstruction, tokens: outputs.tokens),
                               seconds: outputs.seconds)
-        return try evaluator.finish(extra: outputs.extra)
+        let report = try evaluator.finish(extra: outputs.extra)
+        try finished(evaluator)
+        return report
     }
 }

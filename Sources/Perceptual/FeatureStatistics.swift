@@ -178,3 +178,77 @@ public enum FIDInfinity {
         (0..<9).map { k in max(2, Int((Double(n) * (0.2 + 0.1 * Double(k))).rounded())) }
     }
 }
+
+/// A spool of feature rows on disk: [rows, D] little-endian float32, appended chunk by chunk and read back
+/// through a memory map (KID and FID∞ draw subsets by index; the moments read it in order).
+public final class FeatureFile: FeatureRows {
+    public let path: String
+    public let dimension: Int
+    public private(set) var rows: Int
+    var handle: FileHandle?
+    var mapped: Data?
+
+    /// A new spool (truncating), or, with `keep`, an existing one cut back to `keep` rows (a resumed evaluation).
+    public init(path: String, dimension: Int, keep: Int = 0) throws {
+        self.path = path; self.dimension = dimension
+        let fm = FileManager.default
+        if keep == 0 || !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: nil) else { throw WeightsError("\(path): cannot create the feature spool") }
+        }
+        guard let h = FileHandle(forUpdatingAtPath: path) else { throw WeightsError("\(path): cannot open the feature spool") }
+        let size = Int(try h.seekToEnd())
+        guard keep * dimension * 4 <= size else { throw WeightsError("\(path): the feature spool holds fewer than the \(keep) rows the saved state counts") }
+        try h.truncate(atOffset: UInt64(keep * dimension * 4))
+        try h.seekToEnd()
+        handle = h; rows = keep
+    }
+
+    /// A finished spool or cache file, read only.
+    public init(reading path: String, dimension: Int) throws {
+        self.path = path; self.dimension = dimension
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1
+        guard size >= 0, size % (4 * dimension) == 0 else { throw WeightsError("\(path): not a feature file of \(dimension)-d float32 rows") }
+        rows = size / (4 * dimension)
+    }
+
+    public func append(_ features: [Float]) throws {
+        precondition(features.count % dimension == 0)
+        guard let h = handle else { throw WeightsError("\(path): the feature spool is closed") }
+        var bytes = [UInt8](repeating: 0, count: 4 * features.count)
+        bytes.withUnsafeMutableBytes { raw in for (k, f) in features.enumerated() { raw.storeBytes(of: f.bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self) } }
+        try h.write(contentsOf: bytes)
+        rows += features.count / dimension
+        mapped = nil
+    }
+
+    public func close() throws { try handle?.synchronize(); try handle?.close(); handle = nil }
+
+    public func read(_ indices: [Int]) throws -> [Float] {
+        if mapped == nil {
+            try handle?.synchronize()
+            mapped = rows == 0 ? Data() : try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        }
+        let d = dimension
+        guard let m = mapped, m.count >= rows * d * 4 else { throw WeightsError("\(path): the feature spool is shorter than its \(rows) rows") }
+        var out = [Float](repeating: 0, count: indices.count * d)
+        m.withUnsafeBytes { raw in
+            for (r, i) in indices.enumerated() {
+                precondition(i >= 0 && i < rows)
+                for j in 0..<d { out[r * d + j] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: (i * d + j) * 4, as: UInt32.self))) }
+            }
+        }
+        return out
+    }
+
+    /// Mean and covariance of all rows, read 1,024 at a time.
+    public func moments() throws -> FeatureMoments {
+        var m = FeatureMoments(dimension: dimension)
+        var k = 0
+        while k < rows {
+            let n = min(1024, rows - k)
+            m.add(try read(Array(k..<(k + n))), rows: n)
+            k += n
+        }
+        return m
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import Datasets
 import Experiments
 import Store
+import Perceptual
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --dataset: its folder.") var path: String?
     @Option(help: "With --dataset: eval images.") var evalImages: Int = 1000
     @Option(help: "With --dataset: seed of its split (0: the run's).") var seed: UInt64 = 0
+    @Option(help: "Perceptual metrics beside PSNR, SSIM and the budget, comma separated: rfid, kid, fid-inf, lpips-alex, lpips-vgg (weights: tokbench weights).")
+    var metrics: String?
+    @Option(help: "The weights folder (default: $TOKBENCH_WEIGHTS or ~/.cache/tokbench/weights).") var weights: String?
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -45,11 +49,17 @@ struct EvalCommand: ParsableCommand {
             guard dataset == nil else { throw ValidationError("--dataset goes with --run") }
         }
         guard evalImages > 0 else { throw ValidationError("--eval-images must be positive") }
+        do { _ = try perceptualMetrics() } catch { throw ValidationError(String(describing: error)) }
+    }
+
+    func perceptualMetrics() throws -> [PerceptualMetric] {
+        try PerceptualMetric.parse(metrics.map { $0.split(separator: ",").map(String.init) } ?? [], field: "--metrics")
     }
 
     func run() throws {
-        let evaluation = ExternalEvaluation(store: try ResultStore(path: store.db, mustExist: runID != nil), artifactDir: store.artifactDir,
+        var evaluation = ExternalEvaluation(store: try ResultStore(path: store.db, mustExist: runID != nil), artifactDir: store.artifactDir,
                                            cacheDir: store.cacheDir, say: { print($0) })
+        evaluation.recorder.perceptual = try PerceptualSuite.load(try perceptualMetrics(), folder: WeightsCatalogue.folder(weights))
         if let id = runID {
             let other = dataset.flatMap(DatasetSpec.Kind.init(rawValue:)).map { DatasetSpec(kind: $0, path: path, evalImages: evalImages, seed: seed) }
             let (newID, original) = try evaluation.reevaluate(run: id, dataset: other)

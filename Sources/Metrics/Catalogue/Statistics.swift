@@ -80,6 +80,10 @@ extension Metric {
         "half-width of the 95% confidence interval of the run's mean PSNR over its eval images (normal approximation): 1.96 * sample std of the per-image PSNRs / sqrt(n images); the per-image values are stored (image_metric, key psnr)")
     public static let ssimCI95 = Metric("ssim_ci95", title: "SSIM ±95% (images)", format: .decimals(4),
         "half-width of the 95% confidence interval of the run's mean SSIM over its eval images (normal approximation): 1.96 * sample std of the per-image SSIMs / sqrt(n images); the per-image values are stored (image_metric, key ssim)")
+    public static let lpipsAlexCI95 = Metric("lpips_alex_ci95", title: "LPIPS-alex ±95%", format: .decimals(4),
+        "half-width of the 95% confidence interval of the run's mean LPIPS-alex over its eval images (normal approximation, as psnr_ci95); per-image values stored (image_metric, key lpips_alex)")
+    public static let lpipsVggCI95 = Metric("lpips_vgg_ci95", title: "LPIPS-vgg ±95%", format: .decimals(4),
+        "half-width of the 95% confidence interval of the run's mean LPIPS-vgg over its eval images (normal approximation); per-image values stored (image_metric, key lpips_vgg)")
 
     // MARK: uncertainty (aggregates: definitions only, computed by reports and `tokbench compare`)
     public static let seedAggregate = Metric("agg_seeds", title: "mean ± std (n)",
@@ -92,7 +96,7 @@ extension Metric {
         "difference of two configurations across seeds: per seed s, mean(a, s) - mean(b, s) over the eval images (seeds present in both), then the mean of those differences ± the Student's t 95% interval over seeds; 'distinguishable' when it excludes 0 (needs n >= 2 seeds)")
 
     /// Metrics whose per-image values every run stores (`image_metric`).
-    public static let perImage: [Metric] = [.psnr, .ssim]
+    public static let perImage: [Metric] = [.psnr, .ssim, .lpipsAlex, .lpipsVgg]
     /// Definitions of the intervals and aggregates (recorded with the runs, printed in reports).
     public static let statistics: [Metric] = [.seedAggregate, .seedInterval, .pairedImages, .pairedSeeds]
 }
