@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels", "Coding"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings", "Metrics", "MetricCatalogue"]),
+        .testTarget(name: "PerceptualTests", dependencies: ["Perceptual", "Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),
     ],

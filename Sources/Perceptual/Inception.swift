@@ -36,6 +36,8 @@ public indirect enum PerceptualNode {
 public struct InceptionFeatures {
     public static let side = 299
     public static let dimension = 2048
+    static let strideTwo: Set<String> = ["conv", "mixed_3.conv", "mixed_3.tower.conv_2", "mixed_8.tower.conv_1", "mixed_8.tower_1.conv_3"]
+    static let unpadded: Set<String> = ["conv", "conv_1", "conv_4"]
     public let graph: PerceptualNode
     public let width: Int           // features out (2048 for the real network; reduced in test fixtures)
 
@@ -50,9 +52,16 @@ public struct InceptionFeatures {
             }
             let o = w.shape[0], c = w.shape[1], kh = w.shape[2], kw = w.shape[3]
             guard c == channels else { throw PickleError(path: file.path, message: "\(p).weight takes \(c) channels, the network has \(channels) there") }
-            let stride = file.ints[p + ".stride"]?.first ?? 1
-            let pad = file.ints[p + ".padding"] ?? [0]
-            let (ph, pw) = pad.count == 2 ? (pad[0], pad[1]) : (pad[0], pad[0])
+            // The TF graph's geometry: stride 2 and no padding for the reductions, no padding in the stem but
+            // conv_2, "same" padding elsewhere. A TorchScript archive states it (`stride`, `padding`): it must agree.
+            let stride = InceptionFeatures.strideTwo.contains(name) ? 2 : 1
+            let (ph, pw) = InceptionFeatures.unpadded.contains(name) || stride == 2 ? (0, 0) : ((kh - 1) / 2, (kw - 1) / 2)
+            if let s = file.ints[p + ".stride"], s != [stride] && s != [stride, stride] {
+                throw PickleError(path: file.path, message: "\(p) has stride \(s), the FID Inception has \(stride) there")
+            }
+            if let q = file.ints[p + ".padding"], q != [ph, pw] && !(q.count == 1 && ph == pw && q[0] == ph) {
+                throw PickleError(path: file.path, message: "\(p) has padding \(q), the FID Inception has [\(ph), \(pw)] there")
+            }
             let mean = try file.tensor(p + ".mean", shape: [o]), v = try file.tensor(p + ".var", shape: [o]), beta = try file.tensor(p + ".beta", shape: [o])
             channels = o
             return .conv(.foldingBatchNorm(inChannels: c, outChannels: o, kernelH: kh, kernelW: kw, stride: stride, padH: ph, padW: pw, relu: true,

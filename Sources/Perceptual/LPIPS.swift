@@ -19,16 +19,15 @@ public struct LPIPSNetwork {
     static let shift: [Float] = [-0.030, -0.088, -0.188]
     static let scale: [Float] = [0.458, 0.448, 0.450]
 
-    /// Conv layers (out, kernel, padding, stride) and where each stage ends (after which conv).
-    static func layout(_ b: Backbone) -> (convs: [(out: Int, k: Int, pad: Int, stride: Int)], stageEnds: [Int], pools: [Int: Pool], torchIndex: [Int]) {
+    /// Conv layers (kernel, padding, stride; the channels come from the file) and where each stage ends (after which conv).
+    static func layout(_ b: Backbone) -> (convs: [(k: Int, pad: Int, stride: Int)], stageEnds: [Int], pools: [Int: Pool], torchIndex: [Int]) {
         switch b {
         case .alex:
-            return ([(64, 11, 2, 4), (192, 5, 2, 1), (384, 3, 1, 1), (256, 3, 1, 1), (256, 3, 1, 1)], [0, 1, 2, 3, 4],
+            return ([(11, 2, 4), (5, 2, 1), (3, 1, 1), (3, 1, 1), (3, 1, 1)], [0, 1, 2, 3, 4],
                     [1: Pool(.max, kernel: 3, stride: 2), 2: Pool(.max, kernel: 3, stride: 2)], [0, 3, 6, 8, 10])
         case .vgg:
-            let outs = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
             let p = Pool(.max, kernel: 2, stride: 2)
-            return (outs.map { ($0, 3, 1, 1) }, [1, 3, 6, 9, 12], [2: p, 4: p, 7: p, 10: p], [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28])
+            return (Array(repeating: (3, 1, 1), count: 13), [1, 3, 6, 9, 12], [2: p, 4: p, 7: p, 10: p], [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28])
         }
     }
 
@@ -44,21 +43,23 @@ public struct LPIPSNetwork {
         var convs: [ForwardConv] = [], c = 3
         for (i, spec) in l.convs.enumerated() {
             var w: [Float], bias: [Float]
+            let name = isJax ? "\(jaxNet).Conv_\(i).kernel" : "features.\(l.torchIndex[i]).weight"
+            guard let shape = file.tensors[name]?.shape, shape.count == 4 else { throw PickleError(path: file.path, message: "has no conv weight \(name)") }
+            let out = isJax ? shape[3] : shape[0]
             if isJax {
-                let hwio = try file.tensor("\(jaxNet).Conv_\(i).kernel", shape: [spec.k, spec.k, c, spec.out])
-                bias = try file.tensor("\(jaxNet).Conv_\(i).bias", shape: [spec.out])
-                w = [Float](repeating: 0, count: spec.out * c * spec.k * spec.k)       // HWIO → OIHW
-                for y in 0..<spec.k { for x in 0..<spec.k { for ci in 0..<c { for o in 0..<spec.out {
-                    w[((o * c + ci) * spec.k + y) * spec.k + x] = hwio[((y * spec.k + x) * c + ci) * spec.out + o]
+                let hwio = try file.tensor(name, shape: [spec.k, spec.k, c, out])
+                bias = try file.tensor("\(jaxNet).Conv_\(i).bias", shape: [out])
+                w = [Float](repeating: 0, count: out * c * spec.k * spec.k)       // HWIO → OIHW
+                for y in 0..<spec.k { for x in 0..<spec.k { for ci in 0..<c { for o in 0..<out {
+                    w[((o * c + ci) * spec.k + y) * spec.k + x] = hwio[((y * spec.k + x) * c + ci) * out + o]
                 } } } }
             } else {
-                let t = l.torchIndex[i]
-                w = try file.tensor("features.\(t).weight", shape: [spec.out, c, spec.k, spec.k])
-                bias = try file.tensor("features.\(t).bias", shape: [spec.out])
+                w = try file.tensor(name, shape: [out, c, spec.k, spec.k])
+                bias = try file.tensor("features.\(l.torchIndex[i]).bias", shape: [out])
             }
-            convs.append(ForwardConv(inChannels: c, outChannels: spec.out, kernelH: spec.k, kernelW: spec.k, stride: spec.stride,
+            convs.append(ForwardConv(inChannels: c, outChannels: out, kernelH: spec.k, kernelW: spec.k, stride: spec.stride,
                                      padH: spec.pad, padW: spec.pad, relu: true, weights: w, bias: bias))
-            c = spec.out
+            c = out
         }
         var stages: [PerceptualNode] = [], current: [PerceptualNode] = [], heads: [[Float]] = []
         for (i, conv) in convs.enumerated() {
