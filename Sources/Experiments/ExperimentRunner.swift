@@ -43,6 +43,7 @@ public final class ExperimentRunner {
     public func run(_ experiment: Experiment, resume: Bool = false) throws -> [Int64] {
         // The perceptual metrics' weights: located (one line naming a missing file) and loaded before any run starts.
         recorder.perceptual = try PerceptualSuite.load(experiment.evaluation, folder: WeightsCatalogue.folder())
+        try recorder.perceptual?.check(height: experiment.dataset.resolution, width: experiment.dataset.resolution)
         recorder.featureCache = experiment.evaluation.contains(where: \.usesInception) ? (cacheDir as NSString).appendingPathComponent("features") : nil
         try store.markInterruptedRuns()
         try store.recordDefinitions(Metric.all)

@@ -51,6 +51,7 @@ public struct ExternalEvaluation {
                               experiment: String, label: String) throws -> Int64 {
         try store.recordDefinitions(Metric.all)
         let (orig, names) = try Self.source(originals)
+        try recorder.perceptual?.check(height: orig.height, width: orig.width)
         let (recon, reconNames) = try Self.source(reconstructions, shape: (orig.channels, orig.height, orig.width))
         guard names == reconNames else {
             let missing = names.first { !reconNames.contains($0) } ?? reconNames.first { !names.contains($0) } ?? "?"

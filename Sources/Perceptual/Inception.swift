@@ -22,6 +22,25 @@ public indirect enum PerceptualNode {
         }
     }
 
+    /// The output size for an input of h×w, or nil when some layer's window no longer fits.
+    public func outputSize(_ h: Int, _ w: Int) -> (Int, Int)? {
+        func fits(_ s: (Int, Int), _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ ph: Int, _ pw: Int) -> (Int, Int)? {
+            h + 2 * ph >= kh && w + 2 * pw >= kw && s.0 > 0 && s.1 > 0 ? s : nil
+        }
+        switch self {
+        case .conv(let c): return fits(c.outSize(h, w), h, w, c.kernelH, c.kernelW, c.padH, c.padW)
+        case .pool(let p): return fits(p.outSize(h, w), h, w, p.kernel, p.kernel, p.padding, p.padding)
+        case .sequence(let s):
+            var size: (Int, Int)? = (h, w)
+            for n in s { size = size.flatMap { n.outputSize($0.0, $0.1) } }
+            return size
+        case .concat(let b):
+            let sizes = b.map { $0.outputSize(h, w) }
+            guard let first = sizes.first ?? nil, sizes.allSatisfy({ $0.map { $0 == first } ?? false }) else { return nil }
+            return first
+        }
+    }
+
     /// Reference: the same graph through every layer's naive loop.
     public func forwardNaive(_ x: Activation) -> Activation {
         switch self {

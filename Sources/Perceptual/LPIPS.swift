@@ -75,6 +75,9 @@ public struct LPIPSNetwork {
         self.stages = stages; self.heads = heads
     }
 
+    /// Whether h×w images pass through every layer (AlexNet needs at least 31×31, VGG-16 16×16).
+    public func accepts(height h: Int, width w: Int) -> Bool { PerceptualNode.sequence(stages).outputSize(h, w) != nil }
+
     /// One image as the network's input [3, H, W]: x/127.5 − 1, then (x − shift)/scale.
     public static func prepare(_ batch: ImageBatch, image i: Int) -> Activation {
         let n = batch.height * batch.width, base = i * batch.bytesPerImage

@@ -15,7 +15,7 @@ public enum PerceptualMetric: String, CaseIterable, Sendable, Comparable {
         }
     }
 
-    /// Names from a list ("rfid", "kid", "fid-inf", "lpips-alex", "lpips-vgg"), or a one-line error naming `field`.
+    /// Names from a list (rfid, kid, fid-inf, lpips-alex, lpips-vgg), or a one-line error naming `field`.
     public static func parse(_ names: [String], field: String) throws -> [PerceptualMetric] {
         try names.map { n in
             guard let m = PerceptualMetric(rawValue: n.trimmingCharacters(in: .whitespaces).lowercased()) else {
@@ -88,6 +88,14 @@ public final class PerceptualSuite: @unchecked Sendable {
 
     public init(metrics: [PerceptualMetric], inception: InceptionFeatures?, lpips: [(metric: PerceptualMetric, network: LPIPSNetwork)]) {
         self.metrics = Array(Set(metrics)).sorted(); self.inception = inception; self.lpips = lpips
+    }
+
+    /// A one-line error when images of h×w are too small for a network (checked before any training).
+    public func check(height h: Int, width w: Int) throws {
+        for (m, net) in lpips where !net.accepts(height: h, width: w) {
+            let least = (1...512).first { net.accepts(height: $0, width: $0) } ?? 0
+            throw WeightsError("\(m.rawValue) needs images of at least \(least)×\(least) pixels; these are \(h)×\(w) (lpips-vgg takes 16×16 and up)")
+        }
     }
 
     /// Locates every file first (so a missing one is said before anything is loaded), then loads.

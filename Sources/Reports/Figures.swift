@@ -25,21 +25,23 @@ enum Figures {
 
     /// PSNR against bits per byte, a point per configuration: capacity (filled) and real token rate
     /// (hollow) per family, error bars ± one std over seeds, the single seeds as dots.
-    static func rateDistortion(_ configs: [ReportConfig]) -> Chart {
-        var c = Chart(title: "Rate–distortion: PSNR against bits per byte", xLabel: "bits per raw byte (log scale)", yLabel: "PSNR (dB, per-image mean)", logX: true)
+    static func rateDistortion(_ configs: [ReportConfig], y: Metric = .psnr) -> Chart {
+        var c = y == .psnr
+            ? Chart(title: "Rate–distortion: PSNR against bits per byte", xLabel: "bits per raw byte (log scale)", yLabel: "PSNR (dB, per-image mean)", logX: true)
+            : Chart(title: "Rate–distortion: \(y.title) against bits per byte", xLabel: "bits per raw byte (log scale)", yLabel: y.title, logX: true)
         let kinds = orderedKinds(configs.map(\.kind))
         let colors = Self.colors(kinds)
         let seeds = configs.contains { $0.n > 1 }
         for kind in kinds {
             let cs = configs.filter { $0.kind == kind }
             for (x, marker, filled, name) in [(Metric.capacityBPB, Chart.Marker.circle, true, "capacity"), (.tokenRateBPB, .diamond, false, "token rate")] {
-                let pts = cs.compactMap { point($0, x: x, y: .psnr) }.sorted { $0.p.x < $1.p.x }
+                let pts = cs.compactMap { point($0, x: x, y: y) }.sorted { $0.p.x < $1.p.x }
                 guard !pts.isEmpty else { continue }
                 c.series.append(.init(name: "\(kind): \(name)", color: colors[kind]!, marker: marker, filled: filled, points: pts.map(\.p),
                                       yErrors: seeds ? pts.map(\.yErr) : nil))
                 if seeds {
                     let dots = cs.flatMap { cfg in cfg.runs.compactMap { r -> (x: Double, y: Double)? in
-                        guard let a = r.value(x), let b = r.value(.psnr) else { return nil }; return (a, b) } }
+                        guard let a = r.value(x), let b = r.value(y) else { return nil }; return (a, b) } }
                     c.series.append(.init(name: "\(kind): \(name) seeds", color: colors[kind]!, points: dots, dots: true))
                 }
             }

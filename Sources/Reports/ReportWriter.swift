@@ -44,6 +44,10 @@ public enum ReportWriter {
             ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row." + bars, Figures.rateDistortion(configs).svg()),
             ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
         ]
+        if configs.contains(where: { $0.aggregate(.rfid) != nil }) {
+            figures.append(("rd-rfid.svg", "rFID against bits per byte (lower is better): the same points as the PSNR figure, with the Fréchet distance of the eval originals' and reconstructions' Inception features on the y axis (N = the eval images; see fid_inf for the N-free estimate)." + bars,
+                            Figures.rateDistortion(configs, y: .rfid).svg()))
+        }
         if let usage = Figures.usageAgainstVocabulary(configs) {
             figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + (bars.isEmpty ? "" : " A usage point is a configuration's mean over its seeds, with an error bar of ± one standard deviation and the single seeds as small dots; perplexity / V is the mean over the seeds."), usage.svg()))
         }
@@ -87,7 +91,8 @@ public enum ReportWriter {
         var md = "# \(escapeMarkup(title))\n\n\(escapeMarkup(runsLine))\n\n"
         for s in splits { md += "- split: \(escapeMarkup(s))\n" }
         for e in environments { md += "- compute: \(escapeMarkup(e))\n" }
-        md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table) + "\n"
+        let titles = ReportTable.columns(for: configs).map(\.title)
+        md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table, columns: titles) + "\n"
         if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
         if !chosen.isEmpty { md += "### Chosen comparisons\n\n" + ReportTable.markdown(chosen, columns: RankingTable.titles) + "\n" }
         md += "## Figures\n\n"
@@ -107,7 +112,7 @@ public enum ReportWriter {
         th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:18px 0}figcaption{font-size:13px;color:#444;max-width:760px}
         img.grid{image-rendering:pixelated;max-width:100%}</style></head><body>
         <h1>\(esc(title))</h1><p>\(esc(runsLine))</p>\(splits.map { "<p>split: \(esc($0))</p>" }.joined())\(environments.map { "<p>compute: \(esc($0))</p>" }.joined())
-        <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table))
+        <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table, columns: titles))
         \(ranking.isEmpty ? "" : "<h3>Which differences are real</h3><p>\(esc(rankingIntro))</p>" + ReportTable.html(ranking, columns: RankingTable.titles))
         \(chosen.isEmpty ? "" : "<h3>Chosen comparisons</h3>" + ReportTable.html(chosen, columns: RankingTable.titles))
         <h2>Figures</h2>
@@ -132,10 +137,18 @@ enum ReportTable {
     static let columns: [(column: Column, title: String)] = [(.runs, "runs"), (.tokenizer, "tokenizer"), (.config, "config"), (.n, "n")]
         + [Metric.tokensPerImage, .log2Vocab, .codebookSize, .usage, .perplexity, .psnr, .psnrCI95, .ssim, .capacityBPB, .tokenRateBPB, .deficitBPB, .trainSeconds]
             .map { (.metric($0), $0.title) }
+    /// The perceptual columns a table gains when any of its configurations has them ([evaluation] metrics).
+    static let perceptual: [Metric] = [.rfid, .rfidImages, .fidInfinity, .kid, .lpipsAlex, .lpipsVgg]
+
+    /// The columns for these configurations: the fixed ones, then the perceptual metrics some run recorded.
+    static func columns(for configs: [ReportConfig]) -> [(column: Column, title: String)] {
+        columns + perceptual.filter { m in configs.contains { $0.aggregate(m) != nil } }.map { (.metric($0), $0.title) }
+    }
     static let leftAligned: Set<String> = ["runs", "tokenizer", "config", "A", "B", "verdict"]
 
     static func rows(_ configs: [ReportConfig]) -> [[String]] {
-        configs.map { c in
+        let columns = columns(for: configs)
+        return configs.map { c in
             columns.map { col in
                 switch col.column {
                 case .runs: return c.runs.map { "#\($0.id)" }.joined(separator: " ")

@@ -33,6 +33,20 @@ final class ExperimentTests: XCTestCase {
         """
     }
 
+    func testEvaluationTableNamesPerceptualMetrics() throws {
+        let tok = "[[tokenizer]]\nkind = \"raw-patch\"\n"
+        XCTAssertEqual(try Experiment.parse(text: text(tok)).evaluation, [])
+        let e = try Experiment.parse(text: text(tok) + "\n[evaluation]\nmetrics = [\"rfid\", \"lpips-alex\"]\n")
+        XCTAssertEqual(e.evaluation.map(\.rawValue), ["rfid", "lpips-alex"])
+        for (bad, says) in [("metrics = [\"fid\"]", "unknown metric \"fid\""), ("metrics = \"rfid\"", "must be a list"), ("metric = [\"rfid\"]", "unknown key")] {
+            XCTAssertThrowsError(try Experiment.parse(text: text(tok) + "\n[evaluation]\n\(bad)\n")) { err in
+                let line = String(describing: err)
+                XCTAssertTrue(line.contains(says) && line.contains(":"), line)
+                XCTAssertFalse(line.contains("\n"))
+            }
+        }
+    }
+
     func testSweepsExpandToOneRunPerValue() throws {
         let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = [2, 4]\nbits = [8, 4, 2]\n"))
         XCTAssertEqual(e.runs.count, 6)

@@ -3,6 +3,7 @@ import Foundation
 @testable import Perceptual
 import Datasets
 import Kernels
+import Metrics
 
 /// The perceptual networks against the reference packages (fixtures from bench/make_perceptual_fixtures.py:
 /// reduced-width networks of the real topologies, random weights, PyTorch's outputs), each fast layer against
@@ -166,5 +167,49 @@ final class PerceptualTests: XCTestCase {
             let dot = (0..<n).reduce(0.0) { $0 + fast.vectors[k * n + $1] * ref.vectors[k * n + $1] }
             XCTAssertEqual(abs(dot), 1, accuracy: 1e-9)
         }
+    }
+}
+
+/// The perceptual accumulator on the streaming evaluator: chunk by chunk (any chunk size, with a save and
+/// restore half-way) it gives the figures of the whole split computed at once.
+final class PerceptualAccumulatorTests: XCTestCase {
+    func fixture(_ name: String) -> String { Bundle.module.path(forResource: "Fixtures/" + name, ofType: nil)! }
+
+    func testChunkedEqualsWholeAndResumes() throws {
+        let net = try InceptionFeatures(file: try WeightFile.load(path: fixture("inception-w16.pt")))
+        let alex = try LPIPSNetwork(.alex, file: try WeightFile.load(path: fixture("lpips-alex-w8.ckpt")))
+        let suite = PerceptualSuite(metrics: [.rfid, .kid, .fidInf, .lpipsAlex], inception: net, lpips: [(.lpipsAlex, alex)])
+        let a = try readNPYFile(path: fixture("images.npy")), r = try readNPYFile(path: fixture("recon.npy"))
+        var o = ImageBatch(count: a.shape[0], channels: 3, height: a.shape[2], width: a.shape[3]); o.pixels = a.integers!.map { UInt8($0) }
+        var rc = o; rc.pixels = r.integers!.map { UInt8($0) }
+        // 8 pairs: the 4 fixture pairs and their swaps.
+        let orig = ImageBatch.concatenate([o, rc]), recon = ImageBatch.concatenate([rc, o])
+        func run(_ chunk: Int, resumeAt: Int? = nil) throws -> Accumulated {
+            let dir = NSTemporaryDirectory() + "tokbench-perc-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var acc = try PerceptualAccumulator(suite: suite, directory: dir)
+            var b = 0
+            while b < orig.count {
+                let rg = b..<min(orig.count, b + chunk)
+                try acc.consume(EvalChunk(first: b, originals: orig.slice(rg), reconstructions: recon.slice(rg), tokens: nil))
+                b = rg.upperBound
+                if b == resumeAt {
+                    var w = StateWriter(); try acc.save(&w)
+                    acc = try PerceptualAccumulator(suite: suite, directory: dir)
+                    var rd = StateReader(w.bytes, path: "state"); try acc.restore(&rd)
+                }
+            }
+            return try acc.finish()
+        }
+        let whole = try run(8)
+        let keys = whole.values.map(\.metric.key)
+        XCTAssertEqual(keys, ["rfid", "rfid_images", "kid", "kid_std", "fid_inf", "lpips_alex", "lpips_alex_ci95"])
+        for (chunk, resume) in [(1, 3), (3, 6), (5, nil)] as [(Int, Int?)] {
+            let c = try run(chunk, resumeAt: resume)
+            for (x, y) in zip(c.values, whole.values) { XCTAssertEqual(x.value, y.value, accuracy: 1e-9 * max(1, abs(y.value)), "\(y.metric.key) chunk \(chunk)") }
+            XCTAssertEqual(c.perImage[0].values, whole.perImage[0].values)
+        }
+        // The swapped halves make the two sets the same multiset: FID of a set against itself is 0.
+        XCTAssertEqual(whole.values[0].value, 0, accuracy: 1e-6)
     }
 }
