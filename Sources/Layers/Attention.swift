@@ -4,7 +4,9 @@
 //   by side [B, T, C] → out = O·W_projᵀ + b [B, T, C].
 // Backward per (b, h): dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = dS·K/√d, dK = dSᵀ·Q/√d.
 // The GEMMs read the heads in place through leading dimensions (3C for q/k/v, C for the output).
-// `naiveForward` is the reference loop the tests hold this against.
+// Causal (an autoregressive prior): S[t, u] = −∞ for u > t before the softmax, so query t sees keys 0…t
+// only; P is then 0 there and the backward's dS vanishes with it.
+// `naiveHeads` is the reference loop the tests hold this against.
 import Kernels
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +15,7 @@ import Glibc
 public final class MultiHeadAttention: Layer {
     public let features: Int          // C
     public let heads: Int             // H
+    public let causal: Bool
     public let qkv: Linear            // C → 3C
     public let proj: Linear           // C → C
     private var qkvOut: Tensor?       // [B, T, 3C]
@@ -23,9 +26,9 @@ public final class MultiHeadAttention: Layer {
     private var dP: [Float] = []
     public private(set) var forwardFLOPs: Double = 0
 
-    public init(features: Int, heads: Int, params: ParameterSet, name: String) {
+    public init(features: Int, heads: Int, causal: Bool = false, params: ParameterSet, name: String) {
         precondition(features % heads == 0, "MultiHeadAttention: \(features) features not divisible by \(heads) heads")
-        self.features = features; self.heads = heads
+        self.features = features; self.heads = heads; self.causal = causal
         qkv = Linear(features, 3 * features, params: params, name: "\(name).qkv")
         proj = Linear(features, features, params: params, name: "\(name).proj")
     }
@@ -43,6 +46,7 @@ public final class MultiHeadAttention: Layer {
                 let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
                 let p = P.data + (b * H + h) * T * T
                 sgemm(transB: true, m: T, n: T, k: d, alpha: scale, a: Q, lda: 3 * C, b: K, ldb: 3 * C, c: p, ldc: T)
+                if causal { for t in 0..<T { for u in (t + 1)..<max(t + 1, T) { p[t * T + u] = -.infinity } } }
                 for t in 0..<T { softmaxInPlace(p + t * T, count: T) }
                 sgemm(m: T, n: d, k: T, a: p, lda: T, b: V, ldb: 3 * C, c: O.data + b * T * C + h * d, ldc: C)
             }
@@ -87,7 +91,7 @@ public final class MultiHeadAttention: Layer {
 
     /// The reference loop (the same maths, one scalar at a time, in Double): qkv [B, T, 3C] → O [B, T, C]
     /// before the output projection.
-    public static func naiveHeads(_ qkv: [Double], B: Int, T: Int, C: Int, H: Int) -> [Double] {
+    public static func naiveHeads(_ qkv: [Double], B: Int, T: Int, C: Int, H: Int, causal: Bool = false) -> [Double] {
         let d = C / H
         var out = [Double](repeating: 0, count: B * T * C)
         for b in 0..<B { for h in 0..<H { for t in 0..<T {
@@ -97,8 +101,9 @@ public final class MultiHeadAttention: Layer {
                 for i in 0..<d { acc += qkv[(b * T + t) * 3 * C + h * d + i] * qkv[(b * T + u) * 3 * C + C + h * d + i] }
                 s[u] = acc / Double(d).squareRoot()
             }
-            let mx = s.max()!
-            let e = s.map { exp($0 - mx) }, z = e.reduce(0, +)
+            let seen = causal ? t + 1 : T            // keys 0…t only when causal
+            let mx = s[0..<seen].max()!
+            let e = (0..<T).map { $0 < seen ? exp(s[$0] - mx) : 0 }, z = e.reduce(0, +)
             for i in 0..<d {
                 var acc = 0.0
                 for u in 0..<T { acc += e[u] / z * qkv[(b * T + u) * 3 * C + 2 * C + h * d + i] }

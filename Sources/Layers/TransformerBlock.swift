@@ -10,9 +10,10 @@ public final class TransformerBlock: Layer {
     public let fc1: Linear, gelu: GELU, fc2: Linear
     private var mid: Tensor?, output: Tensor?, dMid: Tensor?, dInput: Tensor?
 
-    public init(features C: Int, heads: Int, mlpRatio: Int = 4, params: ParameterSet, name: String) {
+    /// causal: the attention's queries see only earlier positions (an autoregressive prior).
+    public init(features C: Int, heads: Int, mlpRatio: Int = 4, causal: Bool = false, params: ParameterSet, name: String) {
         norm1 = LayerNorm(C, params: params, name: "\(name).norm1")
-        attention = MultiHeadAttention(features: C, heads: heads, params: params, name: "\(name).attn")
+        attention = MultiHeadAttention(features: C, heads: heads, causal: causal, params: params, name: "\(name).attn")
         norm2 = LayerNorm(C, params: params, name: "\(name).norm2")
         fc1 = Linear(C, mlpRatio * C, params: params, name: "\(name).mlp.fc1")
         gelu = GELU()

@@ -123,7 +123,7 @@ enum Ref {
         case let l as MultiHeadAttention:
             let (B, T, C) = (shape[0], shape[1], shape[2])
             let (q, _) = forward(l.qkv, x, shape: shape, params: p)
-            return (forward(l.proj, MultiHeadAttention.naiveHeads(q, B: B, T: T, C: C, H: l.heads), shape: shape, params: p).0, shape)
+            return (forward(l.proj, MultiHeadAttention.naiveHeads(q, B: B, T: T, C: C, H: l.heads, causal: l.causal), shape: shape, params: p).0, shape)
         case let l as TransformerBlock:
             let (a, _) = forward(l.attention, forward(l.norm1, x, shape: shape, params: p).0, shape: shape, params: p)
             let y1 = zip(x, a).map { $0 + $1 }

@@ -84,3 +84,60 @@ final class TransformerTests: XCTestCase {
         XCTAssertEqual(c.latentSize(height: 4, width: 6).1, 3)
     }
 }
+
+/// The pieces of an autoregressive prior (the AR-probing issue): causal attention and softmax cross-entropy.
+final class AutoregressiveTests: XCTestCase {
+    func testCausalAttentionMatchesTheNaiveLoopAndItsGradients() {
+        for (B, T, C, H) in [(2, 5, 8, 2), (1, 7, 6, 3)] {
+            let ps = ParameterSet(seed: UInt64(T + 100))
+            let a = MultiHeadAttention(features: C, heads: H, causal: true, params: ps, name: "attn")
+            GradCheck.check(a, params: ps, inputShape: [B, T, C], seed: UInt64(60 + C))
+        }
+        let ps = ParameterSet(seed: 4)
+        let blk = TransformerBlock(features: 8, heads: 2, mlpRatio: 2, causal: true, params: ps, name: "blocks.0")
+        GradCheck.check(blk, params: ps, inputShape: [2, 6, 8], seed: 23)
+    }
+
+    /// Changing position t's input changes no output before t (and does change outputs from t on).
+    func testTheMaskLeaksNothing() {
+        let ps = ParameterSet(seed: 9)
+        let blk = TransformerBlock(features: 8, heads: 2, mlpRatio: 2, causal: true, params: ps, name: "b")
+        ps.finalize()
+        var rng = SplitMix64(seed: 1)
+        let T = 7, C = 8
+        let base = (0..<(T * C)).map { _ in rng.uniform(-1, 1) }
+        let y0 = blk.forward(Tensor(shape: [1, T, C], values: base)).values
+        for t in 0..<T {
+            var x = base
+            for i in 0..<C { x[t * C + i] += 0.5 }
+            let y = blk.forward(Tensor(shape: [1, T, C], values: x)).values
+            for u in 0..<t { for i in 0..<C { XCTAssertEqual(y[u * C + i], y0[u * C + i], "position \(u) saw position \(t)") } }
+            XCTAssertNotEqual(Array(y[(t * C)..<((t + 1) * C)]), Array(y0[(t * C)..<((t + 1) * C)]))
+        }
+    }
+
+    func testCrossEntropyMatchesTheReferenceAndItsGradient() {
+        var rng = SplitMix64(seed: 3)
+        let N = 5, V = 7
+        let z = (0..<(N * V)).map { _ in rng.uniform(-3, 3) }
+        let t = (0..<N).map { _ in Int(rng.next() % UInt64(V)) }
+        let ce = SoftmaxCrossEntropy()
+        let loss = ce.forward(Tensor(shape: [N, V], values: z), targets: t)
+        let zD = z.map(Double.init)
+        XCTAssertEqual(loss, SoftmaxCrossEntropy.naiveLoss(zD, rows: N, classes: V, targets: t), accuracy: 1e-6)
+        let g = ce.backward().values.map(Double.init)
+        let num = GradCheck.numeric({ SoftmaxCrossEntropy.naiveLoss($0, rows: N, classes: V, targets: t) }, at: zD)
+        XCTAssertLessThanOrEqual(GradCheck.relativeError(g, num), 1e-4)
+    }
+
+    /// All-zero logits (an untrained head) pay exactly log2 V bits per word; a confident correct head pays ~0.
+    func testUntrainedLogitsPayLog2VAndConfidentOnesNothing() {
+        let ce = SoftmaxCrossEntropy()
+        for V in [2, 16, 1000] {
+            let bits = ce.forward(Tensor(shape: [3, V], values: [Float](repeating: 0, count: 3 * V)), targets: [0, V - 1, V / 2]) / log(2)
+            XCTAssertEqual(bits, log2(Double(V)), accuracy: 1e-9)
+        }
+        var z = [Float](repeating: 0, count: 2 * 8); z[3] = 40; z[8 + 5] = 40
+        XCTAssertLessThan(ce.forward(Tensor(shape: [2, 8], values: z), targets: [3, 5]) / log(2), 1e-12)
+    }
+}
