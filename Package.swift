@@ -42,6 +42,8 @@ let package = Package(
                 swiftSettings: optimize),
         .target(name: "Training", dependencies: ["Kernels", "Settings", "MetricCatalogue", "Datasets", "Tokenizers"], swiftSettings: optimize),
         .target(name: "Coding", dependencies: [], swiftSettings: optimizeAlways),
+        // AR probing: the autoregressive prior over a run's tokens.
+        .target(name: "Probing", dependencies: ["Kernels", "Layers"], swiftSettings: optimizeAlways),
         // The perceptual networks of rFID and LPIPS (forward only), read from their weights files as they are.
         .target(name: "Perceptual", dependencies: ["Kernels", "Datasets"], swiftSettings: optimizeAlways),
         .target(name: "Metrics", dependencies: ["MetricCatalogue", "Datasets", "Tokenizers", "Coding", "Perceptual"], path: "Sources/Metrics",
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels", "Coding"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Store", "Tokenizers", "Training", "Datasets", "Kernels", "Settings", "Metrics", "MetricCatalogue"]),
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Layers", "Kernels"]),
         .testTarget(name: "PerceptualTests", dependencies: ["Perceptual", "Metrics", "Datasets", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Coding", "Datasets", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["MetricCatalogue", "Reports", "Store"]),

@@ -1,0 +1,87 @@
+// The autoregressive prior of AR probing (GigaTok's "AR probing", a small LlamaGen-style model): what a
+// generator pays for a tokenizer's tokens. A token of S words is S words in turn, so a sequence of L tokens
+// is T = L·S words w_0 … w_{T−1}, each in 0..<V; word t is predicted from the words before it (the earlier
+// tokens and the earlier words of its own token):
+//   input  [BOS, w_0, …, w_{T−2}]  (BOS = V)  → TokenEmbedding (V+1)×C + PositionEmbedding T×C
+//   → `layers` causal TransformerBlocks → LayerNorm → Linear(C, V) → logits [B·T, V]
+//   loss = softmax cross-entropy against [w_0, …, w_{T−1}], in nats per word (÷ ln 2: bits per word).
+// Shapes: B sequences, T words each, C features, V values per word.
+import Foundation
+import Kernels
+import Layers
+
+public struct ARPriorConfig: Sendable, Equatable {
+    public var vocabulary: Int          // V
+    public var length: Int              // T = L·S words per sequence
+    public var features: Int = 64       // C
+    public var layers: Int = 2
+    public var heads: Int = 4
+    public var mlpRatio: Int = 4
+    public init(vocabulary: Int, length: Int, features: Int = 64, layers: Int = 2, heads: Int = 4, mlpRatio: Int = 4) {
+        self.vocabulary = vocabulary; self.length = length; self.features = features; self.layers = layers; self.heads = heads; self.mlpRatio = mlpRatio
+    }
+}
+
+public final class ARPrior {
+    public let config: ARPriorConfig
+    public let params: ParameterSet
+    let embedding: TokenEmbedding
+    let position: PositionEmbedding
+    let blocks: [TransformerBlock]
+    let norm: LayerNorm
+    let head: Linear
+    let loss = SoftmaxCrossEntropy()
+    let optimizer: Adam
+
+    public init(_ c: ARPriorConfig, seed: UInt64, learningRate: Float = 3e-4) {
+        config = c
+        let ps = ParameterSet(seed: seed)
+        params = ps
+        embedding = TokenEmbedding(vocabulary: c.vocabulary + 1, features: c.features, params: ps, name: "tok_emb")
+        position = PositionEmbedding(length: c.length, features: c.features, params: ps, name: "pos_emb")
+        blocks = (0..<c.layers).map { TransformerBlock(features: c.features, heads: c.heads, mlpRatio: c.mlpRatio, causal: true, params: ps, name: "blocks.\($0)") }
+        norm = LayerNorm(c.features, params: ps, name: "norm")
+        head = Linear(c.features, c.vocabulary, params: ps, name: "head")
+        ps.finalize()
+        optimizer = Adam(parameterCount: params.count, learningRate: learningRate, weightDecay: 0.0, decoupledWeightDecay: true)
+    }
+
+    /// The shifted input of sequences [B, T]: BOS, then each sequence without its last word.
+    func shifted(_ words: [Int], batch B: Int) -> [Int] {
+        let T = config.length
+        var x = [Int](repeating: config.vocabulary, count: B * T)
+        for b in 0..<B { for t in 1..<max(1, T) { x[b * T + t] = words[b * T + t - 1] } }
+        return x
+    }
+
+    /// Logits [B·T, V] for sequences [B, T] (row-major words in 0..<V).
+    public func logits(_ words: [Int], batch B: Int) -> Tensor {
+        var h = position.forward(embedding.forward(shifted(words, batch: B), batch: B, length: config.length))
+        for blk in blocks { h = blk.forward(h) }
+        let y = head.forward(norm.forward(h))
+        return Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+    }
+
+    /// Mean nats per word of sequences [B, T] under the prior (no gradient); per-sequence sums in `perSequence`.
+    public func nats(_ words: [Int], batch B: Int, perSequence: inout [Double]) -> Double {
+        let T = config.length
+        var rows = [Double](repeating: 0, count: B * T)
+        let mean = rows.withUnsafeMutableBufferPointer { loss.forward(logits(words, batch: B), targets: words, perRow: $0.baseAddress!) }
+        perSequence = (0..<B).map { b in rows[(b * T)..<((b + 1) * T)].reduce(0, +) }
+        return mean
+    }
+
+    /// One optimizer step on sequences [B, T]; returns the batch's mean nats per word before the step.
+    @discardableResult
+    public func trainStep(_ words: [Int], batch B: Int) -> Double {
+        params.zeroGrads()
+        let z = logits(words, batch: B)
+        let l = loss.forward(z, targets: words)
+        let dz = loss.backward()
+        var g = norm.backward(head.backward(Tensor(shape: [B, config.length, config.vocabulary], values: dz.values)))
+        for blk in blocks.reversed() { g = blk.backward(g) }
+        embedding.backward(position.backward(g))
+        optimizer.update(params)
+        return l
+    }
+}
