@@ -4,6 +4,7 @@ import Datasets
 import Tokenizers
 import Training
 import Settings
+import Probing
 
 /// A validated experiment file: the dataset, the training plan and every run it declares.
 public struct Experiment: Sendable {
@@ -19,6 +20,8 @@ public struct Experiment: Sendable {
     /// The perceptual metrics of the [evaluation] table (e.g. metrics = [rfid, kid, lpips-alex], quoted); PSNR, SSIM and
     /// the budget are always on.
     public var evaluation: [PerceptualMetric] = []
+    /// The [ar_probe] table: after each learned tokenizer's run, a prior per seed on its tokens (nil: no probing).
+    public var probe: ARProbeConfig?
 
     /// The run's place in the whole plan (recorded as param plan.index: merged shards keep plan order).
     public func planIndex(of run: PlannedRun) -> Int? { fullPlan.firstIndex(of: run.key) }
@@ -50,7 +53,7 @@ public struct ExperimentError: Error, CustomStringConvertible {
 extension Experiment {
     /// The experiment file's other tables and their keys (`tokbench tokenizers` lists them after the tokenizers).
     public static var tableKeys: [(table: String, keys: [ConfigKey])] {
-        [("[dataset]", ExperimentReader.DatasetTable.keys), ("[training]", TrainingPlan.keys), ("[evaluation]", ExperimentReader.evaluationKeys)]
+        [("[dataset]", ExperimentReader.DatasetTable.keys), ("[training]", TrainingPlan.keys), ("[evaluation]", ExperimentReader.evaluationKeys), ("[ar_probe]", ARProbeConfig.keys)]
     }
 
     /// Reads, applies `--set` overrides, and validates an experiment file. Every problem is
@@ -133,7 +136,7 @@ struct ExperimentReader {
     }
 
     func read(_ doc: TOMLTable) throws -> Experiment {
-        try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "evaluation", "tokenizer"], prefix: "")
+        try onlyKeys(doc, ["name", "description", "seed", "seeds", "dataset", "training", "evaluation", "ar_probe", "tokenizer"], prefix: "")
         guard let nameNode = doc["name"] else { throw err(nil, "name", "missing (every experiment has a name)") }
         let name = try string(nameNode, "name")
         if let why = Experiment.badName(name) { throw err(nameNode, "name", why) }
@@ -169,6 +172,7 @@ struct ExperimentReader {
         }
         var e = Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
         if let ev = doc["evaluation"] { e.evaluation = try readEvaluation(ev) }
+        if let pr = doc["ar_probe"] { e.probe = try readProbe(pr) }
         return e
     }
 
@@ -185,6 +189,14 @@ struct ExperimentReader {
         do { return try PerceptualMetric.parse(names, field: "evaluation.metrics") } catch let e as WeightsError {
             throw err(m, nil, e.description)
         }
+    }
+
+    /// The [ar_probe] table, read through its declared options (ARProbeConfig).
+    func readProbe(_ node: TOMLNode) throws -> ARProbeConfig {
+        guard case .table(let t) = node.value else { throw err(node, "ar_probe", "must be a table") }
+        let c = try readDeclared(t, ARProbeConfig.options, into: ARProbeConfig.unset, prefix: "ar_probe.")
+        if let (key, message) = c.problem { throw err(t[key] ?? node, "ar_probe." + key, message) }
+        return c
     }
 
     /// The [dataset] table's keys, each declared once (0 or "" for "the kind's own default").

@@ -8,6 +8,7 @@ import Metrics
 import MetricCatalogue
 import Kernels
 import Settings
+import Probing
 
 /// Runs every run of an experiment and records each in the store:
 /// dataset → tokenizer (trained by the training loop when it learns, or run as an external program)
@@ -47,6 +48,7 @@ public final class ExperimentRunner {
         recorder.featureCache = experiment.evaluation.contains(where: \.usesInception) ? (cacheDir as NSString).appendingPathComponent("features") : nil
         try store.markInterruptedRuns()
         try store.recordDefinitions(Metric.all)
+        probe = experiment.probe
         let experimentID: Int64
         if resume {
             // get-or-create in one transaction: shards started at once on one database share the experiment
@@ -80,8 +82,10 @@ public final class ExperimentRunner {
         return ids
     }
 
-    /// Runs of the last `run` call that were recorded `failed`.
+    /// Runs of the last `run` call that were recorded `failed` (AR probes that failed count too).
     public private(set) var failedRuns = 0
+    /// The experiment's [ar_probe] table: each learned tokenizer's finished run is probed (nil: none).
+    var probe: ARProbeConfig?
 
     func runConfig(_ planned: PlannedRun, of experiment: Experiment) -> RunConfig {
         var plan = experiment.training
@@ -130,6 +134,12 @@ public final class ExperimentRunner {
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
                        runID, formatPSNR(report.value(.psnr)!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
                        report.value(.capacityBPB)!))
+            if let config = probe, tokenizer is TrainableTokenizer {
+                let prober = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: recorder.perceptual, featureCache: recorder.featureCache, say: say)
+                do { failedRuns += try prober.probe(tokenizer, data: data, runID: runID, config: config).failed } catch {
+                    say("  AR probe of run \(runID) failed: \(error)"); failedRuns += 1
+                }
+            }
         } catch {
             try store.failRun(runID: runID, reason: String(describing: error))
             failedRuns += 1

@@ -56,10 +56,48 @@ public final class ARPrior {
 
     /// Logits [B·T, V] for sequences [B, T] (row-major words in 0..<V).
     public func logits(_ words: [Int], batch B: Int) -> Tensor {
+        let y = head.forward(hidden(words, batch: B))
+        return Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+    }
+
+    /// The trunk's output before the head: [B, T, C] (after the final LayerNorm).
+    func hidden(_ words: [Int], batch B: Int) -> Tensor {
         var h = position.forward(embedding.forward(shifted(words, batch: B), batch: B, length: config.length))
         for blk in blocks { h = blk.forward(h) }
-        let y = head.forward(norm.forward(h))
-        return Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+        return norm.forward(h)
+    }
+
+    /// Draws `count` sequences [count, T] word by word: word t from softmax(logits_t / temperature), kept to
+    /// the `topK` most likely values when topK > 0. Word t's logits depend only on words < t (the mask), so
+    /// each step reruns the trunk on the words drawn so far and applies the head to position t alone.
+    public func sample(count B: Int, temperature: Double = 1, topK: Int = 0, seed: UInt64) -> [Int] {
+        let T = config.length, V = config.vocabulary, C = config.features
+        var rng = SplitMix64(seed: seed)
+        var words = [Int](repeating: 0, count: B * T)
+        let w = params.value(head.weightOffset), bias = head.biasOffset.map { params.value($0) }
+        var z = [Double](repeating: 0, count: V)
+        for t in 0..<T {
+            let h = hidden(words, batch: B)
+            for b in 0..<B {
+                let row = h.data + (b * T + t) * C
+                for v in 0..<V {
+                    var s = Double(bias?[v] ?? 0)
+                    for c in 0..<C { s += Double(row[c]) * Double(w[v * C + c]) }
+                    z[v] = s / temperature
+                }
+                if topK > 0 && topK < V {
+                    let cut = z.sorted(by: >)[topK - 1]
+                    for v in 0..<V where z[v] < cut { z[v] = -.infinity }
+                }
+                let m = z.max()!
+                var total = 0.0
+                for v in 0..<V { z[v] = exp(z[v] - m); total += z[v] }
+                var u = rng.uniform() * total, pick = V - 1
+                for v in 0..<V { u -= z[v]; if u < 0 { pick = v; break } }
+                words[b * T + t] = pick
+            }
+        }
+        return words
     }
 
     /// Mean nats per word of sequences [B, T] under the prior (no gradient); per-sequence sums in `perSequence`.
@@ -73,7 +111,8 @@ public final class ARPrior {
 
     /// One optimizer step on sequences [B, T]; returns the batch's mean nats per word before the step.
     @discardableResult
-    public func trainStep(_ words: [Int], batch B: Int) -> Double {
+    public func trainStep(_ words: [Int], batch B: Int, learningRate: Float? = nil) -> Double {
+        if let lr = learningRate { optimizer.learningRate = lr }
         params.zeroGrads()
         let z = logits(words, batch: B)
         let l = loss.forward(z, targets: words)

@@ -82,7 +82,8 @@ enum Figures {
         return c
     }
 
-    /// For each configuration: capacity and token rate (mean ± std over seeds) against the data's bits per byte.
+    /// For each configuration: capacity and token rate (mean ± std over seeds), and the AR prior's rate where
+    /// probed (mean ± t 95% interval over probes), against the data's bits per byte.
     static func budget(_ configs: [ReportConfig]) -> Chart {
         var c = Chart(title: "Information budget per configuration", xLabel: "bits per raw byte (log scale)", yLabel: "", logX: true)
         c.categories = configs.map { "\($0.runs.map { "#\($0.id)" }.joined(separator: " ")) \($0.label)" }
@@ -97,6 +98,10 @@ enum Figures {
             c.series.append(.init(name: "real token rate", color: "#d62728", marker: .diamond, filled: false, points: rate,
                                   xErrors: configs.contains { $0.n > 1 } ? rateErr : nil))
         }
+        // what the AR prior pays (mean over probes, t 95% interval), where a configuration was probed
+        var ar: [(x: Double, y: Double)] = [], arErr: [Double] = []
+        for (i, cfg) in configs.enumerated() { if let a = cfg.probeInterval(.arBPB) { ar.append((a.mean, Double(i))); arErr.append(a.halfWidth ?? 0) } }
+        if !ar.isEmpty { c.series.append(.init(name: "AR prior rate", color: "#2ca02c", marker: .square, filled: true, points: ar, xErrors: arErr)) }
         c.verticalLines = budgetLines(configs.flatMap(\.runs))
         return c
     }

@@ -17,6 +17,8 @@ public struct ReportRun {
     public var results: [String: Double]
     public var params: [String: String]
     public var artifacts: [String: String]
+    /// The run's finished AR probes, in prior-seed order (none when it was not probed).
+    public var probes: [StoredProbe] = []
 
     /// A final result by catalogue metric.
     public func value(_ m: Metric) -> Double? { results[m.key] }
@@ -47,9 +49,11 @@ public struct ReportData {
     /// finished runs only.
     public static func load(store: ResultStore, experiments: [String], filter: String?) throws -> ReportData {
         let stored = try store.runs(try store.finishedRunIDs(latestOf: experiments, where: filter))
+        let probes = try store.probes(ofRuns: stored.map { $0.run.id! })
         let runs = stored.map { s in
             ReportRun(id: s.run.id!, experiment: s.experiment, kind: s.run.tokenizer + (s.params["tokenizer.backbone"] == "vit1d" ? "-1d" : ""), label: s.run.label, dataset: s.run.dataset,
-                      status: s.run.status, seed: UInt64(bitPattern: s.run.seed), codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts)
+                      status: s.run.status, seed: UInt64(bitPattern: s.run.seed), codeVersion: s.run.codeVersion, results: s.results, params: s.params, artifacts: s.artifacts,
+                      probes: probes[s.run.id!] ?? [])
         }
         let metrics = Dictionary(uniqueKeysWithValues: stored.map { ($0.run.id!, $0.curves) })
         let defs = try store.definitions().map { (key: $0.key, text: $0.text) }

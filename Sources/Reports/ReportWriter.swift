@@ -42,11 +42,17 @@ public enum ReportWriter {
         let bars = configs.contains { $0.n > 1 } ? " Each point is a configuration's mean over its seeds, with an error bar of ± one standard deviation; small dots are the single seeds." : ""
         var figures: [(file: String, caption: String, svg: String)] = [
             ("rd.svg", "PSNR against bits per byte. Filled circles: capacity L·log2V/(H·W·C); hollow diamonds: the real rate of the eval token stream under an adaptive arithmetic coder. Dashed line: the data's own lossless bits per byte (the budget). Lossless runs sit on the ∞ row." + bars, Figures.rateDistortion(configs).svg()),
-            ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte." + bars, Figures.budget(configs).svg()),
+            ("budget.svg", "Each configuration's capacity and real token rate against the data's lossless bits per byte" + (configs.contains(where: \.hasProbes) ? ", with the AR prior's rate (green squares: mean over probes, t 95% interval) where probed." : ".") + bars, Figures.budget(configs).svg()),
         ]
         if configs.contains(where: { $0.aggregate(.rfid) != nil }) {
             figures.append(("rd-rfid.svg", "rFID against bits per byte (lower is better): the same points as the PSNR figure, with the Fréchet distance of the eval originals' and reconstructions' Inception features on the y axis (N = the eval images; see fid_inf for the N-free estimate)." + bars,
                             Figures.rateDistortion(configs, y: .rfid).svg()))
+        }
+        if let chart = Figures.arRate(configs, y: .psnr) {
+            figures.append(("ar-psnr.svg", "PSNR against the AR prior's bits per byte on the eval tokens (what a generator pays), a point per probed configuration: horizontal bars the t 95% interval over the probes, vertical ± one std over the tokenizer's seeds.", chart.svg()))
+        }
+        if let chart = Figures.arRate(configs, y: .rfid) {
+            figures.append(("ar-rfid.svg", "rFID against the AR prior's bits per byte on the eval tokens (as the PSNR figure; lower rFID is better).", chart.svg()))
         }
         if let usage = Figures.usageAgainstVocabulary(configs) {
             figures.append(("usage.svg", "Codebook usage (filled: the fraction of the V codes the eval tokens use at least once) and perplexity / V (hollow: 2^entropy of the eval tokens over V) against log2 V, for the configurations with V ≤ 2^24." + (bars.isEmpty ? "" : " A usage point is a configuration's mean over its seeds, with an error bar of ± one standard deviation and the single seeds as small dots; perplexity / V is the mean over the seeds."), usage.svg()))
@@ -75,6 +81,12 @@ public enum ReportWriter {
             }
         }
 
+        let samples = sampleGrids(configs)
+        for g in samples { if let bytes = FileManager.default.contents(atPath: g.source) { try save(g.file, [UInt8](bytes)) } }
+        let probeRows = ProbeTable.rows(configs), rankRows = ProbeTable.ranks(configs)
+        let overlapLine = ["AR bpb": ProbeTable.overlaps(configs, .arBPB), "gFID": ProbeTable.overlaps(configs, .gfid)]
+            .sorted { $0.key < $1.key }.map { k, v in v.isEmpty ? "By \(k), neighbours' 95% intervals are all separated." : "By \(k), overlapping 95% intervals (order not established): " + v.joined(separator: "; ") + "." }
+            .joined(separator: " ")
         let table = ReportTable.rows(configs)
         let ranking = RankingTable.rows(Comparison.adjacentPairs(data, metric: .psnr))
         let chosen = RankingTable.rows(try Comparison.chosenPairs(data, pairs, metric: .psnr))
@@ -95,10 +107,18 @@ public enum ReportWriter {
         md += "\n## Results\n\n" + seedsLine + "\n\n" + ReportTable.markdown(table, columns: titles) + "\n"
         if !ranking.isEmpty { md += "### Which differences are real\n\n" + rankingIntro + "\n\n" + ReportTable.markdown(ranking, columns: RankingTable.titles) + "\n" }
         if !chosen.isEmpty { md += "### Chosen comparisons\n\n" + ReportTable.markdown(chosen, columns: RankingTable.titles) + "\n" }
+        if !probeRows.isEmpty {
+            md += "## AR probing\n\n" + ProbeTable.intro + "\n\n" + ReportTable.markdown(probeRows, columns: ProbeTable.titles) + "\n"
+            md += "Rankings of the probed configurations (1 = best). " + overlapLine + "\n\n" + ReportTable.markdown(rankRows, columns: ProbeTable.rankTitles) + "\n"
+        }
         md += "## Figures\n\n"
         for fig in figures { md += "![\(fig.file)](\(fig.file))\n\n\(fig.caption)\n\n" }
         if gridPNG != nil {
             md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\nOne row per configuration (its lowest seed). Rows, top to bottom: " + escapeMarkup(gridRows.joined(separator: "; ")) + ".\n\n"
+        }
+        if !samples.isEmpty {
+            md += "## Samples of the AR priors\n\n"
+            for g in samples { md += "![\(g.file)](\(g.file))\n\n" + escapeMarkup(g.caption) + "\n\n" }
         }
         md += "## Definitions\n\n" + data.definitions.map { "- **\(escapeMarkup($0.key))**: \(escapeMarkup($0.text))" }.joined(separator: "\n") + "\n"
         try save("report.md", Array(md.utf8))
@@ -115,12 +135,16 @@ public enum ReportWriter {
         <h2>Results</h2><p>\(esc(seedsLine))</p>\(ReportTable.html(table, columns: titles))
         \(ranking.isEmpty ? "" : "<h3>Which differences are real</h3><p>\(esc(rankingIntro))</p>" + ReportTable.html(ranking, columns: RankingTable.titles))
         \(chosen.isEmpty ? "" : "<h3>Chosen comparisons</h3>" + ReportTable.html(chosen, columns: RankingTable.titles))
+        \(probeRows.isEmpty ? "" : "<h2>AR probing</h2><p>\(esc(ProbeTable.intro))</p>" + ReportTable.html(probeRows, columns: ProbeTable.titles) + "<p>Rankings (1 = best). \(esc(overlapLine))</p>" + ReportTable.html(rankRows, columns: ProbeTable.rankTitles))
         <h2>Figures</h2>
 
         """
         for fig in figures { html += "<figure>\(fig.svg)<figcaption>\(esc(fig.caption))</figcaption></figure>\n" }
         if gridPNG != nil {   // the grid is the report folder's reconstructions.png (embedding it would push a 3-seed report past 1 MB)
             html += "<h2>Reconstructions</h2><figure><img class=\"grid\" alt=\"reconstructions\" src=\"reconstructions.png\"/><figcaption>One row per configuration (its lowest seed). Rows, top to bottom: \(esc(gridRows.joined(separator: "; ")))</figcaption></figure>\n"
+        }
+        if !samples.isEmpty {
+            html += "<h2>Samples of the AR priors</h2>" + samples.map { "<figure><img class=\"grid\" alt=\"samples\" src=\"\(esc($0.file))\"/><figcaption>\(esc($0.caption))</figcaption></figure>" }.joined() + "\n"
         }
         html += "<details><summary><h2 style=\"display:inline\">Definitions</h2> (\(data.definitions.count) terms)</summary><ul>"
             + data.definitions.map { "<li><b>\(esc($0.key))</b>: \(esc($0.text))</li>" }.joined() + "</ul></details>\n"

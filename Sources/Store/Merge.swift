@@ -22,6 +22,8 @@ extension ResultStore {
         var results: [ResultRecord]
         var artifacts: [ArtifactRecord]
         var images: [ImageMetricRecord]
+        /// The run's finished AR probes with their curves and results (v4; none from an older shard).
+        var probes: [(probe: ProbeRecord, metrics: [ProbeMetricRecord], results: [ProbeResultRecord])] = []
         /// Position in the experiment's plan (param plan.index), for the merged order.
         var planIndex: Int { Int(params.first { $0.key == "plan.index" }?.value ?? "") ?? Int.max }
     }
@@ -59,7 +61,10 @@ extension ResultStore {
                         incoming.append(ShardRun(source: path, experiment: experiments[r.experimentID]!, run: r,
                                                  params: try ParamRecord.filter(byRun).fetchAll(db), metrics: try MetricRecord.filter(byRun).fetchAll(db),
                                                  results: try ResultRecord.filter(byRun).fetchAll(db), artifacts: try ArtifactRecord.filter(byRun).fetchAll(db),
-                                                 images: try ImageMetricRecord.filter(byRun).fetchAll(db)))
+                                                 images: try ImageMetricRecord.filter(byRun).fetchAll(db),
+                                                 probes: try db.tableExists("probe") ? ProbeRecord.filter(byRun && Columns.status == RunStatus.finished.rawValue).fetchAll(db).map { p in
+                                                     (p, try ProbeMetricRecord.filter(Columns.probeID == p.id!).fetchAll(db), try ProbeResultRecord.filter(Columns.probeID == p.id!).fetchAll(db))
+                                                 } : []))
                     }
                     rates += try DataRateRecord.fetchAll(db).map { (path, $0) }
                     definitions += try DefinitionRecord.fetchAll(db)
@@ -110,6 +115,13 @@ extension ResultStore {
                 for var x in s.results { x.runID = id; try x.insert(db) }
                 for var a in s.artifacts { a.runID = id; try a.insert(db) }
                 for var i in s.images { i.runID = id; try i.insert(db) }
+                for (probe, metrics, results) in s.probes {
+                    var p = probe
+                    p.id = nil; p.runID = id
+                    try p.insert(db)
+                    for var m in metrics { m.probeID = p.id!; try m.insert(db) }
+                    for var x in results { x.probeID = p.id!; try x.insert(db) }
+                }
                 summary.added += 1
             }
             for (source, rate) in rates {

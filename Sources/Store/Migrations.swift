@@ -3,7 +3,7 @@ import GRDB
 /// The one migrator. A migration never changes once shipped: add a new one instead.
 enum Migrations {
     /// Every migration this build knows, in order.
-    static let identifiers = ["v1", "v2-data-rate", "v3-image-metric-heartbeat"]
+    static let identifiers = ["v1", "v2-data-rate", "v3-image-metric-heartbeat", "v4-ar-probe"]
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
@@ -113,6 +113,36 @@ enum Migrations {
                     PRIMARY KEY (run_id, key)
                 );
                 ALTER TABLE run ADD COLUMN heartbeat_at TEXT;   -- last sign of life of the process running it (ISO 8601)
+                """)
+        }
+        m.registerMigration("v4-ar-probe") { db in
+            try db.execute(sql: """
+                CREATE TABLE probe (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,   -- the tokenizer run whose tokens were probed
+                    seed INTEGER NOT NULL,             -- the prior's seed (initialisation, batches, samples)
+                    config_json TEXT NOT NULL,         -- the [ar_probe] table as run (size, schedule, samples)
+                    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+                    error TEXT,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    code_version TEXT NOT NULL,
+                    samples_path TEXT                  -- a PNG grid of decoded samples, when drawn
+                );
+                CREATE INDEX probe_by_run ON probe(run_id, seed);
+                CREATE TABLE probe_metric (
+                    probe_id INTEGER NOT NULL REFERENCES probe(id) ON DELETE CASCADE,
+                    step INTEGER NOT NULL,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    PRIMARY KEY (probe_id, key, step)
+                );
+                CREATE TABLE probe_result (
+                    probe_id INTEGER NOT NULL REFERENCES probe(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    PRIMARY KEY (probe_id, key)
+                );
                 """)
         }
         return m

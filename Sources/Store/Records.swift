@@ -109,6 +109,47 @@ public struct DataRateRecord: Codable, Sendable, FetchableRecord, PersistableRec
     }
 }
 
+/// One AR probe of a run: a prior trained on the run's tokens at one seed (v4).
+public struct ProbeRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "probe"
+    public var id: Int64?
+    public var runID: Int64
+    public var seed: Int64
+    public var configJSON: String
+    public var status: String
+    public var error: String?
+    public var startedAt: String
+    public var finishedAt: String?
+    public var codeVersion: String
+    public var samplesPath: String?
+    enum CodingKeys: String, CodingKey {
+        case id, runID = "run_id", seed, configJSON = "config_json", status, error, startedAt = "started_at", finishedAt = "finished_at",
+             codeVersion = "code_version", samplesPath = "samples_path"
+    }
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One point of a probe's curve.
+public struct ProbeMetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "probe_metric"
+    public var probeID: Int64, step: Int, key: String, value: Double?
+    enum CodingKeys: String, CodingKey { case probeID = "probe_id", step, key, value }
+}
+
+/// One final number of a probe.
+public struct ProbeResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "probe_result"
+    public var probeID: Int64, key: String, value: Double?
+    enum CodingKeys: String, CodingKey { case probeID = "probe_id", key, value }
+}
+
+/// A probe with everything recorded about it, as reports read it.
+public struct StoredProbe: Sendable {
+    public var probe: ProbeRecord
+    public var results: [String: Double]
+    public var curves: [String: [(step: Int, value: Double)]]
+}
+
 /// A run about to start: what identifies it and how to reproduce it.
 public struct NewRun: Sendable {
     public var experimentID: Int64
@@ -168,5 +209,6 @@ public enum RunStatus: String, Sendable { case running, finished, failed, interr
 enum Columns {
     static let id = Column("id"), name = Column("name"), fileSHA256 = Column("file_sha256"), experimentID = Column("experiment_id")
     static let runKey = Column("run_key"), runID = Column("run_id"), status = Column("status"), kind = Column("kind")
+    static let probeID = Column("probe_id")
     static let key = Column("key"), step = Column("step"), datasetKey = Column("dataset_key"), coder = Column("coder")
 }

@@ -268,6 +268,62 @@ public final class ResultStore: @unchecked Sendable {
         return true
     }
 
+    // MARK: AR probes (a prior trained on a run's tokens; ARCHITECTURE.md, "AR probing")
+
+    /// A probe of a finished run begins (status running); returns its id.
+    public func beginProbe(runID: Int64, seed: UInt64, configJSON: String, codeVersion: String) throws -> Int64 {
+        try write { db in
+            guard try RunRecord.fetchOne(db, key: runID) != nil else { throw StoreError("\(path): no run \(runID)") }
+            var p = ProbeRecord(id: nil, runID: runID, seed: Int64(bitPattern: seed), configJSON: configJSON, status: RunStatus.running.rawValue,
+                                error: nil, startedAt: Self.now(), finishedAt: nil, codeVersion: codeVersion, samplesPath: nil)
+            try p.insert(db)
+            return p.id!
+        }
+    }
+
+    /// Points of a probe's curve.
+    public func recordProbeMetrics(probeID: Int64, step: Int, _ values: [MetricValue]) throws {
+        try write { db in for v in values { try ProbeMetricRecord(probeID: probeID, step: step, key: v.metric.key, value: v.value).save(db) } }
+    }
+
+    /// A probe's final numbers and samples grid, and status finished, in one transaction.
+    public func finishProbe(probeID: Int64, results: [MetricValue], samplesPath: String?) throws {
+        try write { db in
+            for r in results { try ProbeResultRecord(probeID: probeID, key: r.metric.key, value: r.value).save(db) }
+            guard var p = try ProbeRecord.fetchOne(db, key: probeID) else { throw StoreError("\(path): no probe \(probeID)") }
+            p.status = RunStatus.finished.rawValue; p.finishedAt = Self.now(); p.samplesPath = samplesPath
+            try p.update(db)
+        }
+    }
+
+    public func failProbe(probeID: Int64, reason: String) throws {
+        try write { db in
+            guard var p = try ProbeRecord.fetchOne(db, key: probeID) else { return }
+            p.status = RunStatus.failed.rawValue; p.error = reason; p.finishedAt = Self.now()
+            try p.update(db)
+        }
+    }
+
+    /// The finished probes of these runs, by run id, in seed order (a later probe of the same seed replaces an earlier one).
+    public func probes(ofRuns ids: [Int64]) throws -> [Int64: [StoredProbe]] {
+        try read { db in
+            var out: [Int64: [StoredProbe]] = [:]
+            for id in ids {
+                var bySeed: [Int64: StoredProbe] = [:]
+                for p in try ProbeRecord.filter(Columns.runID == id && Columns.status == RunStatus.finished.rawValue).order(Columns.id).fetchAll(db) {
+                    var s = StoredProbe(probe: p, results: [:], curves: [:])
+                    for r in try ProbeResultRecord.filter(Columns.probeID == p.id!).fetchAll(db) { s.results[r.key] = r.value }
+                    for m in try ProbeMetricRecord.filter(Columns.probeID == p.id!).order(Columns.key, Columns.step).fetchAll(db) {
+                        if let v = m.value { s.curves[m.key, default: []].append((m.step, v)) }
+                    }
+                    bySeed[p.seed] = s
+                }
+                if !bySeed.isEmpty { out[id] = bySeed.keys.sorted().map { bySeed[$0]! } }
+            }
+            return out
+        }
+    }
+
     // MARK: typed reads (reports, doctor)
 
     /// Ids of finished runs of the latest experiment of each given name (all experiments when none is

@@ -6,7 +6,7 @@ struct Tokbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokbench",
         abstract: "Compare image tokenizers under an information budget.",
-        subcommands: [RunCommand.self, RunsCommand.self, QueryCommand.self, ReportCommand.self, CompareCommand.self, MergeCommand.self, SlurmCommand.self, ExportCommand.self, BudgetCommand.self, DataCommand.self, DoctorCommand.self, EnvCommand.self, FitPriorCommand.self, EvalCommand.self, BenchCommand.self, InspectCommand.self, TokenizersCommand.self, WeightsCommand.self])
+        subcommands: [RunCommand.self, ProbeCommand.self, RunsCommand.self, QueryCommand.self, ReportCommand.self, CompareCommand.self, MergeCommand.self, SlurmCommand.self, ExportCommand.self, BudgetCommand.self, DataCommand.self, DoctorCommand.self, EnvCommand.self, FitPriorCommand.self, EvalCommand.self, BenchCommand.self, InspectCommand.self, TokenizersCommand.self, WeightsCommand.self])
 }
 
 /// Options shared by every command that touches the results database.

@@ -110,6 +110,42 @@ extension Metric {
     public static let activeStages = Metric("active_stages", title: "active RVQ stages",
         "residual stages used by the training batch (quantizer dropout; window mean)")
 
+    // MARK: AR probing (a causal transformer prior trained on the run's train-split tokens; one probe per prior seed, table probe_result)
+    public static let arBitsPerWord = Metric("ar_bits_per_word", title: "AR bits/word", unit: "bits", format: .decimals(3), direction: .lowerIsBetter,
+        "what the AR prior pays per word on the eval split's tokens: mean over eval words of -log2 p(word | earlier words of the image), the prior trained on the train split's tokens (the run's tokenizer encoding the train images; BOS-shifted, S words per token predicted in turn)")
+    public static let arBitsPerToken = Metric("ar_bits_per_token", title: "AR bits/token", unit: "bits", format: .decimals(3), direction: .lowerIsBetter,
+        "ar_bits_per_word * S: what the AR prior pays per token of the eval split; at most log2 V when the prior is no worse than uniform")
+    public static let arBPB = Metric("ar_bpb", title: "AR bpb", unit: "bits/byte", format: .decimals(4), direction: .lowerIsBetter,
+        "the AR prior's eval bits per raw byte of image: total -log2 p over the eval tokens / (N*H*W*C); the rate a generator pays for the tokens, beside capacity_bpb (what they can carry), token_rate_bpb (the adaptive coder's real bits) and data_bpb (the data's lossless rate)")
+    public static let arBPBCI95 = Metric("ar_bpb_ci95", title: "AR bpb ±95%", unit: "bits/byte", format: .decimals(4),
+        "half-width of the normal 95% interval of ar_bpb over the eval images (1.96 * std / sqrt(N) of per-image bits / (H*W*C)): the eval sample's uncertainty within one probe")
+    public static let arTrainImages = Metric("ar_train_images", title: "AR train images", format: .integer,
+        "number of train images whose tokens the AR prior was trained on")
+    public static let arParameters = Metric("ar_parameters", title: "AR parameters", format: .integer,
+        "parameters of the AR prior (embeddings, blocks, head)")
+    public static let arTrainSeconds = Metric("ar_train_seconds", title: "AR train s", unit: "s", format: .decimals(1),
+        "wall time of training the AR prior (encoding the splits not included)")
+    public static let arEncodeSeconds = Metric("ar_encode_seconds", title: "AR encode s", unit: "s", format: .decimals(1),
+        "wall time of encoding the train and eval splits with the run's tokenizer for the probe")
+    public static let gfid = Metric("gfid", title: "gFID", format: .decimals(2), direction: .lowerIsBetter,
+        "generation FID: the Fréchet distance (as rfid: same Inception, input convention and estimator) between the eval originals' features and those of gfid_images samples of the AR prior (temperature 1, top_k as configured) decoded by the tokenizer; biased upward at small N")
+    public static let gfidImages = Metric("gfid_images", title: "gFID N", format: .integer,
+        "number of samples drawn and decoded for gFID (the reference is every eval original)")
+    public static let sampleDataBPB = Metric("sample_data_bpb", title: "samples' data bpb", unit: "bits/byte", format: .decimals(3),
+        "sanity figure: tokbench's lossless coder (tokbench-cold) on the decoded samples, bits per byte; near the eval split's data_bpb when samples look like data, far below it when they are flat or repetitive")
+    // per-step curves of a probe (table probe_metric)
+    public static let arTrainBits = Metric("ar_train_bits", title: "AR train bits/word", unit: "bits", direction: .lowerIsBetter,
+        "AR prior: mean train-batch bits per word over the steps since the previous point")
+    public static let arEvalBits = Metric("ar_eval_bits", title: "AR eval bits/word", unit: "bits", direction: .lowerIsBetter,
+        "AR prior: bits per word on the eval split's tokens at the step")
+
+    /// A probe's final numbers, in order (table probe_result).
+    public static let probeResults: [Metric] = [
+        .arBitsPerWord, .arBitsPerToken, .arBPB, .arBPBCI95, .gfid, .gfidImages, .sampleDataBPB, .arTrainImages, .arParameters, .arTrainSeconds, .arEncodeSeconds,
+    ]
+    /// A probe's curves (table probe_metric).
+    public static let probeSteps: [Metric] = [.arTrainBits, .arEvalBits]
+
     /// Final results, in the order of the catalogue (reports, summary view, definitions).
     public static let results: [Metric] = [
         .tokensPerImage, .log2Vocab, .capacityBPB, .tokenRateBPB, .dataBPB, .deficitBPB, .psnr, .ssim, .lossless, .usage, .perplexity, .trainSeconds,
@@ -124,5 +160,5 @@ extension Metric {
     /// Training curves the reports draw, in order.
     public static let curves: [Metric] = [.loss, .evalPSNR, .evalUsage, .reconMSE]
     /// Every metric of the catalogue.
-    public static var all: [Metric] { results + steps + statistics }
+    public static var all: [Metric] { results + steps + probeResults + probeSteps + statistics }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import Datasets
+import Tokenizers
+import Metrics
+import MetricCatalogue
+import Perceptual
+import Probing
+import Store
+import Kernels
+
+/// AR probing of a recorded run (ARCHITECTURE.md, "AR probing"): the run's tokenizer encodes the train and
+/// eval splits, a causal prior per seed of the `[ar_probe]` table learns the train tokens, and what it
+/// pays on the eval tokens is recorded in the probe tables, linked to the run; with `samples`, it draws
+/// sequences, the tokenizer decodes them, and gFID and the samples' lossless rate are recorded too.
+public struct ProbeRunner {
+    let store: ResultStore
+    let artifactDir: String?
+    let say: (String) -> Void
+    /// The Inception network for gFID (nil: no gFID), and where the eval originals' features are cached.
+    var perceptual: PerceptualSuite?
+    var featureCache: String?
+
+    public init(store: ResultStore, artifactDir: String?, perceptual: PerceptualSuite?, featureCache: String?, say: @escaping (String) -> Void) {
+        self.store = store; self.artifactDir = artifactDir; self.perceptual = perceptual; self.featureCache = featureCache; self.say = say
+    }
+
+    /// Train images and eval images as word sequences [N, L·S] (every word below the tokens' word range).
+    static func sequences(_ tokenizer: Tokenizer, _ source: ImageSource, count: Int, chunk: Int = 500) throws -> (WordSequences, Tokens) {
+        var words: [UInt32] = []
+        var shape: Tokens?
+        var start = 0
+        while start < count {
+            let t = tokenizer.encode(try source.read(start..<min(count, start + chunk)))
+            if shape == nil { shape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: []) }
+            words += t.words
+            start += chunk
+        }
+        guard let s = shape else { throw ProbeError("no images to encode") }
+        let T = s.length * s.wordsPerToken
+        return (WordSequences(count: count, length: T, vocabulary: s.wordRange, words: words), s)
+    }
+
+    /// The largest word range a prior's head is built for (V columns of C weights).
+    static let maxVocabulary = 1 << 20
+
+    /// Probes `tokenizer` (the run's, trained) once per seed of `config`; returns the probe ids. A probe that
+    /// fails is recorded `failed` with its reason and the next seed goes on; the error count is returned too.
+    public func probe(_ tokenizer: Tokenizer, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
+        let encodeStart = Date()
+        let trainCount = config.trainImages > 0 ? min(config.trainImages, data.train.count) : data.train.count
+        guard trainCount > 0 else { throw ProbeError("run \(runID): the train split is empty, nothing to train a prior on") }
+        let (train, shape) = try Self.sequences(tokenizer, data.train, count: trainCount)
+        let (eval, _) = try Self.sequences(tokenizer, data.eval, count: data.eval.count)
+        guard train.vocabulary <= Self.maxVocabulary else {
+            throw ProbeError("run \(runID): words of \(train.vocabulary) values are past the prior's limit of \(Self.maxVocabulary)")
+        }
+        let encodeSeconds = Date().timeIntervalSince(encodeStart)
+        say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (encoded in %.1f s)",
+                   runID, train.count, eval.count, train.length, train.vocabulary, encodeSeconds))
+        var ids: [Int64] = [], failed = 0
+        for seed in config.seeds.map(UInt64.init) {
+            let id = try store.beginProbe(runID: runID, seed: seed, configJSON: config.json, codeVersion: CodeVersion.current)
+            do {
+                let (prior, outcome) = ARProbe.train(config, seed: seed, train: train, eval: eval) { step, trainBits, evalBits in
+                    try? store.recordProbeMetrics(probeID: id, step: step, [(.arTrainBits, trainBits), (.arEvalBits, evalBits)])
+                    say(String(format: "    seed %llu step %d: train %.4f, eval %.4f bits/word", seed, step, trainBits, evalBits))
+                }
+                let bytes = Double(data.eval.bytesPerImage)
+                let perImage = outcome.evalBitsPerSequence.map { $0 / bytes }
+                var results: [MetricValue] = [
+                    (.arBitsPerWord, outcome.evalBitsPerWord), (.arBitsPerToken, outcome.evalBitsPerWord * Double(shape.wordsPerToken)),
+                    (.arBPB, perImage.reduce(0, +) / Double(max(1, perImage.count))),
+                    (.arTrainImages, Double(train.count)), (.arParameters, Double(outcome.parameters)),
+                    (.arTrainSeconds, outcome.trainSeconds), (.arEncodeSeconds, encodeSeconds),
+                ]
+                if let h = Statistics.normalInterval(perImage).halfWidth { results.append((.arBPBCI95, h)) }
+                var samplesPath: String? = nil
+                if config.samples > 0 {
+                    let (values, path) = try samples(prior, tokenizer: tokenizer, shape: shape, data: data, runID: runID, seed: seed, config: config)
+                    results += values; samplesPath = path
+                }
+                try store.finishProbe(probeID: id, results: results, samplesPath: samplesPath)
+                say(String(format: "    probe %lld (seed %llu): %.4f bits/word, %.4f bits/byte (%.0f s)", id, seed, outcome.evalBitsPerWord,
+                           results.first { $0.metric == .arBPB }!.value, outcome.trainSeconds))
+                ids.append(id)
+            } catch {
+                try store.failProbe(probeID: id, reason: String(describing: error))
+                say("    probe \(id) (seed \(seed)) failed: \(error)")
+                failed += 1
+            }
+        }
+        return (ids, failed)
+    }
+
+    /// Draws `config.samples` sequences, decodes them, and scores them: gFID against the eval originals
+    /// (when the Inception weights are loaded) and the lossless coder's bits per byte; saves an 8×8 grid.
+    func samples(_ prior: ARPrior, tokenizer: Tokenizer, shape: Tokens, data: Dataset, runID: Int64, seed: UInt64,
+                 config: ARProbeConfig) throws -> ([MetricValue], String?) {
+        var images: [ImageBatch] = []
+        var features = perceptual?.inception.map { FeatureMoments(dimension: $0.width) }
+        var left = config.samples, round: UInt64 = 0
+        while left > 0 {   // in rounds of at most 500 sequences: memory stays one round's
+            let n = min(500, left)
+            let words = prior.sample(count: n, topK: config.topK, seed: seed &* 0x2545_F491_4F6C_DD1D &+ round)
+            let tokens = Tokens(count: n, gridRows: shape.gridRows, gridCols: shape.gridCols, wordsPerToken: shape.wordsPerToken,
+                                wordRange: shape.wordRange, words: words.map(UInt32.init))
+            let decoded = tokenizer.decode(tokens)
+            if let net = perceptual?.inception { features!.add(net.features(of: decoded), rows: n) }
+            if images.map(\.count).reduce(0, +) < 64 { images.append(decoded.slice(0..<min(n, 64))) }
+            left -= n; round += 1
+        }
+        var out: [MetricValue] = []
+        let first = ImageBatch.concatenate(images)
+        if let rate = try DataRate.measure(first, coders: [.tokbenchCold]).first { out.append((.sampleDataBPB, rate.bitsPerByte)) }
+        if let net = perceptual?.inception, let f = features {
+            let reference = try originalMoments(data, net: net)
+            out += [(.gfid, Frechet.distance(mean1: reference.mean, cov1: reference.covariance, mean2: f.mean, cov2: f.covariance)),
+                    (.gfidImages, Double(f.count))]
+        }
+        var path: String? = nil
+        if let dir = artifactDir {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let p = (dir as NSString).appendingPathComponent("run-\(runID)-probe-seed\(seed)-samples.png")
+            try Data(encodePNG(sampleGrid(first, columns: 8))).write(to: URL(fileURLWithPath: p), options: .atomic)
+            path = p
+        }
+        return (out, path)
+    }
+
+    /// The eval originals' Inception moments: from the split's feature cache when a run's rFID left it, else computed here.
+    func originalMoments(_ data: Dataset, net: InceptionFeatures) throws -> FeatureMoments {
+        let recorder = EvaluationRecorder(store: store, artifactDir: nil, say: say, perceptual: perceptual, featureCache: featureCache)
+        var m = FeatureMoments(dimension: net.width)
+        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) {
+            var start = 0
+            while start < cached.rows {
+                let rows = Array(start..<min(cached.rows, start + 1000))
+                m.add(try cached.read(rows), rows: rows.count)
+                start += 1000
+            }
+            return m
+        }
+        say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images)")
+        var start = 0
+        while start < data.eval.count {
+            let batch = try data.eval.read(start..<min(data.eval.count, start + 500))
+            m.add(net.features(of: batch), rows: batch.count)
+            start += 500
+        }
+        return m
+    }
+}
+
+/// Up to rows·columns images of a batch as one grid image: [n, C, H, W] → [1, C, rows·H, columns·W] (empty cells black).
+func sampleGrid(_ b: ImageBatch, columns: Int) -> ImageBatch {
+    let n = b.count, rows = (n + columns - 1) / columns
+    var out = ImageBatch(count: 1, channels: b.channels, height: rows * b.height, width: columns * b.width)
+    for i in 0..<n {
+        let (r, c0) = (i / columns, i % columns)
+        for c in 0..<b.channels { for y in 0..<b.height { for x in 0..<b.width {
+            out.pixels[(c * out.height + r * b.height + y) * out.width + c0 * b.width + x] = b.pixels[((i * b.channels + c) * b.height + y) * b.width + x]
+        } } }
+    }
+    return out
+}
+
+/// A probe that cannot run, in one line.
+public struct ProbeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

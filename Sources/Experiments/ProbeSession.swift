@@ -1,0 +1,79 @@
+import Foundation
+import Datasets
+import Tokenizers
+import Perceptual
+import Probing
+import Store
+import MetricCatalogue
+
+/// `tokbench probe --run ID`: AR probing of a recorded run after the fact. The run's stored config rebuilds
+/// its tokenizer and dataset, its checkpoint artifact restores the trained weights, and the probes are
+/// recorded against it (ARCHITECTURE.md, "AR probing").
+public struct ProbeSession {
+    public var runID: Int64
+    public var config: ARProbeConfig
+    public var db: String
+    public var artifactDir: String
+    public var cacheDir: String
+    public var weights: String?
+
+    public init(runID: Int64, from file: String?, overrides: [String], db: String, artifactDir: String, cacheDir: String, weights: String?) throws {
+        self.runID = runID; self.db = db; self.artifactDir = artifactDir; self.cacheDir = cacheDir; self.weights = weights
+        config = try Experiment.probeConfig(file: file, overrides: overrides)
+    }
+
+    /// Throws `RunFailures` when a probe was recorded failed.
+    public func execute(say: @escaping (String) -> Void) throws {
+        let store = try ResultStore(path: db, mustExist: true)
+        try store.recordDefinitions(Metric.all)
+        guard let stored = try store.runs([runID]).first else { throw ProbeError("\(db): no run \(runID)") }
+        guard try stored.run.checkedStatus() == .finished else { throw ProbeError("\(db): run \(runID) is \(stored.run.status); only a finished run can be probed") }
+        let runConfig: RunConfig
+        do { runConfig = try JSONDecoder().decode(RunConfig.self, from: Data(stored.run.configJSON.utf8)) } catch {
+            throw ProbeError("\(db): run \(runID): its stored config does not parse (\(error))")
+        }
+        let data = try Dataset.load(runConfig.dataset)
+        let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
+        guard case .native(let tokenizer) = try TokenizerRegistry.build(runConfig.tokenizer, shape: shape, seed: UInt64(bitPattern: stored.run.seed), directory: ".") else {
+            throw ProbeError("run \(runID) is an external program's: probing needs its train tokens, which protocol 1 and 2 do not send back")
+        }
+        if let learned = tokenizer as? TrainableTokenizer {
+            guard let ckpt = stored.artifacts["checkpoint"], FileManager.default.fileExists(atPath: ckpt) else {
+                throw ProbeError("run \(runID): no checkpoint artifact on disk (\(stored.artifacts["checkpoint"] ?? "none recorded")); probing needs the trained tokenizer")
+            }
+            say("run \(runID) \(stored.run.label): checkpoint \(ckpt) (step \(try learned.loadCheckpoint(from: ckpt)))")
+        }
+        var perceptual: PerceptualSuite? = nil
+        if config.samples > 0 {
+            // gFID when the Inception weights are there; the samples are drawn and coded either way.
+            perceptual = try? PerceptualSuite.load([.rfid], folder: WeightsCatalogue.folder(weights))
+            if perceptual == nil { say("  no Inception weights (tokbench weights): samples are drawn without gFID") }
+        }
+        let runner = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: perceptual,
+                                 featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
+        let (ids, failed) = try runner.probe(tokenizer, data: data, runID: runID, config: config)
+        say("recorded probes \(ids.map(String.init).joined(separator: ", ")) of run \(runID) in \(db)")
+        if failed > 0 { throw RunFailures(failed: failed, total: ids.count + failed, databases: [db]) }
+    }
+}
+
+extension Experiment {
+    /// An [ar_probe] table for `tokbench probe`: the one of `file` (an experiment file; absent table: the
+    /// defaults) with `--set ar_probe.KEY=VALUE` (or `KEY=VALUE`) overrides, checked like an experiment's.
+    public static func probeConfig(file: String?, overrides: [String]) throws -> ARProbeConfig {
+        let name = file ?? "--set"
+        var doc = TOMLTable(line: 0)
+        if let f = file {
+            guard let data = FileManager.default.contents(atPath: f), let text = String(data: data, encoding: .utf8) else {
+                throw ExperimentError(file: f, line: nil, key: nil, message: "cannot read experiment file")
+            }
+            do { doc = try TOMLParser.parse(text) } catch let e as TOMLError { throw ExperimentError(file: f, line: e.line, key: nil, message: e.message) }
+        }
+        var table = TOMLTable(line: 0)
+        if let node = doc["ar_probe"] { guard case .table(let t) = node.value else { throw ExperimentError(file: name, line: node.line, key: "ar_probe", message: "must be a table") }; table = t }
+        var wrapped = TOMLTable(line: 0)
+        wrapped["ar_probe"] = TOMLNode(value: .table(table), line: doc["ar_probe"]?.line ?? 0)
+        for o in overrides { try applyOverride(o.hasPrefix("ar_probe.") ? o : "ar_probe." + o, to: &wrapped, file: name) }
+        return try ExperimentReader(file: name, sha: "").readProbe(wrapped["ar_probe"]!)
+    }
+}
