@@ -53,7 +53,7 @@ let package = Package(
                                              "Perceptual"]),
         .target(name: "Reports", dependencies: ["MetricCatalogue", "Kernels", "Datasets", "Store"]),
         .target(name: "Tools", dependencies: ["Kernels", "Layers", "Backbones", "Settings", "Datasets", "Tokenizers", "Coding", "Metrics", "Store", "Experiments",
-                                       "Perceptual"],
+                                       "Perceptual", "Probing"],
                 swiftSettings: optimize),
         .executableTarget(name: "tokbench", dependencies: [
             "Kernels", "Datasets", "Tokenizers", "Store", "Experiments", "Reports", "Tools", "Perceptual",

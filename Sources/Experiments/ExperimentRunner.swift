@@ -49,6 +49,17 @@ public final class ExperimentRunner {
         try store.markInterruptedRuns()
         try store.recordDefinitions(Metric.all)
         probe = experiment.probe
+        prober = nil
+        if let p = probe {
+            // gFID of the probes' samples needs the Inception: the [evaluation] one, else loaded when its weights are there.
+            var suite = recorder.perceptual?.inception != nil ? recorder.perceptual : nil
+            if p.samples > 0 && suite == nil {
+                suite = try? PerceptualSuite.load([.rfid], folder: WeightsCatalogue.folder())
+                if suite == nil { say("AR probes draw samples without gFID: no Inception weights (\(WeightsCatalogue.inception.name); tokbench weights)") }
+            }
+            prober = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: p.samples > 0 ? suite : nil,
+                                 featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
+        }
         let experimentID: Int64
         if resume {
             // get-or-create in one transaction: shards started at once on one database share the experiment
@@ -86,6 +97,7 @@ public final class ExperimentRunner {
     public private(set) var failedRuns = 0
     /// The experiment's [ar_probe] table: each learned tokenizer's finished run is probed (nil: none).
     var probe: ARProbeConfig?
+    var prober: ProbeRunner?
 
     func runConfig(_ planned: PlannedRun, of experiment: Experiment) -> RunConfig {
         var plan = experiment.training
@@ -134,8 +146,7 @@ public final class ExperimentRunner {
             say(String(format: "  run %lld: PSNR %@ dB, L = %d, log2V = %.1f, capacity %.3f bits/byte",
                        runID, formatPSNR(report.value(.psnr)!), tokenizer.tokensPerImage, tokenizer.log2VocabularySize,
                        report.value(.capacityBPB)!))
-            if let config = probe, tokenizer is TrainableTokenizer {
-                let prober = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: recorder.perceptual, featureCache: recorder.featureCache, say: say)
+            if let config = probe, let prober, tokenizer is TrainableTokenizer {
                 do { failedRuns += try prober.probe(tokenizer, data: data, runID: runID, config: config).failed } catch {
                     say("  AR probe of run \(runID) failed: \(error)"); failedRuns += 1
                 }

@@ -127,25 +127,31 @@ public struct ProbeRunner {
         return (out, path)
     }
 
-    /// The eval originals' Inception moments: from the split's feature cache when a run's rFID left it, else computed here.
+    /// The eval originals' Inception moments: from the split's feature cache (which a run's rFID or an
+    /// earlier probe left), else computed here chunk by chunk into that cache for the next probe.
     func originalMoments(_ data: Dataset, net: InceptionFeatures) throws -> FeatureMoments {
         let recorder = EvaluationRecorder(store: store, artifactDir: nil, say: say, perceptual: perceptual, featureCache: featureCache)
         var m = FeatureMoments(dimension: net.width)
-        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) {
+        let file: FeatureFile
+        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) { file = cached } else {
+            say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images; cached for the split's next probes)")
+            let target = recorder.featureCachePath(data.spec, images: data.eval.count)
+            let path = (target ?? NSTemporaryDirectory() + "tokbench-gfid-\(UUID().uuidString).f32") + ".partial-\(getpid())"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let spool = try FeatureFile(path: path, dimension: net.width)
             var start = 0
-            while start < cached.rows {
-                let rows = Array(start..<min(cached.rows, start + 1000))
-                m.add(try cached.read(rows), rows: rows.count)
-                start += 1000
+            while start < data.eval.count {
+                try spool.append(net.features(of: try data.eval.read(start..<min(data.eval.count, start + 500))))
+                start += 500
             }
-            return m
+            try spool.close()
+            if let t = target, rename(path, t) == 0 { file = try FeatureFile(reading: t, dimension: net.width) } else { file = spool }
         }
-        say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images)")
         var start = 0
-        while start < data.eval.count {
-            let batch = try data.eval.read(start..<min(data.eval.count, start + 500))
-            m.add(net.features(of: batch), rows: batch.count)
-            start += 500
+        while start < file.rows {
+            let rows = Array(start..<min(file.rows, start + 1000))
+            m.add(try file.read(rows), rows: rows.count)
+            start += 1000
         }
         return m
     }

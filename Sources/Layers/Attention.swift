@@ -40,16 +40,17 @@ public final class MultiHeadAttention: Layer {
         let P = reusing(probs, shape: [B, H, T, T]); probs = P
         let O = reusing(mixed, shape: [B, T, C]); mixed = O
         let scale = 1 / Float(d).squareRoot()
-        for b in 0..<B {
-            for h in 0..<H {
-                let base = q3.data + b * T * 3 * C
-                let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
-                let p = P.data + (b * H + h) * T * T
-                sgemm(transB: true, m: T, n: T, k: d, alpha: scale, a: Q, lda: 3 * C, b: K, ldb: 3 * C, c: p, ldc: T)
-                if causal { for t in 0..<T { for u in (t + 1)..<max(t + 1, T) { p[t * T + u] = -.infinity } } }
-                for t in 0..<T { softmaxInPlace(p + t * T, count: T) }
-                sgemm(m: T, n: d, k: T, a: p, lda: T, b: V, ldb: 3 * C, c: O.data + b * T * C + h * d, ldc: C)
-            }
+        // one (b, h) pair per task, each with single-threaded GEMMs (small matrices: T×T×d)
+        let causal = self.causal, qd = q3.data, pd = P.data, od = O.data
+        parallelFor(B * H) { bh in
+            let b = bh / H, h = bh % H
+            let base = qd + b * T * 3 * C
+            let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
+            let p = pd + bh * T * T
+            sgemmSerial(transB: true, m: T, n: T, k: d, alpha: scale, a: Q, lda: 3 * C, b: K, ldb: 3 * C, c: p, ldc: T)
+            if causal { for t in 0..<T { for u in (t + 1)..<max(t + 1, T) { p[t * T + u] = -.infinity } } }
+            for t in 0..<T { softmaxInPlace(p + t * T, count: T) }
+            sgemmSerial(m: T, n: d, k: T, a: p, lda: T, b: V, ldb: 3 * C, c: od + b * T * C + h * d, ldc: C)
         }
         let y = proj.forward(O)
         forwardFLOPs = qkv.forwardFLOPs + proj.forwardFLOPs + 4 * Double(B * H * T * T * d)
@@ -61,29 +62,29 @@ public final class MultiHeadAttention: Layer {
         let B = q3.shape[0], T = q3.shape[1], C = features, H = heads, d = C / H
         let dO = proj.backward(dy)
         let g = reusing(dqkv, shape: q3.shape); dqkv = g
-        if dP.count != T * T { dP = [Float](repeating: 0, count: T * T) }
+        if dP.count != B * H * T * T { dP = [Float](repeating: 0, count: B * H * T * T) }
         let scale = 1 / Float(d).squareRoot()
+        let qd = q3.data, gd = g.data, pd = P.data, dOd = dO.data
         dP.withUnsafeMutableBufferPointer { db in
-            let dp = db.baseAddress!
-            for b in 0..<B {
-                for h in 0..<H {
-                    let base = q3.data + b * T * 3 * C, gbase = g.data + b * T * 3 * C
-                    let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
-                    let p = P.data + (b * H + h) * T * T
-                    let o = dO.data + b * T * C + h * d
-                    // dV = Pᵀ·dO
-                    sgemm(transA: true, m: T, n: d, k: T, a: p, lda: T, b: o, ldb: C, c: gbase + 2 * C + h * d, ldc: 3 * C)
-                    // dP = dO·Vᵀ, then dS in place
-                    sgemm(transB: true, m: T, n: T, k: d, a: o, lda: C, b: V, ldb: 3 * C, c: dp, ldc: T)
-                    for t in 0..<T {
-                        var s: Float = 0
-                        for u in 0..<T { s += dp[t * T + u] * p[t * T + u] }
-                        for u in 0..<T { dp[t * T + u] = p[t * T + u] * (dp[t * T + u] - s) }
-                    }
-                    // dQ = dS·K/√d, dK = dSᵀ·Q/√d
-                    sgemm(m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: K, ldb: 3 * C, c: gbase + h * d, ldc: 3 * C)
-                    sgemm(transA: true, m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: Q, ldb: 3 * C, c: gbase + C + h * d, ldc: 3 * C)
+            let dpAll = db.baseAddress!
+            parallelFor(B * H) { bh in   // one (b, h) pair per task, its own dP scratch
+                let b = bh / H, h = bh % H
+                let base = qd + b * T * 3 * C, gbase = gd + b * T * 3 * C
+                let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
+                let p = pd + bh * T * T, dp = dpAll + bh * T * T
+                let o = dOd + b * T * C + h * d
+                // dV = Pᵀ·dO
+                sgemmSerial(transA: true, m: T, n: d, k: T, a: p, lda: T, b: o, ldb: C, c: gbase + 2 * C + h * d, ldc: 3 * C)
+                // dP = dO·Vᵀ, then dS in place
+                sgemmSerial(transB: true, m: T, n: T, k: d, a: o, lda: C, b: V, ldb: 3 * C, c: dp, ldc: T)
+                for t in 0..<T {
+                    var s: Float = 0
+                    for u in 0..<T { s += dp[t * T + u] * p[t * T + u] }
+                    for u in 0..<T { dp[t * T + u] = p[t * T + u] * (dp[t * T + u] - s) }
                 }
+                // dQ = dS·K/√d, dK = dSᵀ·Q/√d
+                sgemmSerial(m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: K, ldb: 3 * C, c: gbase + h * d, ldc: 3 * C)
+                sgemmSerial(transA: true, m: T, n: d, k: T, alpha: scale, a: dp, lda: T, b: Q, ldb: 3 * C, c: gbase + C + h * d, ldc: 3 * C)
             }
         }
         return qkv.backward(g)

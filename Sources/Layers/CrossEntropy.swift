@@ -12,42 +12,60 @@ public final class SoftmaxCrossEntropy {
     private var rows = 0, classes = 0
     public init() {}
 
-    /// Mean negative log-likelihood in nats; per-row values (nats) in `perRow` when asked.
+    /// Mean negative log-likelihood in nats; per-row values (nats) in `perRow` when asked. Rows run in
+    /// parallel; each row's softmax is kept for `backward` unless `keepForBackward` is false (evaluation).
     @discardableResult
-    public func forward(_ logits: Tensor, targets t: [Int], perRow: UnsafeMutablePointer<Double>? = nil) -> Double {
+    public func forward(_ logits: Tensor, targets t: [Int], perRow: UnsafeMutablePointer<Double>? = nil, keepForBackward: Bool = true) -> Double {
         precondition(logits.shape.count == 2 && logits.shape[0] == t.count, "SoftmaxCrossEntropy: logits \(logits.shape), \(t.count) targets")
         let N = logits.shape[0], V = logits.shape[1]
         precondition(t.allSatisfy { $0 >= 0 && $0 < V }, "SoftmaxCrossEntropy: a target outside 0..<\(V)")
         rows = N; classes = V; targets = t
-        if probs.count != N * V { probs = [Float](repeating: 0, count: N * V) }
-        var total = 0.0
-        probs.withUnsafeMutableBufferPointer { pb in
-            let p = pb.baseAddress!
-            for n in 0..<N {
-                let z = logits.data + n * V, row = p + n * V
+        if keepForBackward && probs.count != N * V { probs = [Float](repeating: 0, count: N * V) }
+        var nll = [Double](repeating: 0, count: N)
+        let z0 = logits.data
+        nll.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            func row(_ n: Int, _ dst: UnsafeMutablePointer<Float>?) {
+                let z = z0 + n * V
                 var mx = -Float.infinity
                 for k in 0..<V { mx = max(mx, z[k]) }
-                var s = 0.0
-                for k in 0..<V { let e = expf(z[k] - mx); row[k] = e; s += Double(e) }
-                let inv = Float(1 / s)
-                for k in 0..<V { row[k] *= inv }
+                // Σ exp(z − max): Float within blocks of 256, the blocks summed in Double
+                var s = 0.0, k = 0
+                while k < V {
+                    let hi = min(V, k + 256)
+                    var b: Float = 0
+                    if let d = dst { for j in k..<hi { let e = expf(z[j] - mx); d[j] = e; b += e } } else { for j in k..<hi { b += expf(z[j] - mx) } }
+                    s += Double(b); k = hi
+                }
+                if let d = dst { let inv = Float(1 / s); for j in 0..<V { d[j] *= inv } }
                 // −log p_t = log Σ exp(z − max) − (z_t − max), in Double
-                let nll = log(s) - Double(z[t[n]] - mx)
-                perRow?[n] = nll
-                total += nll
+                o[n] = log(s) - Double(z[t[n]] - mx)
+            }
+            if keepForBackward {
+                probs.withUnsafeMutableBufferPointer { pb in
+                    let p = pb.baseAddress!
+                    parallelFor(N, minimumPerTask: max(1, 32768 / max(1, V))) { n in row(n, p + n * V) }
+                }
+            } else {
+                parallelFor(N, minimumPerTask: max(1, 32768 / max(1, V))) { n in row(n, nil) }
             }
         }
-        return total / Double(max(1, N))
+        if let perRow { for n in 0..<N { perRow[n] = nll[n] } }
+        return nll.reduce(0, +) / Double(max(1, N))
     }
 
     /// dL/dz for the last forward, scaled by `scale`. Layer-owned buffer.
     public func backward(scale: Float = 1) -> Tensor {
-        precondition(rows > 0, "SoftmaxCrossEntropy.backward before forward")
+        precondition(rows > 0 && probs.count == rows * classes, "SoftmaxCrossEntropy.backward before a forward that kept its softmax")
         let g = reusing(grad, shape: [rows, classes]); grad = g
-        let k = scale / Float(rows)
-        for n in 0..<rows {
-            for c in 0..<classes { g.data[n * classes + c] = k * probs[n * classes + c] }
-            g.data[n * classes + targets[n]] -= k
+        let k = scale / Float(rows), V = classes, gd = g.data, t = targets
+        probs.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            parallelFor(rows, minimumPerTask: max(1, 32768 / max(1, V))) { n in
+                let src = p + n * V, dst = gd + n * V
+                for c in 0..<V { dst[c] = k * src[c] }
+                dst[t[n]] -= k
+            }
         }
         return g
     }

@@ -48,7 +48,11 @@ public final class Linear: Layer {
               beta: 1, c: params.grad(weightOffset), ldc: inFeatures)
         if let bo = biasOffset {
             let db = params.grad(bo), O = outFeatures
-            for n in 0..<N { let row = dy.data + n * O; for o in 0..<O { db[o] += row[o] } }
+            let g = dy.data
+            // column blocks in parallel, rows in order within each (the same sums, in the same order, as one loop)
+            parallelRanges(O, minimumPerTask: max(1, 65536 / max(1, N))) { lo, hi in
+                for n in 0..<N { let row = g + n * O; for o in lo..<hi { db[o] += row[o] } }
+            }
         }
         guard computesInputGradient else { return emptyTensor }
         let dx = reusing(dInput, shape: x.shape); dInput = dx

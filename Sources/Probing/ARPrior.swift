@@ -75,25 +75,25 @@ public final class ARPrior {
         var rng = SplitMix64(seed: seed)
         var words = [Int](repeating: 0, count: B * T)
         let w = params.value(head.weightOffset), bias = head.biasOffset.map { params.value($0) }
-        var z = [Double](repeating: 0, count: V)
+        var rows = [Float](repeating: 0, count: B * C), z = [Float](repeating: 0, count: B * V)
         for t in 0..<T {
             let h = hidden(words, batch: B)
+            for b in 0..<B { for c in 0..<C { rows[b * C + c] = h.data[(b * T + t) * C + c] } }
+            // the head on position t alone: [B, C] · Wᵀ [C, V] (+ bias)
+            rows.withUnsafeBufferPointer { r in z.withUnsafeMutableBufferPointer { zb in
+                sgemm(transB: true, m: B, n: V, k: C, a: r.baseAddress!, lda: C, b: w, ldb: C, c: zb.baseAddress!, ldc: V)
+            } }
             for b in 0..<B {
-                let row = h.data + (b * T + t) * C
-                for v in 0..<V {
-                    var s = Double(bias?[v] ?? 0)
-                    for c in 0..<C { s += Double(row[c]) * Double(w[v * C + c]) }
-                    z[v] = s / temperature
-                }
+                var p = (0..<V).map { v in (Double(z[b * V + v]) + Double(bias?[v] ?? 0)) / temperature }
                 if topK > 0 && topK < V {
-                    let cut = z.sorted(by: >)[topK - 1]
-                    for v in 0..<V where z[v] < cut { z[v] = -.infinity }
+                    let cut = p.sorted(by: >)[topK - 1]
+                    for v in 0..<V where p[v] < cut { p[v] = -.infinity }
                 }
-                let m = z.max()!
+                let m = p.max()!
                 var total = 0.0
-                for v in 0..<V { z[v] = exp(z[v] - m); total += z[v] }
+                for v in 0..<V { p[v] = exp(p[v] - m); total += p[v] }
                 var u = rng.uniform() * total, pick = V - 1
-                for v in 0..<V { u -= z[v]; if u < 0 { pick = v; break } }
+                for v in 0..<V { u -= p[v]; if u < 0 { pick = v; break } }
                 words[b * T + t] = pick
             }
         }
@@ -104,7 +104,7 @@ public final class ARPrior {
     public func nats(_ words: [Int], batch B: Int, perSequence: inout [Double]) -> Double {
         let T = config.length
         var rows = [Double](repeating: 0, count: B * T)
-        let mean = rows.withUnsafeMutableBufferPointer { loss.forward(logits(words, batch: B), targets: words, perRow: $0.baseAddress!) }
+        let mean = rows.withUnsafeMutableBufferPointer { loss.forward(logits(words, batch: B), targets: words, perRow: $0.baseAddress!, keepForBackward: false) }
         perSequence = (0..<B).map { b in rows[(b * T)..<((b + 1) * T)].reduce(0, +) }
         return mean
     }
@@ -123,4 +123,30 @@ public final class ARPrior {
         optimizer.update(params)
         return l
     }
+
+    /// One training step with each stage timed (seconds): `tokbench bench ar --profile`.
+    public func profileStep(_ words: [Int], batch B: Int) -> [(stage: String, seconds: Double)] {
+        var out: [(stage: String, seconds: Double)] = []
+        func timed<T>(_ name: String, _ body: () -> T) -> T {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r = body()
+            out.append((name, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+            return r
+        }
+        params.zeroGrads()
+        var h = timed("embeddings forward") { position.forward(embedding.forward(shifted(words, batch: B), batch: B, length: config.length)) }
+        for (i, blk) in blocks.enumerated() { h = timed("block \(i) forward") { blk.forward(h) } }
+        let n = timed("norm forward") { norm.forward(h) }
+        let y = timed("head forward") { head.forward(n) }
+        let z = Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+        _ = timed("cross-entropy forward") { loss.forward(z, targets: words) }
+        let dz = timed("cross-entropy backward") { loss.backward() }
+        let dh = timed("head backward") { head.backward(Tensor(shape: [B, config.length, config.vocabulary], values: dz.values)) }
+        var g = timed("norm backward") { norm.backward(dh) }
+        for (i, blk) in blocks.enumerated().reversed() { g = timed("block \(i) backward") { blk.backward(g) } }
+        timed("embeddings backward") { embedding.backward(position.backward(g)) }
+        timed("Adam") { optimizer.update(params) }
+        return out
+    }
 }
+

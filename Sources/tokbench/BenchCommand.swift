@@ -5,8 +5,8 @@ import Tools
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: the training engine and the FID Inception against PyTorch, the lossless coder against PNG/WebP/JPEG XL.",
-        subcommands: [BenchTrain.self, BenchInfer.self, BenchLossless.self, BenchPairs.self, BenchFID.self])
+        commandName: "bench", abstract: "Benchmarks: the training engine, the FID Inception and the AR prior against PyTorch, the lossless coder against PNG/WebP/JPEG XL.",
+        subcommands: [BenchTrain.self, BenchInfer.self, BenchLossless.self, BenchPairs.self, BenchFID.self, BenchAR.self])
 }
 
 /// Options of the engine benchmarks (the reference backbone with a K = 512 VQ bottleneck).
