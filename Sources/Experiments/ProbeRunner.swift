@@ -32,6 +32,8 @@ public struct ProbeRunner {
         while start < count {
             let t = tokenizer.encode(try source.read(start..<min(count, start + chunk)))
             if shape == nil { shape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: []) }
+            guard t.wordRange == shape!.wordRange, t.length * t.wordsPerToken == shape!.length * shape!.wordsPerToken,
+                  t.words.allSatisfy({ Int($0) < t.wordRange }) else { throw ProbeError("the tokenizer's words changed shape or left 0..<\(t.wordRange) between chunks") }
             words += t.words
             start += chunk
         }
@@ -42,18 +44,29 @@ public struct ProbeRunner {
 
     /// The largest word range a prior's head is built for (V columns of C weights).
     static let maxVocabulary = 1 << 20
+    /// The longest word sequence (T = L·S) a prior attends over.
+    static let maxLength = 4096
+    /// The most memory one training step's logits, softmax, gradient and attention maps may take.
+    static let maxBytes = 8e9
 
     /// Probes `tokenizer` (the run's, trained) once per seed of `config`; returns the probe ids. A probe that
     /// fails is recorded `failed` with its reason and the next seed goes on; the error count is returned too.
     public func probe(_ tokenizer: Tokenizer, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
+        // What the prior would hold, checked on one image's tokens before any split is encoded.
+        let one = tokenizer.encode(try data.eval.read(0..<1))
+        let (T, V) = (one.length * one.wordsPerToken, one.wordRange)
+        guard V <= Self.maxVocabulary, T <= Self.maxLength else {
+            throw ProbeError("run \(runID): sequences of T = \(T) words below V = \(V) are past the prior's limits (T ≤ \(Self.maxLength), V ≤ \(Self.maxVocabulary))")
+        }
+        let bytes = 4.0 * (3 * Double(config.batch) * Double(T) * Double(V) + 2 * Double(config.layers) * Double(config.batch * config.heads) * Double(T * T))
+        guard bytes <= Self.maxBytes else {
+            throw ProbeError(String(format: "run %lld: a step of batch %d over T = %d words below V = %d needs about %.1f GB (limit %.0f GB): lower ar_probe.batch", runID, config.batch, T, V, bytes / 1e9, Self.maxBytes / 1e9))
+        }
         let encodeStart = Date()
         let trainCount = config.trainImages > 0 ? min(config.trainImages, data.train.count) : data.train.count
         guard trainCount > 0 else { throw ProbeError("run \(runID): the train split is empty, nothing to train a prior on") }
         let (train, shape) = try Self.sequences(tokenizer, data.train, count: trainCount)
         let (eval, _) = try Self.sequences(tokenizer, data.eval, count: data.eval.count)
-        guard train.vocabulary <= Self.maxVocabulary else {
-            throw ProbeError("run \(runID): words of \(train.vocabulary) values are past the prior's limit of \(Self.maxVocabulary)")
-        }
         let encodeSeconds = Date().timeIntervalSince(encodeStart)
         say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (encoded in %.1f s)",
                    runID, train.count, eval.count, train.length, train.vocabulary, encodeSeconds))
@@ -132,27 +145,30 @@ public struct ProbeRunner {
     func originalMoments(_ data: Dataset, net: InceptionFeatures) throws -> FeatureMoments {
         let recorder = EvaluationRecorder(store: store, artifactDir: nil, say: say, perceptual: perceptual, featureCache: featureCache)
         var m = FeatureMoments(dimension: net.width)
-        let file: FeatureFile
-        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) { file = cached } else {
-            say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images; cached for the split's next probes)")
-            let target = recorder.featureCachePath(data.spec, images: data.eval.count)
-            let path = (target ?? NSTemporaryDirectory() + "tokbench-gfid-\(UUID().uuidString).f32") + ".partial-\(getpid())"
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let spool = try FeatureFile(path: path, dimension: net.width)
+        func addAll(_ file: FeatureFile) throws {
             var start = 0
-            while start < data.eval.count {
-                try spool.append(net.features(of: try data.eval.read(start..<min(data.eval.count, start + 500))))
-                start += 500
+            while start < file.rows {
+                let rows = Array(start..<min(file.rows, start + 1000))
+                m.add(try file.read(rows), rows: rows.count)
+                start += 1000
             }
-            try spool.close()
-            if let t = target, rename(path, t) == 0 { file = try FeatureFile(reading: t, dimension: net.width) } else { file = spool }
         }
+        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) { try addAll(cached); return m }
+        say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images; cached for the split's next probes)")
+        let target = recorder.featureCachePath(data.spec, images: data.eval.count)
+        let path = (target ?? NSTemporaryDirectory() + "tokbench-gfid-\(UUID().uuidString).f32") + ".partial-\(getpid())"
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var kept = false
+        defer { if !kept { try? FileManager.default.removeItem(atPath: path) } }   // never a partial spool left behind
+        let spool = try FeatureFile(path: path, dimension: net.width)
         var start = 0
-        while start < file.rows {
-            let rows = Array(start..<min(file.rows, start + 1000))
-            m.add(try file.read(rows), rows: rows.count)
-            start += 1000
+        while start < data.eval.count {
+            try spool.append(net.features(of: try data.eval.read(start..<min(data.eval.count, start + 500))))
+            start += 500
         }
+        try spool.close()
+        try addAll(spool)
+        if let t = target, rename(path, t) == 0 { kept = true }
         return m
     }
 }

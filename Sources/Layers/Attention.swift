@@ -42,7 +42,7 @@ public final class MultiHeadAttention: Layer {
         let scale = 1 / Float(d).squareRoot()
         // one (b, h) pair per task, each with single-threaded GEMMs (small matrices: T×T×d)
         let causal = self.causal, qd = q3.data, pd = P.data, od = O.data
-        parallelFor(B * H) { bh in
+        Self.eachHead(B * H) { bh in
             let b = bh / H, h = bh % H
             let base = qd + b * T * 3 * C
             let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
@@ -67,7 +67,7 @@ public final class MultiHeadAttention: Layer {
         let qd = q3.data, gd = g.data, pd = P.data, dOd = dO.data
         dP.withUnsafeMutableBufferPointer { db in
             let dpAll = db.baseAddress!
-            parallelFor(B * H) { bh in   // one (b, h) pair per task, its own dP scratch
+            Self.eachHead(B * H) { bh in   // one (b, h) pair per task, its own dP scratch
                 let b = bh / H, h = bh % H
                 let base = qd + b * T * 3 * C, gbase = gd + b * T * 3 * C
                 let Q = base + h * d, K = base + C + h * d, V = base + 2 * C + h * d
@@ -88,6 +88,12 @@ public final class MultiHeadAttention: Layer {
             }
         }
         return qkv.backward(g)
+    }
+
+    /// body(i) for every (b, h) pair: in parallel when OpenBLAS runs single-threaded under our own workers
+    /// (Threading.splitsGEMM), else in order (no BLAS call nested in a parallel loop).
+    static func eachHead(_ n: Int, _ body: (Int) -> Void) {
+        if Threading.splitsGEMM { parallelFor(n, body) } else { for i in 0..<n { body(i) } }
     }
 
     /// The reference loop (the same maths, one scalar at a time, in Double): qkv [B, T, 3C] → O [B, T, C]

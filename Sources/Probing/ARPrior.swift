@@ -92,7 +92,7 @@ public final class ARPrior {
                 let m = p.max()!
                 var total = 0.0
                 for v in 0..<V { p[v] = exp(p[v] - m); total += p[v] }
-                var u = rng.uniform() * total, pick = V - 1
+                var u = rng.uniform() * total, pick = p.lastIndex { $0 > 0 } ?? 0   // the fallback only for rounding: a value not masked out
                 for v in 0..<V { u -= p[v]; if u < 0 { pick = v; break } }
                 words[b * T + t] = pick
             }

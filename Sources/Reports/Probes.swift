@@ -44,14 +44,16 @@ enum ProbeTable {
     static let rankTitles = ["config", "rank by PSNR", "rank by rFID", "rank by AR bpb", "rank by gFID"]
     static func ranks(_ configs: [ReportConfig]) -> [[String]] {
         let probed = configs.filter(\.hasProbes)
-        func order(_ value: (ReportConfig) -> Double?, higherFirst: Bool) -> [String: Int] {
-            let have = probed.compactMap { c in value(c).map { (c.label, $0) } }.filter { $0.1.isFinite || higherFirst }
+        // keyed by the configuration's place (two experiments may share a label)
+        func order(_ value: (ReportConfig) -> Double?, higherFirst: Bool) -> [Int: Int] {
+            let have = probed.enumerated().compactMap { i, c in value(c).map { (i, $0) } }.filter { $0.1.isFinite || higherFirst }
             let sorted = have.sorted { higherFirst ? $0.1 > $1.1 : $0.1 < $1.1 }
             return Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1.0, $0 + 1) })
         }
         let psnr = order({ $0.aggregate(.psnr)?.mean }, higherFirst: true), rfid = order({ $0.aggregate(.rfid)?.mean }, higherFirst: false)
         let ar = order({ $0.probeInterval(.arBPB)?.mean }, higherFirst: false), gfid = order({ $0.probeInterval(.gfid)?.mean }, higherFirst: false)
-        return probed.map { c in [c.label] + [psnr, rfid, ar, gfid].map { $0[c.label].map(String.init) ?? "–" } }
+        let experiments = Set(probed.map(\.experiment)).count
+        return probed.enumerated().map { i, c in [experiments > 1 ? c.experiment + ": " + c.label : c.label] + [psnr, rfid, ar, gfid].map { $0[i].map(String.init) ?? "–" } }
     }
 
     /// Pairs of probed configurations adjacent in AR bpb whose 95% intervals overlap (not separated at this many seeds).
@@ -86,7 +88,7 @@ extension ReportWriter {
         configs.compactMap { c in
             for r in c.runs { for p in r.probes {
                 if let path = p.probe.samplesPath, FileManager.default.fileExists(atPath: path) {
-                    return ("samples-\(fileComponent(c.label)).png", "#\(r.id) \(c.label): samples of the AR prior (seed \(p.probe.seed), temperature 1), decoded by the tokenizer — gFID \(Metric.gfid.format(p.results[Metric.gfid.key])) for this probe", path)
+                    return ("samples-\(fileComponent(c.experiment + "-" + c.label)).png", "#\(r.id) \(c.label): samples of the AR prior (seed \(p.probe.seed), temperature 1), decoded by the tokenizer — gFID \(Metric.gfid.format(p.results[Metric.gfid.key])) for this probe", path)
                 }
             } }
             return nil

@@ -99,6 +99,16 @@ extension ResultStore {
                             throw StoreError("merge conflict: run \"\(s.run.runKey)\" of experiment \(s.experiment.name) differs between \(s.source) (run \(s.run.id!)) and \(origin[existing.id!] ?? path) (run \(existing.id!)): \(difference); nothing was merged")
                         }
                         summary.identical += 1
+                        // probes recorded in the shard after an earlier merge: added when not here yet
+                        let hereProbes = try ProbeRecord.filter(Columns.runID == existing.id!).fetchAll(db)
+                        for (probe, metrics, results) in s.probes
+                        where !hereProbes.contains(where: { $0.seed == probe.seed && $0.configJSON == probe.configJSON && $0.startedAt == probe.startedAt }) {
+                            var p = probe
+                            p.id = nil; p.runID = existing.id!
+                            try p.insert(db)
+                            for var m in metrics { m.probeID = p.id!; try m.insert(db) }
+                            for var x in results { x.probeID = p.id!; try x.insert(db) }
+                        }
                         continue
                     }
                     _ = try existing.delete(db)   // an unfinished run here gives way to the shard's finished one

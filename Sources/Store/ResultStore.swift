@@ -304,13 +304,16 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
-    /// The finished probes of these runs, by run id, in seed order (a later probe of the same seed replaces an earlier one).
+    /// The finished probes of these runs, by run id, in seed order: those with the settings (config JSON) of the
+    /// run's latest finished probe, so a configuration's mean never mixes two prior settings; a later probe of
+    /// the same seed and settings replaces an earlier one.
     public func probes(ofRuns ids: [Int64]) throws -> [Int64: [StoredProbe]] {
         try read { db in
             var out: [Int64: [StoredProbe]] = [:]
             for id in ids {
                 var bySeed: [Int64: StoredProbe] = [:]
-                for p in try ProbeRecord.filter(Columns.runID == id && Columns.status == RunStatus.finished.rawValue).order(Columns.id).fetchAll(db) {
+                let finished = try ProbeRecord.filter(Columns.runID == id && Columns.status == RunStatus.finished.rawValue).order(Columns.id).fetchAll(db)
+                for p in finished where p.configJSON == finished.last!.configJSON {
                     var s = StoredProbe(probe: p, results: [:], curves: [:])
                     for r in try ProbeResultRecord.filter(Columns.probeID == p.id!).fetchAll(db) { s.results[r.key] = r.value }
                     for m in try ProbeMetricRecord.filter(Columns.probeID == p.id!).order(Columns.key, Columns.step).fetchAll(db) {

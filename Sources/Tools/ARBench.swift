@@ -18,7 +18,7 @@ public enum ARBench {
             var w = rng.int(below: V)
             for t in 0..<T { words[n * T + t] = w; w = rng.uniform() < 0.5 ? (w * 31 + 7) % V : rng.int(below: V) }
         }
-        Threading.configure(threads: threads)
+        Threading.configure(threads: threads, splitGEMM: true)   // as tokbench run and probe configure it
         let prior = ARPrior(ARPriorConfig(vocabulary: V, length: T, features: C, layers: layers, heads: heads), seed: 0, learningRate: 1e-3)
         say("AR prior: V = \(V), T = \(T), C = \(C), \(layers) blocks, \(heads) heads, \(prior.params.count) parameters; batch \(B), \(steps) steps per block, \(threads) threads, CPU: \(FIDBench.cpuName())")
         let folder = NSTemporaryDirectory() + "tokbench-bench-ar-\(getpid())"

@@ -27,7 +27,7 @@ final class ProbeTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
 
-    func text(_ probe: String) -> String {
+    func text(_ probe: String, rvq: String = "") -> String {
         """
         name = "p"
         seed = 0
@@ -48,6 +48,7 @@ final class ProbeTests: XCTestCase {
         latent_dim = 4
         codebook_size = 256
         downsamplings = 1
+        \(rvq)
         \(probe)
         """
     }
@@ -70,7 +71,8 @@ final class ProbeTests: XCTestCase {
 
     func testProbesAreRecordedWithTheRunAndReproducedFromItsCheckpoint() throws {
         let probe = "[ar_probe]\nfeatures = 8\nheads = 2\nlayers = 1\nsteps = 6\nbatch = 4\nwarmup = 2\neval_every = 3\nseeds = [0, 1]\nsamples = 5\n"
-        let e = try Experiment.parse(text: text(probe))
+        // FSQ (one word per token) and RVQ of 2 stages (two words per token: T = 32, bits per token = 2 × bits per word)
+        let e = try Experiment.parse(text: text(probe, rvq: "[[tokenizer]]\nkind = \"rvq\"\nhidden = 8\nresidual = 4\nlatent_dim = 4\nstages = 2\ncodebook_size = 16\ndownsamplings = 1\n"))
         // no Inception weights here (an empty weights folder), so the samples get no gFID, whatever this machine has
         try FileManager.default.createDirectory(atPath: folder + "/no-weights", withIntermediateDirectories: true)
         setenv("TOKBENCH_WEIGHTS", folder + "/no-weights", 1)
@@ -80,21 +82,22 @@ final class ProbeTests: XCTestCase {
         let runner = ExperimentRunner(store: store, artifactDir: folder + "/artifacts", cacheDir: folder + "/cache", say: { _ in })
         let ids = try runner.run(e)
         XCTAssertEqual(runner.failedRuns, 0)
+        XCTAssertEqual(ids.count, 2)
         let probes = try store.probes(ofRuns: ids)[ids[0]]!
         XCTAssertEqual(probes.map(\.probe.seed), [0, 1])
-        for p in probes {
+        for (id, S, V) in [(ids[0], 1.0, 256.0), (ids[1], 2.0, 16.0)] { for p in try store.probes(ofRuns: ids)[id]! {
             let r = p.results
-            let perWord = r[Metric.arBitsPerWord.key]!, T = 16.0, bytes = 192.0   // 4×4 tokens of one word, 8×8×3 bytes
-            XCTAssertEqual(r[Metric.arBitsPerToken.key]!, perWord, accuracy: 1e-12)
+            let perWord = r[Metric.arBitsPerWord.key]!, T = 16.0 * S, bytes = 192.0   // 4×4 tokens of S words, 8×8×3 bytes
+            XCTAssertEqual(r[Metric.arBitsPerToken.key]!, perWord * S, accuracy: 1e-12)
             XCTAssertEqual(r[Metric.arBPB.key]!, perWord * T / bytes, accuracy: 1e-12)
-            XCTAssertGreaterThan(perWord, 0); XCTAssertLessThan(perWord, log2(256.0) + 1)
+            XCTAssertGreaterThan(perWord, 0); XCTAssertLessThan(perWord, log2(V) + 1)
             XCTAssertEqual(r[Metric.arTrainImages.key], 7)
             XCTAssertNotNil(r[Metric.sampleDataBPB.key]); XCTAssertNil(r[Metric.gfid.key])   // no Inception weights found
             XCTAssertEqual(p.curves[Metric.arEvalBits.key]?.map(\.step), [3, 6])
             XCTAssertTrue(FileManager.default.fileExists(atPath: p.probe.samplesPath ?? ""))
-        }
+        } }
         // after the fact: the same seed on the stored checkpoint gives the same numbers
-        let session = try ProbeSession(runID: ids[0], from: nil, overrides: ["features=8", "heads=2", "layers=1", "steps=6", "batch=4", "warmup=2", "eval_every=3", "seeds=[1]"],
+        let session = try ProbeSession(runID: ids[0], from: nil, overrides: ["features=8", "heads=2", "layers=1", "steps=6", "batch=4", "warmup=2", "eval_every=3", "seeds=[1]", "samples=5"],
                                        db: db, artifactDir: folder + "/artifacts", cacheDir: folder + "/cache", weights: nil)
         try session.execute(say: { _ in })
         let again = try store.probes(ofRuns: ids)[ids[0]]!.first { $0.probe.seed == 1 }!

@@ -17,6 +17,21 @@ final class ARProbeTests: XCTestCase {
         } }
     }
 
+    /// top_k = 2 draws only each word's two most likely values (under the full-sequence logits of what was drawn), and both of them.
+    func testTopKKeepsTheKMostLikelyValues() {
+        let p = ARPrior(ARPriorConfig(vocabulary: 9, length: 4, features: 8, layers: 1, heads: 2, mlpRatio: 2), seed: 6)
+        let words = p.sample(count: 200, topK: 2, seed: 1)
+        let z = p.logits(words, batch: 200)
+        var seconds = 0
+        for b in 0..<200 { for t in 0..<4 {
+            let row = (0..<9).map { z.values[(b * 4 + t) * 9 + $0] }
+            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(2).map(\.offset)
+            XCTAssertTrue(top.contains(words[b * 4 + t]), "sequence \(b) word \(t): \(words[b * 4 + t]) is not in the top 2 \(top)")
+            if words[b * 4 + t] == top[1] { seconds += 1 }
+        } }
+        XCTAssertGreaterThan(seconds, 20)   // the second value is drawn too (it is not greedy)
+    }
+
     func testAPriorOfOneSequenceDrawsIt() {
         var config = ARProbeConfig()
         config.features = 16; config.heads = 2; config.layers = 1; config.mlpRatio = 2; config.steps = 200; config.batch = 4
