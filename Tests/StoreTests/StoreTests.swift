@@ -138,6 +138,42 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try out.merge(shards: [dir + "/missing.sqlite"]))
     }
 
+    /// A run's AR probes: recorded with their curve and results, failed ones left out of reads, the latest settings
+    /// only; merge carries them with their run, and a probe added to a shard after an earlier merge arrives on the next.
+    func testProbesAreReadMergedAndAddedLater() throws {
+        let dir = NSTemporaryDirectory() + "tokbench-probes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try shard(dir + "/a.sqlite", [("k1 seed=0", 20)])
+        let a = try ResultStore(path: dir + "/a.sqlite")
+        let run = Int64(try a.query("SELECT id FROM run").rows[0][0].description)!
+        func probe(_ seed: UInt64, _ config: String, _ bpb: Double, fail: Bool = false) throws {
+            let id = try a.beginProbe(runID: run, seed: seed, configJSON: config, codeVersion: "x")
+            try a.recordProbeMetrics(probeID: id, step: 10, [(.arEvalBits, bpb * 10)])
+            if fail { try a.failProbe(probeID: id, reason: "boom") } else { try a.finishProbe(probeID: id, results: [(.arBPB, bpb)], samplesPath: nil) }
+        }
+        try probe(0, "{}", 0.5); try probe(1, "{}", 0.6); try probe(2, "{}", 0.1, fail: true)
+        var read = try a.probes(ofRuns: [run])[run]!
+        XCTAssertEqual(read.map(\.probe.seed), [0, 1])
+        XCTAssertEqual(read.map { $0.results[Metric.arBPB.key]! }, [0.5, 0.6])
+        XCTAssertEqual(read[0].curves[Metric.arEvalBits.key]!.map(\.value), [5])
+        XCTAssertThrowsError(try a.beginProbe(runID: 999, seed: 0, configJSON: "{}", codeVersion: "x"))
+        let out = try ResultStore(path: dir + "/out.sqlite")
+        _ = try out.merge(shards: [dir + "/a.sqlite"])
+        let merged = Int64(try out.query("SELECT id FROM run").rows[0][0].description)!
+        XCTAssertEqual(try out.probes(ofRuns: [merged])[merged]!.map { $0.results[Metric.arBPB.key]! }, [0.5, 0.6])
+        // probed again later with other settings: reads keep to the latest settings, and the next merge brings it
+        try probe(0, "{\"steps\":9}", 0.4)
+        read = try a.probes(ofRuns: [run])[run]!
+        XCTAssertEqual(read.map { $0.results[Metric.arBPB.key]! }, [0.4])
+        let s = try out.merge(shards: [dir + "/a.sqlite"])
+        XCTAssertEqual(s.identical, 1)
+        XCTAssertEqual(try out.probes(ofRuns: [merged])[merged]!.map { $0.results[Metric.arBPB.key]! }, [0.4])
+        XCTAssertEqual(try out.query("SELECT count(*) FROM probe").rows, [[.integer(3)]])   // the failed one stays in its shard
+        _ = try out.merge(shards: [dir + "/a.sqlite"])
+        XCTAssertEqual(try out.query("SELECT count(*) FROM probe").rows, [[.integer(3)]])   // merging again adds nothing
+    }
+
     func testAStaleHeartbeatFromAnotherHostIsInterruptedALiveOneIsNot() throws {
         let store = try ResultStore()
         let e = try store.createExperiment(name: "e", file: "f", fileSHA256: "0")
