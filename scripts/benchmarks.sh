@@ -31,4 +31,8 @@ $bin data photos --tiles 64 >/dev/null
   if $bin weights | grep -q "default_1.pt  \[found"; then
     echo; echo "\$ tokbench bench fid PAIRS/originals --images 100 --rounds 3 $fidpeer"; $bin bench fid "$pairs/originals" --images 100 --rounds 3 $fidpeer
   fi
+  # The AR prior of AR probing against the same transformer in PyTorch (bench/ar_peer.py), at the shipped
+  # study's sizes: a quickstart-sized vocabulary and SimVQ's 2^14.
+  echo; echo "\$ tokbench bench ar --features 64 --batch 32 --vocab 512 $peer"; $bin bench ar --features 64 --batch 32 --vocab 512 $peer
+  echo; echo "\$ tokbench bench ar --features 64 --batch 32 --vocab 16384 --steps 5 --rounds 3 $peer"; $bin bench ar --features 64 --batch 32 --vocab 16384 --steps 5 --rounds 3 $peer
 } 2>&1 | tee results/benchmarks.md
