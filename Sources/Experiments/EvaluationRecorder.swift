@@ -171,7 +171,7 @@ public struct EvaluationRecorder {
         var out: [(kind: String, path: String)] = []
         for (kind, batch) in [("originals", originals), ("recon", recon)] {
             let path = (dir as NSString).appendingPathComponent("run-\(runID)-\(kind).png")
-            try Data(encodePNG(horizontalStrip(batch, count: batch.count))).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data(encodePNG(imageGrid(batch, columns: batch.count))).write(to: URL(fileURLWithPath: path), options: .atomic)
             out.append((kind, path))
         }
         return out
@@ -192,11 +192,15 @@ final class StripAccumulator {
     }
 }
 
-/// The first `count` images of a batch side by side: [count, C, H, W] → [1, C, H, count·W].
-func horizontalStrip(_ b: ImageBatch, count: Int) -> ImageBatch {
-    var out = ImageBatch(count: 1, channels: b.channels, height: b.height, width: count * b.width)
-    for i in 0..<count { for c in 0..<b.channels { for y in 0..<b.height { for x in 0..<b.width {
-        out.pixels[(c * b.height + y) * out.width + i * b.width + x] = b.pixels[((i * b.channels + c) * b.height + y) * b.width + x]
-    } } } }
+/// A batch as one grid image, `columns` images a row (the strips: one row; the AR samples: 8 columns): [n, C, H, W] → [1, C, rows·H, columns·W] (empty cells black).
+func imageGrid(_ b: ImageBatch, columns: Int) -> ImageBatch {
+    let rows = (b.count + columns - 1) / columns
+    var out = ImageBatch(count: 1, channels: b.channels, height: rows * b.height, width: columns * b.width)
+    for i in 0..<b.count {
+        let (r, col) = (i / columns, i % columns)
+        for c in 0..<b.channels { for y in 0..<b.height { for x in 0..<b.width {
+            out.pixels[(c * out.height + r * b.height + y) * out.width + col * b.width + x] = b.pixels[((i * b.channels + c) * b.height + y) * b.width + x]
+        } } }
+    }
     return out
 }

@@ -51,13 +51,8 @@ public final class ExperimentRunner {
         probe = experiment.probe
         prober = nil
         if let p = probe {
-            // gFID of the probes' samples needs the Inception: the [evaluation] one, else loaded when its weights are there.
-            var suite = recorder.perceptual?.inception != nil ? recorder.perceptual : nil
-            if p.samples > 0 && suite == nil {
-                suite = try? PerceptualSuite.load([.rfid], folder: WeightsCatalogue.folder())
-                if suite == nil { say("AR probes draw samples without gFID: no Inception weights (\(WeightsCatalogue.inception.name); tokbench weights)") }
-            }
-            prober = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: p.samples > 0 ? suite : nil,
+            prober = ProbeRunner(store: store, artifactDir: artifactDir,
+                                 perceptual: ProbeRunner.sampleScorer(samples: p.samples, existing: recorder.perceptual, folder: WeightsCatalogue.folder(), say: say),
                                  featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
         }
         let experimentID: Int64

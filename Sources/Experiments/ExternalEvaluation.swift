@@ -118,12 +118,8 @@ public struct ExternalEvaluation {
     /// (resolution and channels are the run's). Returns the new run's id and the original's results.
     public func reevaluate(run id: Int64, dataset other: DatasetSpec?) throws -> (runID: Int64, original: [String: Double]) {
         try store.recordDefinitions(Metric.all)
-        guard let stored = try store.runs([id]).first else { throw StoreError("run \(id) does not exist") }
-        guard try stored.run.checkedStatus() == .finished else { throw StoreError("run \(id) is \(stored.run.status), not finished") }
-        let config: RunConfig
-        do { config = try JSONDecoder().decode(RunConfig.self, from: Data(stored.run.configJSON.utf8)) } catch {
-            throw StoreError("run \(id): its config_json is not a tokbench run config (\(error))")
-        }
+        let run = try FinishedRun(id, in: store)
+        let stored = run.stored, config = run.config
         var spec = config.dataset.withCache(cacheDir)
         if var o = other {
             o.resolution = spec.resolution; o.channels = spec.channels; o.seed = o.seed == 0 ? spec.seed : o.seed
@@ -132,12 +128,7 @@ public struct ExternalEvaluation {
         let data = try Dataset.load(spec)
         let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
         let tokenizer = try TokenizerRegistry.make(config.tokenizer, shape: shape, seed: UInt64(bitPattern: stored.run.seed))
-        if let learned = tokenizer as? TrainableTokenizer {
-            guard let ckpt = stored.artifacts["checkpoint"], FileManager.default.fileExists(atPath: ckpt) else {
-                throw StoreError("run \(id) has no checkpoint file to evaluate (artifact 'checkpoint' missing or deleted)")
-            }
-            say("loaded run \(id) after step \(try learned.loadCheckpoint(from: ckpt)) from \(ckpt)")
-        }
+        try run.restore(tokenizer, say: say)
         var newConfig = config
         newConfig.dataset = spec
         let key = stored.run.runKey + " | eval of run \(id) on \(spec.kind.rawValue) \(spec.path)"

@@ -24,6 +24,17 @@ public struct ProbeRunner {
         self.store = store; self.artifactDir = artifactDir; self.perceptual = perceptual; self.featureCache = featureCache; self.say = say
     }
 
+    /// The Inception for gFID of the probes' samples: `existing` (an [evaluation] suite that has it), else the
+    /// network loaded from `folder` when its weights are there; nil (samples without gFID, said once) when not,
+    /// or when no samples are drawn.
+    static func sampleScorer(samples: Int, existing: PerceptualSuite?, folder: String, say: (String) -> Void) -> PerceptualSuite? {
+        guard samples > 0 else { return nil }
+        if let e = existing, e.inception != nil { return e }
+        if let s = try? PerceptualSuite.load([.rfid], folder: folder) { return s }
+        say("AR probes draw samples without gFID: no Inception weights (\(WeightsCatalogue.inception.name) in \(folder); tokbench weights)")
+        return nil
+    }
+
     /// Train images and eval images as word sequences [N, L·S] (every word below the tokens' word range).
     static func sequences(_ tokenizer: Tokenizer, _ source: ImageSource, count: Int, chunk: Int = 500) throws -> (WordSequences, Tokens) {
         var words: [UInt32] = []
@@ -134,7 +145,7 @@ public struct ProbeRunner {
         if let dir = artifactDir {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let p = (dir as NSString).appendingPathComponent("run-\(runID)-probe-seed\(seed)-samples.png")
-            try Data(encodePNG(sampleGrid(first, columns: 8))).write(to: URL(fileURLWithPath: p), options: .atomic)
+            try Data(encodePNG(imageGrid(first, columns: 8))).write(to: URL(fileURLWithPath: p), options: .atomic)
             path = p
         }
         return (out, path)
@@ -144,16 +155,7 @@ public struct ProbeRunner {
     /// earlier probe left), else computed here chunk by chunk into that cache for the next probe.
     func originalMoments(_ data: Dataset, net: InceptionFeatures) throws -> FeatureMoments {
         let recorder = EvaluationRecorder(store: store, artifactDir: nil, say: say, perceptual: perceptual, featureCache: featureCache)
-        var m = FeatureMoments(dimension: net.width)
-        func addAll(_ file: FeatureFile) throws {
-            var start = 0
-            while start < file.rows {
-                let rows = Array(start..<min(file.rows, start + 1000))
-                m.add(try file.read(rows), rows: rows.count)
-                start += 1000
-            }
-        }
-        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) { try addAll(cached); return m }
+        if let cached = recorder.cachedFeatures(data.spec, images: data.eval.count) { return try cached.moments() }
         say("  computing the eval originals' Inception features for gFID (\(data.eval.count) images; cached for the split's next probes)")
         let target = recorder.featureCachePath(data.spec, images: data.eval.count)
         let path = (target ?? NSTemporaryDirectory() + "tokbench-gfid-\(UUID().uuidString).f32") + ".partial-\(getpid())"
@@ -167,23 +169,10 @@ public struct ProbeRunner {
             start += 500
         }
         try spool.close()
-        try addAll(spool)
+        let m = try spool.moments()
         if let t = target, rename(path, t) == 0 { kept = true }
         return m
     }
-}
-
-/// Up to rows·columns images of a batch as one grid image: [n, C, H, W] → [1, C, rows·H, columns·W] (empty cells black).
-func sampleGrid(_ b: ImageBatch, columns: Int) -> ImageBatch {
-    let n = b.count, rows = (n + columns - 1) / columns
-    var out = ImageBatch(count: 1, channels: b.channels, height: rows * b.height, width: columns * b.width)
-    for i in 0..<n {
-        let (r, c0) = (i / columns, i % columns)
-        for c in 0..<b.channels { for y in 0..<b.height { for x in 0..<b.width {
-            out.pixels[(c * out.height + r * b.height + y) * out.width + c0 * b.width + x] = b.pixels[((i * b.channels + c) * b.height + y) * b.width + x]
-        } } }
-    }
-    return out
 }
 
 /// A probe that cannot run, in one line.

@@ -26,30 +26,15 @@ public struct ProbeSession {
     public func execute(say: @escaping (String) -> Void) throws {
         let store = try ResultStore(path: db, mustExist: true)
         try store.recordDefinitions(Metric.all)
-        guard let stored = try store.runs([runID]).first else { throw ProbeError("\(db): no run \(runID)") }
-        guard try stored.run.checkedStatus() == .finished else { throw ProbeError("\(db): run \(runID) is \(stored.run.status); only a finished run can be probed") }
-        let runConfig: RunConfig
-        do { runConfig = try JSONDecoder().decode(RunConfig.self, from: Data(stored.run.configJSON.utf8)) } catch {
-            throw ProbeError("\(db): run \(runID): its stored config does not parse (\(error))")
-        }
-        let data = try Dataset.load(runConfig.dataset)
+        let run = try FinishedRun(runID, in: store)
+        let data = try Dataset.load(run.config.dataset)
         let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
-        guard case .native(let tokenizer) = try TokenizerRegistry.build(runConfig.tokenizer, shape: shape, seed: UInt64(bitPattern: stored.run.seed), directory: ".") else {
+        guard case .native(let tokenizer) = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: UInt64(bitPattern: run.stored.run.seed), directory: ".") else {
             throw ProbeError("run \(runID) is an external program's: probing needs its train tokens, which protocol 1 and 2 do not send back")
         }
-        if let learned = tokenizer as? TrainableTokenizer {
-            guard let ckpt = stored.artifacts["checkpoint"], FileManager.default.fileExists(atPath: ckpt) else {
-                throw ProbeError("run \(runID): no checkpoint artifact on disk (\(stored.artifacts["checkpoint"] ?? "none recorded")); probing needs the trained tokenizer")
-            }
-            say("run \(runID) \(stored.run.label): checkpoint \(ckpt) (step \(try learned.loadCheckpoint(from: ckpt)))")
-        }
-        var perceptual: PerceptualSuite? = nil
-        if config.samples > 0 {
-            // gFID when the Inception weights are there; the samples are drawn and coded either way.
-            perceptual = try? PerceptualSuite.load([.rfid], folder: WeightsCatalogue.folder(weights))
-            if perceptual == nil { say("  no Inception weights (tokbench weights): samples are drawn without gFID") }
-        }
-        let runner = ProbeRunner(store: store, artifactDir: artifactDir, perceptual: perceptual,
+        try run.restore(tokenizer, say: say)
+        let runner = ProbeRunner(store: store, artifactDir: artifactDir,
+                                 perceptual: ProbeRunner.sampleScorer(samples: config.samples, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
                                  featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
         let (ids, failed) = try runner.probe(tokenizer, data: data, runID: runID, config: config)
         say("recorded probes \(ids.map(String.init).joined(separator: ", ")) of run \(runID) in \(db)")

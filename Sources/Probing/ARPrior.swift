@@ -113,24 +113,25 @@ public final class ARPrior {
     @discardableResult
     public func trainStep(_ words: [Int], batch B: Int, learningRate: Float? = nil) -> Double {
         if let lr = learningRate { optimizer.learningRate = lr }
-        params.zeroGrads()
-        let z = logits(words, batch: B)
-        let l = loss.forward(z, targets: words)
-        let dz = loss.backward()
-        var g = norm.backward(head.backward(Tensor(shape: [B, config.length, config.vocabulary], values: dz.values)))
-        for blk in blocks.reversed() { g = blk.backward(g) }
-        embedding.backward(position.backward(g))
-        optimizer.update(params)
-        return l
+        var untimed: [(stage: String, seconds: Double)]? = nil
+        return step(words, batch: B, times: &untimed)
     }
 
     /// One training step with each stage timed (seconds): `tokbench bench ar --profile`.
     public func profileStep(_ words: [Int], batch B: Int) -> [(stage: String, seconds: Double)] {
-        var out: [(stage: String, seconds: Double)] = []
-        func timed<T>(_ name: String, _ body: () -> T) -> T {
+        var times: [(stage: String, seconds: Double)]? = []
+        step(words, batch: B, times: &times)
+        return times!
+    }
+
+    /// The step itself: forward, cross-entropy, backward, Adam; each stage timed into `times` when it is not nil.
+    @discardableResult
+    func step(_ words: [Int], batch B: Int, times: inout [(stage: String, seconds: Double)]?) -> Double {
+        func timed<R>(_ name: String, _ body: () -> R) -> R {
+            guard times != nil else { return body() }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let r = body()
-            out.append((name, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+            times!.append((name, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
             return r
         }
         params.zeroGrads()
@@ -139,14 +140,13 @@ public final class ARPrior {
         let n = timed("norm forward") { norm.forward(h) }
         let y = timed("head forward") { head.forward(n) }
         let z = Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
-        _ = timed("cross-entropy forward") { loss.forward(z, targets: words) }
+        let l = timed("cross-entropy forward") { loss.forward(z, targets: words) }
         let dz = timed("cross-entropy backward") { loss.backward() }
         let dh = timed("head backward") { head.backward(Tensor(shape: [B, config.length, config.vocabulary], values: dz.values)) }
         var g = timed("norm backward") { norm.backward(dh) }
         for (i, blk) in blocks.enumerated().reversed() { g = timed("block \(i) backward") { blk.backward(g) } }
         timed("embeddings backward") { embedding.backward(position.backward(g)) }
         timed("Adam") { optimizer.update(params) }
-        return out
+        return l
     }
 }
-

@@ -48,9 +48,7 @@ public struct ARProbeConfig: Codable, Equatable, Sendable, DeclaredOptions {
 
     /// Learning rate at step t (1-based): linear warm-up, then cosine decay to 0.
     public func learningRate(at t: Int) -> Double {
-        if warmup > 0 && t <= warmup { return learningRate * Double(t) / Double(warmup) }
-        let span = max(1, steps - warmup)
-        return learningRate * 0.5 * (1 + cos(Double.pi * Double(t - warmup) / Double(span)))
+        scheduledLearningRate(peak: learningRate, warmup: warmup, steps: steps, cosine: true, at: t)
     }
 
     public var json: String {

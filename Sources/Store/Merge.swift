@@ -99,16 +99,7 @@ extension ResultStore {
                             throw StoreError("merge conflict: run \"\(s.run.runKey)\" of experiment \(s.experiment.name) differs between \(s.source) (run \(s.run.id!)) and \(origin[existing.id!] ?? path) (run \(existing.id!)): \(difference); nothing was merged")
                         }
                         summary.identical += 1
-                        // probes recorded in the shard after an earlier merge: added when not here yet
-                        let hereProbes = try ProbeRecord.filter(Columns.runID == existing.id!).fetchAll(db)
-                        for (probe, metrics, results) in s.probes
-                        where !hereProbes.contains(where: { $0.seed == probe.seed && $0.configJSON == probe.configJSON && $0.startedAt == probe.startedAt }) {
-                            var p = probe
-                            p.id = nil; p.runID = existing.id!
-                            try p.insert(db)
-                            for var m in metrics { m.probeID = p.id!; try m.insert(db) }
-                            for var x in results { x.probeID = p.id!; try x.insert(db) }
-                        }
+                        try Self.insertProbes(s.probes, runID: existing.id!, db)   // probes the shard recorded after an earlier merge
                         continue
                     }
                     _ = try existing.delete(db)   // an unfinished run here gives way to the shard's finished one
@@ -125,13 +116,7 @@ extension ResultStore {
                 for var x in s.results { x.runID = id; try x.insert(db) }
                 for var a in s.artifacts { a.runID = id; try a.insert(db) }
                 for var i in s.images { i.runID = id; try i.insert(db) }
-                for (probe, metrics, results) in s.probes {
-                    var p = probe
-                    p.id = nil; p.runID = id
-                    try p.insert(db)
-                    for var m in metrics { m.probeID = p.id!; try m.insert(db) }
-                    for var x in results { x.probeID = p.id!; try x.insert(db) }
-                }
+                try Self.insertProbes(s.probes, runID: id, db)
                 summary.added += 1
             }
             for (source, rate) in rates {
@@ -147,6 +132,20 @@ extension ResultStore {
             for d in definitions { try d.save(db) }
         }
         return summary
+    }
+
+    /// A shard run's probes, with their curves and results, under run `runID` here: those not here yet (same seed,
+    /// settings and start time), so merging twice adds nothing.
+    static func insertProbes(_ probes: [(probe: ProbeRecord, metrics: [ProbeMetricRecord], results: [ProbeResultRecord])], runID: Int64, _ db: Database) throws {
+        let here = try ProbeRecord.filter(Columns.runID == runID).fetchAll(db)
+        for (probe, metrics, results) in probes
+        where !here.contains(where: { $0.seed == probe.seed && $0.configJSON == probe.configJSON && $0.startedAt == probe.startedAt }) {
+            var p = probe
+            p.id = nil; p.runID = runID
+            try p.insert(db)
+            for var m in metrics { m.probeID = p.id!; try m.insert(db) }
+            for var x in results { x.probeID = p.id!; try x.insert(db) }
+        }
     }
 
     /// How two recordings of one run differ (status, a result, per-image values), or nil when identical.

@@ -61,7 +61,7 @@ public enum ARBench {
             }
         }
         peerProcess?.close()
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let median = EngineBench.Comparison.median
         say(peer ? String(format: "median: tokbench %.1f seq/s, pytorch %.1f seq/s, ratio %.3f (tokbench / pytorch)", median(mine), median(theirs), median(ratios))
                  : String(format: "median: tokbench %.1f seq/s", median(mine)))
     }

@@ -39,7 +39,7 @@ public enum FIDBench {
             }
         }
         peerProcess?.close()
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let median = EngineBench.Comparison.median
         if peer {
             say(String(format: "median: tokbench %.2f img/s, pytorch %.2f img/s, ratio %.3f (tokbench / pytorch)", median(mine), median(theirs), median(ratios)))
         } else {

@@ -1,5 +1,6 @@
 import Settings
 import Foundation
+import Kernels
 import MetricCatalogue
 
 /// How learned tokenizers train (shared by all of them).
@@ -43,13 +44,7 @@ public struct TrainingPlan: Codable, Equatable, Sendable, DeclaredOptions {
 
     /// Learning rate at step t (1-based): linear warm-up, then constant or cosine decay to 0.
     public func learningRate(at t: Int) -> Double {
-        if warmupSteps > 0 && t <= warmupSteps { return learningRate * Double(t) / Double(warmupSteps) }
-        switch schedule {
-        case .constant: return learningRate
-        case .cosine:
-            let span = max(1, steps - warmupSteps)
-            return learningRate * 0.5 * (1 + cos(Double.pi * Double(t - warmupSteps) / Double(span)))
-        }
+        scheduledLearningRate(peak: learningRate, warmup: warmupSteps, steps: steps, cosine: schedule == .cosine, at: t)
     }
 }
 
