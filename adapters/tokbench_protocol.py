@@ -1,9 +1,11 @@
-"""tokbench's external-tokenizer protocol, versions 1 and 2: the two halves a program needs, with numpy only.
+"""tokbench's external-tokenizer protocol, versions 1, 2 and 3: the two halves a program needs, with numpy only.
 Copy this file next to your tokenizer. The protocol (ARCHITECTURE.md, "External tokenizer protocol"):
 
     v1: tokbench runs  COMMAND... --images IMAGES.npy --out OUT.npz [--train-images TRAIN.npy --seed S] [--key=value ...]
     v2: tokbench runs  COMMAND... --protocol 2 --chunks DIR --chunk-count N --chunk-images S --first-chunk K [...]
         and writes DIR/eval-k.npy for each chunk k (a few ahead); the program writes DIR/out-k.npz for each in turn.
+    v3: v2, plus, when the experiment AR-probes its runs, --encode-images ENC.npy --encode-out ENC_OUT.npz: the
+        program writes the tokens of those train images (write_encoded) before it exits, so a prior can learn them.
     IMAGES.npy      uint8 [N, H, W, C] (C = 1 or 3), the eval images in order; TRAIN.npy the same for training
     OUT.npz         tokens          integers [N, L] or [N, L, W] (W words per token), each word in 0..V-1
                     reconstructions uint8 [N, H, W, C], the decoded images in the same order
@@ -17,6 +19,8 @@ A minimal program, for either version:
     for images, write in chunks(req):       # v1: one chunk, the whole split; v2: each chunk as it arrives
         tokens, recon = my_tokenizer(images)
         write(tokens=tokens, reconstructions=recon, vocab_size=1024)
+    if req.encode_images is not None:       # v3 under [ar_probe]: the train tokens the prior learns
+        write_encoded(req, my_tokenizer(req.encode_images)[0])
 
 Images are memory-mapped (np.load(mmap_mode="r")): a chunk is read from disk as the tokenizer touches it.
 """
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PROTOCOL_VERSIONS = (1, 2)
+PROTOCOL_VERSIONS = (1, 2, 3)
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Request:
     chunk_count: int = 0
     chunk_images: int = 0
     first_chunk: int = 0
+    encode_images: np.ndarray | None = None  # v3: uint8 [M, H, W, C], train images whose tokens an AR probe learns
+    encode_out: str | None = None            # v3: where those tokens go (write_encoded)
 
 
 def read_request(argv=None) -> Request:
@@ -55,6 +61,8 @@ def read_request(argv=None) -> Request:
     ap.add_argument("--first-chunk", type=int, default=0)
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--encode-images")
+    ap.add_argument("--encode-out")
     known, rest = ap.parse_known_args(argv)
     if known.protocol not in PROTOCOL_VERSIONS:
         raise SystemExit(f"tokbench protocol: version {known.protocol} is not one this helper speaks ({PROTOCOL_VERSIONS})")
@@ -69,7 +77,8 @@ def read_request(argv=None) -> Request:
     return Request(out=known.out, images=np.load(known.images, mmap_mode="r") if known.images else None,
                    train_images=np.load(known.train_images, mmap_mode="r") if known.train_images else None, seed=known.seed, args=args,
                    protocol=known.protocol, chunks_dir=known.chunks, chunk_count=known.chunk_count, chunk_images=known.chunk_images,
-                   first_chunk=known.first_chunk)
+                   first_chunk=known.first_chunk,
+                   encode_images=np.load(known.encode_images, mmap_mode="r") if known.encode_images else None, encode_out=known.encode_out)
 
 
 def chunks(req: Request, poll_seconds=0.05):
@@ -83,7 +92,7 @@ def chunks(req: Request, poll_seconds=0.05):
         path = os.path.join(req.chunks_dir, "eval-%05d.npy" % k)
         while not os.path.exists(path):
             if os.getppid() != parent:       # tokbench is gone: nobody will read what we write
-                raise SystemExit("tokbench protocol 2: tokbench exited")
+                raise SystemExit(f"tokbench protocol {req.protocol}: tokbench exited")
             time.sleep(poll_seconds)
         out = os.path.join(req.chunks_dir, "out-%05d.npz" % k)
 
@@ -92,6 +101,17 @@ def chunks(req: Request, poll_seconds=0.05):
             write_outputs(part, **outputs)
             os.replace(part, out)
         yield np.load(path, mmap_mode="r"), write
+
+
+def write_encoded(req: Request, tokens):
+    """v3: the tokens (integers [M, L] or [M, L, W], the eval tokens' L and W and word range) of req.encode_images."""
+    tokens = np.asarray(tokens)
+    if not np.issubdtype(tokens.dtype, np.integer) or tokens.ndim not in (2, 3) or tokens.shape[0] != len(req.encode_images):
+        raise ValueError("encoded tokens must be integers [M, L] or [M, L, W], one row per encode image")
+    part = req.encode_out + ".part.npz"
+    with open(part, "wb") as f:
+        np.savez(f, tokens=tokens.astype(np.int64))
+    os.replace(part, req.encode_out)
 
 
 def write_outputs(path, tokens, reconstructions, vocab_size=None, log2_vocab=None, metrics=None):

@@ -2,7 +2,9 @@
 // program's outputs arrive chunk by chunk and go through the same accumulators as every run; after each
 // chunk the whole evaluation state (the evaluator's accumulators, the data rate when it is being measured,
 // the eval fingerprint and the strips) is saved to the run's folder, so a run whose program dies at chunk k
-// continues at chunk k on `run --resume`. The folder is removed when the run finishes.
+// continues at chunk k on `run --resume`. The folder is removed when the run finishes. For an AR probe of a
+// version 3 program (`keepsWords`), every chunk's token words are appended to FOLDER/eval-words.u32 too: the
+// probe's eval sequences, since the accumulators keep no tokens.
 import Foundation
 import Datasets
 import Metrics
@@ -11,7 +13,7 @@ import MetricCatalogue
 import Tokenizers
 
 final class ChunkedEvaluation {
-    static let stateVersion = 1
+    static let stateVersion = 2
     let folder: String
     let stateFile: String
     let images: Int, bytesPerImage: Int
@@ -24,17 +26,23 @@ final class ChunkedEvaluation {
     var nextChunk = 0
     let times = StageTimes()
     let perceptual: PerceptualSuite?
+    /// The eval tokens' words, kept for an AR probe (nil: not kept): the spool file and the tokens' shape
+    /// (words: none, until the first chunk).
+    let wordsFile: String?
+    var wordShape: Tokens?
 
-    /// folder: the run's own (kept across attempts); rateCoders: the data-rate coders still to measure.
-    init(folder: String, originals: ImageSource, rateCoders: [DataRate.Coder], perceptual: PerceptualSuite? = nil) throws {
+    /// folder: the run's own (kept across attempts); rateCoders: the data-rate coders still to measure;
+    /// keepsWords: spool the eval tokens' words for an AR probe.
+    init(folder: String, originals: ImageSource, rateCoders: [DataRate.Coder], perceptual: PerceptualSuite? = nil, keepsWords: Bool = false) throws {
         self.perceptual = perceptual
         self.folder = folder
+        wordsFile = keepsWords ? folder + "/eval-words.u32" : nil
         stateFile = folder + "/state.bin"
         images = originals.count; bytesPerImage = originals.bytesPerImage
         rate = rateCoders.isEmpty ? nil : DataRateAccumulator(coders: rateCoders)
         strips = StripAccumulator(count: min(8, originals.count))
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: stateFile) { try restore() }
+        if FileManager.default.fileExists(atPath: stateFile) { try restore() } else if let w = wordsFile { try? FileManager.default.removeItem(atPath: w) }
     }
 
     func consume(chunk k: Int, originals: ImageBatch, outputs: TokenizerOutputs) throws {
@@ -51,6 +59,7 @@ final class ChunkedEvaluation {
         try times.time("data rate") { try rate?.consume(originals) }
         times.time("fingerprint") { fingerprint.update(originals.pixels) }
         strips.consume(chunk)
+        if let w = wordsFile, let t = outputs.tokens { try appendWords(t, to: w, chunk: k) }
         for (m, v) in outputs.extra { extra[m.key, default: 0] += v * Double(originals.count) }
         nextChunk = k + 1
         try save()
@@ -66,6 +75,32 @@ final class ChunkedEvaluation {
 
     func removeFolder() { try? FileManager.default.removeItem(atPath: folder) }
 
+    // MARK: the eval words (AR probing)
+
+    func appendWords(_ t: Tokens, to path: String, chunk k: Int) throws {
+        if let s = wordShape {
+            guard (t.gridRows, t.gridCols, t.wordsPerToken, t.wordRange) == (s.gridRows, s.gridCols, s.wordsPerToken, s.wordRange) else {
+                throw DatasetError("out-\(String(format: "%05d", k)).npz", "its tokens' shape or word range differs from the earlier chunks'")
+            }
+        } else {
+            wordShape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: [])
+        }
+        if !FileManager.default.fileExists(atPath: path) { guard FileManager.default.createFile(atPath: path, contents: nil) else { throw DatasetError(path, "cannot create") } }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: t.words.withUnsafeBytes { Data($0) })   // little-endian hosts only, like the other spools
+    }
+
+    /// The eval split's words [N, L·S] and their token shape, once every chunk is in (nil: not kept, or no chunk).
+    func evalWords() throws -> (words: [UInt32], shape: Tokens)? {
+        guard let path = wordsFile, let s = wordShape else { return nil }
+        let bytes = try readFileBytes(path)
+        let want = images * s.length * s.wordsPerToken
+        guard bytes.count == want * 4 else { throw DatasetError(path, "holds \(bytes.count / 4) words, expected \(want)") }
+        return (bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }, s)
+    }
+
     // MARK: state
 
     func save() throws {
@@ -79,6 +114,8 @@ final class ChunkedEvaluation {
         w.int(strips.originals?.count ?? 0)
         if let o = strips.originals, let r = strips.reconstructions { w.int(o.channels); w.int(o.height); w.int(o.width); w.raw(o.pixels); w.raw(r.pixels) }
         w.int(extra.count); for k in extra.keys.sorted() { w.raw(Array(k.utf8)); w.double(extra[k]!) }
+        let ws = wordShape
+        w.int(ws == nil ? 0 : 1); w.int(ws?.gridRows ?? 0); w.int(ws?.gridCols ?? 0); w.int(ws?.wordsPerToken ?? 0); w.int(ws?.wordRange ?? 0)
         let part = stateFile + ".part"
         try Data(w.bytes).write(to: URL(fileURLWithPath: part))
         guard rename(part, stateFile) == 0 else { throw DatasetError(stateFile, "cannot save: \(String(cString: strerror(errno)))") }
@@ -117,6 +154,18 @@ final class ChunkedEvaluation {
             strips.reconstructions = ImageBatch(count: stripCount, channels: c, height: h, width: w, pixels: rc)
         }
         for _ in 0..<(try r.int()) { extra[String(decoding: try r.raw(), as: UTF8.self)] = try r.double() }
+        let hasWords = try r.int() == 1, gr = try r.int(), gc = try r.int(), ws = try r.int(), wr = try r.int()
         guard r.atEnd, nextChunk >= 0, evaluator!.consumed <= images else { throw r.fail() }
+        if hasWords {
+            guard (1...(1 << 16)).contains(gr), (1...(1 << 16)).contains(gc), (1...4096).contains(ws), (2...(1 << 32)).contains(wr) else { throw r.fail() }
+            wordShape = Tokens(count: 0, gridRows: gr, gridCols: gc, wordsPerToken: ws, wordRange: wr, words: [])
+        }
+        // The words spool: cut back to the chunks the state holds (an attempt may have appended one more).
+        if let path = wordsFile {
+            let keep = UInt64(evaluator!.consumed * (wordShape.map { $0.length * $0.wordsPerToken } ?? 0) * 4)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
+            guard size >= keep else { throw DatasetError(path, "holds fewer words than the saved state's \(nextChunk) chunks (delete the folder to start over)") }
+            if keep == 0 { try? FileManager.default.removeItem(atPath: path) } else if size > keep { guard truncate(path, off_t(keep)) == 0 else { throw DatasetError(path, "cannot cut back") } }
+        }
     }
 }

@@ -156,10 +156,13 @@ public final class ExperimentRunner {
 
     /// An external tokenizer: the program tokenizes (and, with train = true, first trains) on its own;
     /// its outputs go through the same evaluator and recorder as native runs.
+    /// With an [ar_probe] table, a version 3 program's run is probed on the tokens it sent (train and eval);
+    /// versions 1 and 2 send no train tokens, so their runs are not probed (said in one line).
     func runExternal(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws {
         let report: EvaluationReport, seconds: Double
-        if program.options.version == 2 {
-            (report, seconds) = try runChunked(program, seed: seed, data: data, runID: runID)
+        var words: Result<ProbeWords, Error>? = nil
+        if program.options.version >= 2 {
+            (report, seconds, words) = try runChunked(program, seed: seed, data: data, runID: runID)
         } else {
             let outputs = try program.run(train: data.train, eval: try data.evalBatch(), seed: seed, log: say)
             report = try recorder.record(outputs, of: data, runID: runID)
@@ -168,30 +171,62 @@ public final class ExperimentRunner {
         say(String(format: "  run %lld: PSNR %@ dB, L = %.0f, log2V = %.1f, capacity %.3f bits/byte (external, %.1f s)",
                    runID, formatPSNR(report.value(.psnr)!), report.value(.tokensPerImage) ?? 0, report.value(.log2Vocab) ?? 0,
                    report.value(.capacityBPB) ?? 0, seconds))
+        guard let config = probe, let prober else { return }
+        guard let words else {
+            say("  run \(runID) is not AR probed: protocol \(program.options.version) sends back no train tokens (protocol = 3 does)")
+            return
+        }
+        do { failedRuns += try prober.probe(try words.get(), decoder: nil, data: data, runID: runID, config: config).failed } catch {
+            say("  AR probe of run \(runID) failed: \(error)"); failedRuns += 1
+        }
     }
 
-    /// Protocol v2: the outputs arrive chunk by chunk and are measured as they come; the evaluation state is
-    /// saved after every chunk in the run's folder (ARTIFACTS/run-ID-chunks), so a failed run resumes there.
-    func runChunked(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws -> (EvaluationReport, Double) {
+    /// Protocol v2 and v3: the outputs arrive chunk by chunk and are measured as they come; the evaluation state
+    /// is saved after every chunk in the run's folder (ARTIFACTS/run-ID-chunks), so a failed run resumes there.
+    /// Version 3 under an [ar_probe] also returns the probe's words (the eval tokens, spooled with the chunks,
+    /// and the train tokens the program encoded), saved as the run's `probe-words` artifact; a failure there
+    /// is the probe's (returned), not the evaluation's.
+    func runChunked(_ program: ExternalProgram, seed: UInt64, data: Dataset, runID: Int64) throws -> (EvaluationReport, Double, Result<ProbeWords, Error>?) {
         let folder = ((artifactDir ?? NSTemporaryDirectory()) as NSString).appendingPathComponent("run-\(runID)-chunks")
         let cached = try recorder.cachedRates(data.spec, channels: data.eval.channels)
-        let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing, perceptual: recorder.perceptual)
+        let probing = probe != nil && program.options.version >= 3
+        let evaluation = try ChunkedEvaluation(folder: folder, originals: data.eval, rateCoders: cached.missing, perceptual: recorder.perceptual,
+                                               keepsWords: probing)
+        let encodeCount = probe.map { ProbeRunner.trainImages($0, split: data.train.count) } ?? 0
+        let encoded = folder + "/encode-out.npz"
         let count = (data.eval.count + program.options.chunkImages - 1) / program.options.chunkImages
         if evaluation.nextChunk > 0 { say("  continuing at chunk \(evaluation.nextChunk) of \(count) (\(folder))") }
         let thisAttempt = data.eval.count - min(data.eval.count, evaluation.nextChunk * program.options.chunkImages)
         let start = Date()
         if evaluation.nextChunk < count {
+            let encode = try (probing && encodeCount > 0 ? data.train.read(0..<encodeCount) : nil)
             try program.runChunked(train: program.options.train ? data.train : nil, eval: data.eval, firstChunk: evaluation.nextChunk, seed: seed,
-                                   folder: folder + "/exchange", log: say) { k, originals, outputs in
+                                   folder: folder + "/exchange", encode: encode, encodedTo: encoded, log: say) { k, originals, outputs in
                 try evaluation.consume(chunk: k, originals: originals, outputs: outputs)
             }
         }
         let (report, measured, fingerprint, strips) = try evaluation.finish()
+        var words: Result<ProbeWords, Error>? = nil, artifacts: [(kind: String, path: String)] = []
+        if probing {
+            words = Result {
+                guard encodeCount > 0 else { throw ProbeError("run \(runID): the train split is empty, nothing to train a prior on") }
+                guard let kept = try evaluation.evalWords() else { throw ProbeError("run \(runID): no eval tokens were kept") }
+                let (evalWords, shape) = kept
+                let train = try ExternalProgram.readEncoded(encoded, images: encodeCount, length: shape.length, wordsPerToken: shape.wordsPerToken, wordRange: shape.wordRange)
+                return ProbeWords(train: train, trainCount: encodeCount, eval: evalWords, evalCount: data.eval.count, shape: shape, encodeSeconds: 0)
+            }
+            if case .success(let w) = words, let dir = artifactDir {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let path = (dir as NSString).appendingPathComponent("run-\(runID)-probe-words.bin")
+                try w.write(to: path)
+                artifacts.append((kind: "probe-words", path: path))
+            }
+        }
         let recorded = try recorder.finish(runID: runID, report: report, cached: cached, measured: measured, images: data.eval.count,
-                                           bytesPerImage: data.eval.bytesPerImage, fingerprint: fingerprint, strips: strips, extra: [], artifacts: [])
+                                           bytesPerImage: data.eval.bytesPerImage, fingerprint: fingerprint, strips: strips, extra: [], artifacts: artifacts)
         say("  stages (this attempt's \(thisAttempt) images): " + evaluation.times.summary(images: thisAttempt))
         evaluation.removeFolder()
-        return (recorded, Date().timeIntervalSince(start))
+        return (recorded, Date().timeIntervalSince(start), words)
     }
 
     /// Trains through the training loop, recording curves as it goes and a checkpoint at every

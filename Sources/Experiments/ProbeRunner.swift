@@ -60,12 +60,8 @@ public struct ProbeRunner {
     /// The most memory one training step's logits, softmax, gradient and attention maps may take.
     static let maxBytes = 8e9
 
-    /// Probes `tokenizer` (the run's, trained) once per seed of `config`; returns the probe ids. A probe that
-    /// fails is recorded `failed` with its reason and the next seed goes on; the error count is returned too.
-    public func probe(_ tokenizer: Tokenizer, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
-        // What the prior would hold, checked on one image's tokens before any split is encoded.
-        let one = tokenizer.encode(try data.eval.read(0..<1))
-        let (T, V) = (one.length * one.wordsPerToken, one.wordRange)
+    /// What the prior would hold for sequences of T words below V, checked before any split is encoded.
+    static func checkLimits(T: Int, V: Int, runID: Int64, config: ARProbeConfig) throws {
         guard V <= Self.maxVocabulary, T <= Self.maxLength else {
             throw ProbeError("run \(runID): sequences of T = \(T) words below V = \(V) are past the prior's limits (T ≤ \(Self.maxLength), V ≤ \(Self.maxVocabulary))")
         }
@@ -73,14 +69,34 @@ public struct ProbeRunner {
         guard bytes <= Self.maxBytes else {
             throw ProbeError(String(format: "run %lld: a step of batch %d over T = %d words below V = %d needs about %.1f GB (limit %.0f GB): lower ar_probe.batch", runID, config.batch, T, V, bytes / 1e9, Self.maxBytes / 1e9))
         }
+    }
+
+    /// How many train images a probe of `config` learns from: train_images, capped by the split (0: all).
+    static func trainImages(_ config: ARProbeConfig, split: Int) -> Int { config.trainImages > 0 ? min(config.trainImages, split) : split }
+
+    /// Probes `tokenizer` (the run's, trained) once per seed of `config`; returns the probe ids. A probe that
+    /// fails is recorded `failed` with its reason and the next seed goes on; the error count is returned too.
+    public func probe(_ tokenizer: Tokenizer, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
+        let one = tokenizer.encode(try data.eval.read(0..<1))
+        try Self.checkLimits(T: one.length * one.wordsPerToken, V: one.wordRange, runID: runID, config: config)
         let encodeStart = Date()
-        let trainCount = config.trainImages > 0 ? min(config.trainImages, data.train.count) : data.train.count
+        let trainCount = Self.trainImages(config, split: data.train.count)
         guard trainCount > 0 else { throw ProbeError("run \(runID): the train split is empty, nothing to train a prior on") }
         let (train, shape) = try Self.sequences(tokenizer, data.train, count: trainCount)
         let (eval, _) = try Self.sequences(tokenizer, data.eval, count: data.eval.count)
-        let encodeSeconds = Date().timeIntervalSince(encodeStart)
+        let words = ProbeWords(train: train.words, trainCount: train.count, eval: eval.words, evalCount: eval.count, shape: shape,
+                               encodeSeconds: Date().timeIntervalSince(encodeStart))
+        return try probe(words, decoder: tokenizer, data: data, runID: runID, config: config)
+    }
+
+    /// Probes word sequences already at hand (an external protocol v3 run's, or a native run's just encoded);
+    /// `decoder` decodes the samples (nil: an external run, whose program is not asked to decode: no samples).
+    func probe(_ words: ProbeWords, decoder: Tokenizer?, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
+        let (train, eval, shape, encodeSeconds) = (words.train, words.eval, words.shape, words.encodeSeconds)
+        try Self.checkLimits(T: train.length, V: train.vocabulary, runID: runID, config: config)
         say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (encoded in %.1f s)",
                    runID, train.count, eval.count, train.length, train.vocabulary, encodeSeconds))
+        if config.samples > 0 && decoder == nil { say("  the probes draw no samples: run \(runID) is an external program's, which is not asked to decode them") }
         var ids: [Int64] = [], failed = 0
         for seed in config.seeds.map(UInt64.init) {
             let id = try store.beginProbe(runID: runID, seed: seed, configJSON: config.json, codeVersion: CodeVersion.current)
@@ -99,7 +115,7 @@ public struct ProbeRunner {
                 ]
                 if let h = Statistics.normalInterval(perImage).halfWidth { results.append((.arBPBCI95, h)) }
                 var samplesPath: String? = nil
-                if config.samples > 0 {
+                if config.samples > 0, let tokenizer = decoder {
                     let (values, path) = try samples(prior, tokenizer: tokenizer, shape: shape, data: data, runID: runID, seed: seed, config: config)
                     results += values; samplesPath = path
                 }

@@ -8,7 +8,8 @@ import MetricCatalogue
 
 /// `tokbench probe --run ID`: AR probing of a recorded run after the fact. The run's stored config rebuilds
 /// its tokenizer and dataset, its checkpoint artifact restores the trained weights, and the probes are
-/// recorded against it (ARCHITECTURE.md, "AR probing").
+/// recorded against it (ARCHITECTURE.md, "AR probing"). An external protocol v3 run is probed on the words
+/// its program sent, saved with the run (its `probe-words` artifact).
 public struct ProbeSession {
     public var runID: Int64
     public var config: ARProbeConfig
@@ -29,14 +30,26 @@ public struct ProbeSession {
         let run = try FinishedRun(runID, in: store)
         let data = try Dataset.load(run.config.dataset)
         let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
-        guard case .native(let tokenizer) = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: UInt64(bitPattern: run.stored.run.seed), directory: ".") else {
-            throw ProbeError("run \(runID) is an external program's: probing needs its train tokens, which protocol 1 and 2 do not send back")
-        }
-        try run.restore(tokenizer, say: say)
+        let built = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: UInt64(bitPattern: run.stored.run.seed), directory: ".")
+        let native: Tokenizer? = if case .native(let t) = built { t } else { nil }
+        if let tokenizer = native { try run.restore(tokenizer, say: say) }
         let runner = ProbeRunner(store: store, artifactDir: artifactDir,
-                                 perceptual: ProbeRunner.sampleScorer(samples: config.samples, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
+                                 perceptual: ProbeRunner.sampleScorer(samples: native == nil ? 0 : config.samples, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
                                  featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
-        let (ids, failed) = try runner.probe(tokenizer, data: data, runID: runID, config: config)
+        let (ids, failed): ([Int64], Int)
+        if let tokenizer = native {
+            (ids, failed) = try runner.probe(tokenizer, data: data, runID: runID, config: config)
+        } else {
+            // An external program's run: the words its protocol 3 program sent, saved with the run.
+            guard let path = run.stored.artifacts["probe-words"] else {
+                throw ProbeError("run \(runID) is an external program's without a probe-words artifact: only protocol 3 sends back train tokens, under an [ar_probe] table")
+            }
+            let words = try ProbeWords.read(path, evalImages: data.eval.count, maxTrain: data.train.count)
+            if config.trainImages > 0 && words.train.count != ProbeRunner.trainImages(config, split: data.train.count) {
+                say("  the program encoded \(words.train.count) train images for the run's probe; this probe learns those (ar_probe.train_images applies at run time)")
+            }
+            (ids, failed) = try runner.probe(words, decoder: nil, data: data, runID: runID, config: config)
+        }
         say("recorded probes \(ids.map(String.init).joined(separator: ", ")) of run \(runID) in \(db)")
         if failed > 0 { throw RunFailures(failed: failed, total: ids.count + failed, databases: [db]) }
     }

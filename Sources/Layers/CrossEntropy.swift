@@ -1,5 +1,5 @@
 // Softmax cross-entropy over V classes (an autoregressive prior's loss):
-//   logits z: [N, V], targets t: [N] in 0..<V → L = (1/N) Σ_n −log softmax(z_n)[t_n]   (nats; / ln 2 for bits)
+//   logits z: [N, V] (or [..., V], N rows), targets t: [N] in 0..<V → L = (1/N) Σ_n −log softmax(z_n)[t_n]   (nats; / ln 2 for bits)
 //   dL/dz_n = (softmax(z_n) − onehot(t_n)) / N.
 // `naiveLoss` is the reference in Double the tests hold this against.
 import Foundation
@@ -16,8 +16,10 @@ public final class SoftmaxCrossEntropy {
     /// parallel; each row's softmax is kept for `backward` unless `keepForBackward` is false (evaluation).
     @discardableResult
     public func forward(_ logits: Tensor, targets t: [Int], perRow: UnsafeMutablePointer<Double>? = nil, keepForBackward: Bool = true) -> Double {
-        precondition(logits.shape.count == 2 && logits.shape[0] == t.count, "SoftmaxCrossEntropy: logits \(logits.shape), \(t.count) targets")
-        let N = logits.shape[0], V = logits.shape[1]
+        // logits [..., V]: N = the leading dimensions' product rows (a [B, T, V] head output is [B·T, V], no copy)
+        precondition(logits.shape.count >= 2, "SoftmaxCrossEntropy: logits \(logits.shape), expected [..., V]")
+        let V = logits.shape.last!, N = logits.count / max(1, V)
+        precondition(N == t.count, "SoftmaxCrossEntropy: logits \(logits.shape), \(t.count) targets")
         precondition(t.allSatisfy { $0 >= 0 && $0 < V }, "SoftmaxCrossEntropy: a target outside 0..<\(V)")
         rows = N; classes = V; targets = t
         if keepForBackward && probs.count != N * V { probs = [Float](repeating: 0, count: N * V) }

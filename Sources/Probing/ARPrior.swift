@@ -54,10 +54,9 @@ public final class ARPrior {
         return x
     }
 
-    /// Logits [B·T, V] for sequences [B, T] (row-major words in 0..<V).
+    /// Logits [B, T, V] for sequences [B, T] (row-major words in 0..<V); the head's own buffer, valid until its next forward.
     public func logits(_ words: [Int], batch B: Int) -> Tensor {
-        let y = head.forward(hidden(words, batch: B))
-        return Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+        head.forward(hidden(words, batch: B))
     }
 
     /// The trunk's output before the head: [B, T, C] (after the final LayerNorm).
@@ -138,11 +137,10 @@ public final class ARPrior {
         var h = timed("embeddings forward") { position.forward(embedding.forward(shifted(words, batch: B), batch: B, length: config.length)) }
         for (i, blk) in blocks.enumerated() { h = timed("block \(i) forward") { blk.forward(h) } }
         let n = timed("norm forward") { norm.forward(h) }
-        let y = timed("head forward") { head.forward(n) }
-        let z = Tensor(shape: [B * config.length, config.vocabulary], values: y.values)
+        let z = timed("head forward") { head.forward(n) }                    // [B, T, V]: the loss reads it as [B·T, V]
         let l = timed("cross-entropy forward") { loss.forward(z, targets: words) }
-        let dz = timed("cross-entropy backward") { loss.backward() }
-        let dh = timed("head backward") { head.backward(Tensor(shape: [B, config.length, config.vocabulary], values: dz.values)) }
+        let dz = timed("cross-entropy backward") { loss.backward() }            // [B·T, V]: Linear reads only its rows
+        let dh = timed("head backward") { head.backward(dz) }
         var g = timed("norm backward") { norm.backward(dh) }
         for (i, blk) in blocks.enumerated().reversed() { g = timed("block \(i) backward") { blk.backward(g) } }
         timed("embeddings backward") { embedding.backward(position.backward(g)) }

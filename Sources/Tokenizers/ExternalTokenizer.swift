@@ -1,6 +1,7 @@
 // An external tokenizer: a program in any language that follows tokbench's external protocol
 // (ARCHITECTURE.md, "External tokenizer protocol"). Version 1, below; version 2 (`runChunked`) is the same
-// exchange chunk by chunk, measured as it arrives and resumable. Version 1: tokbench writes the eval images (and,
+// exchange chunk by chunk, measured as it arrives and resumable; version 3 is version 2 plus the AR probe's
+// encode request (`encode`: the train images whose tokens the program writes to encode-out.npz). Version 1: tokbench writes the eval images (and,
 // with `train = true`, the train images) as uint8 .npy files [N, H, W, C] into a fresh directory,
 // runs the program (no shell) from the experiment file's directory with
 //   --images PATH --out PATH [--train-images PATH --seed S] [--key=value for every args key]
@@ -28,15 +29,15 @@ public final class ExternalProgram {
                 .strings("command", \.command, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
                 .bool("train", \.train, default: false, "also pass --train-images PATH --seed S: the program trains first"),
                 .int("timeout_s", \.timeoutSeconds, default: 3600, "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
-                .int("protocol", \.version, default: 1, "1: the eval split as one images.npy, one out.npz; 2: chunks of chunk_images, measured as they arrive, resumable", check: ConfigKey.intIn(1...2)),
-                .int("chunk_images", \.chunkImages, default: 1000, "images per chunk (protocol 2)", check: ConfigKey.intIn(1...1_000_000)),
+                .int("protocol", \.version, default: 1, "1: the eval split as one images.npy, one out.npz; 2: chunks of chunk_images, measured as they arrive, resumable; 3: version 2, and the train tokens an [ar_probe] asks for (encode-images.npy → encode-out.npz)", check: ConfigKey.intIn(1...3)),
+                .int("chunk_images", \.chunkImages, default: 1000, "images per chunk (protocol 2 and 3)", check: ConfigKey.intIn(1...1_000_000)),
             ]
         }
     }
 
     public static let entry = TokenizerEntry(
         kind: kind,
-        summary: "a program in any language (protocol v1 or v2, ARCHITECTURE.md): reads images.npy (v2: chunk by chunk), writes out.npz (tokens, reconstructions, vocab_size)",
+        summary: "a program in any language (protocol v1, v2 or v3, ARCHITECTURE.md): reads images.npy (v2, v3: chunk by chunk), writes out.npz (tokens, reconstructions, vocab_size)",
         labelKeys: { _ in [] },
         keys: Options.keys,
         openPrefix: "args.", quietKeys: ["timeout_s", "protocol", "chunk_images"],
@@ -89,7 +90,12 @@ public final class ExternalProgram {
     /// against its chunk and handed to `measure(k, originals, outputs)` as it arrives, then both files are
     /// deleted: disk holds at most three chunks. Starts at `firstChunk` (a resumed run); a program that ends
     /// before the last chunk fails the run, saying where `run --resume` will continue.
+    /// Version 3 with `encode` (the train images an AR probe learns the tokens of): tokbench writes them to
+    /// FOLDER/encode-images.npy and adds `--encode-images PATH --encode-out PATH`; the program writes the
+    /// images' `tokens` to encode-out.npz before it exits, which is moved, unread, to `encodedTo` (the caller
+    /// checks it against the eval tokens: a bad one fails the probe, not the run's evaluation).
     public func runChunked(train: ImageBatch?, eval: ImageSource, firstChunk: Int, seed: UInt64, folder: String,
+                           encode: ImageBatch? = nil, encodedTo: String? = nil,
                            log: @escaping (String) -> Void,
                            measure: (Int, ImageBatch, TokenizerOutputs) throws -> Void) throws {
         let fm = FileManager.default
@@ -132,9 +138,16 @@ public final class ExternalProgram {
             } catch { failure = error; return false }
         }
         try writeAhead()
-        let arguments = options.command + ["--protocol", "2", "--chunks", folder, "--chunk-count", String(count), "--chunk-images", String(size),
-                                           "--first-chunk", String(firstChunk)] + (try trainingAndArgs(train: train, seed: seed, folder: folder))
-        defer { try? fm.removeItem(atPath: folder + "/train_images.npy") }
+        var arguments = options.command + ["--protocol", String(max(2, options.version)), "--chunks", folder, "--chunk-count", String(count),
+                                           "--chunk-images", String(size), "--first-chunk", String(firstChunk)]
+        let encodeImages = folder + "/encode-images.npy", encodeOut = folder + "/encode-out.npz"
+        try? fm.removeItem(atPath: encodeOut)
+        if let encode, options.version >= 3 {
+            try Data(Self.npy(encode)).write(to: URL(fileURLWithPath: encodeImages))
+            arguments += ["--encode-images", encodeImages, "--encode-out", encodeOut]
+        }
+        arguments += try trainingAndArgs(train: train, seed: seed, folder: folder)
+        defer { for f in ["/train_images.npy", "/encode-images.npy", "/encode-out.npz"] { try? fm.removeItem(atPath: folder + f) } }
         var start = Date()
         let measureAndRestart = { () -> Bool in
             let ok = collect(seconds: Date().timeIntervalSince(start))
@@ -159,6 +172,31 @@ public final class ExternalProgram {
         case .exited:
             if next < count { throw Failure(description: "\(name0) exited" + resume + " without writing \((name("out", next, "npz") as NSString).lastPathComponent)" + suffix) }
         }
+        if encode != nil, let to = encodedTo, fm.fileExists(atPath: encodeOut) {
+            try? fm.removeItem(atPath: to)
+            guard rename(encodeOut, to) == 0 else { throw Failure(description: "cannot move \(encodeOut) to \(to): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// The train tokens of a version 3 program (encode-out.npz, moved to `path`): `tokens` integers [M, L] or
+    /// [M, L, W] for the M images it was given, L and W those of the eval tokens, every word below `wordRange`.
+    /// The header is checked before the entry is inflated (at most M·L·W words).
+    public static func readEncoded(_ path: String, images M: Int, length L: Int, wordsPerToken S: Int, wordRange V: Int) throws -> [UInt32] {
+        let file = "encode-out.npz"
+        guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the train tokens the AR probe asked for)") }
+        let keys = try npzKeys(path: path)
+        guard keys.contains("tokens") else { throw Failure(description: "\(file) has no 'tokens' (keys: \(keys.joined(separator: ", ")))") }
+        let want = S == 1 ? [M, L] : [M, L, S]
+        let t = try readNPZNumeric(path: path, key: "tokens") { h in
+            guard h.shape == want || (S == 1 && h.shape == [M, L, 1]) else {
+                throw Failure(description: "\(file) 'tokens' has shape \(h.shape), expected \(want) (the \(M) train images; L and W of the eval tokens)")
+            }
+        }
+        guard let tv = t.integers else { throw Failure(description: "\(file) 'tokens' has dtype '\(t.dtype)', expected integers") }
+        if let bad = tv.firstIndex(where: { $0 < 0 || $0 >= V }) {
+            throw Failure(description: "\(file) 'tokens' holds \(tv[bad]) at flat index \(bad), outside 0..<\(V) (the eval tokens' word range)")
+        }
+        return tv.map { UInt32($0) }
     }
 
     /// The arguments both protocol versions end with: with `train = true`, the train split written to

@@ -3,10 +3,13 @@ import Foundation
 @testable import Experiments
 import Store
 import Datasets
+import MetricCatalogue
+import Tokenizers
 
 /// External protocol v2 through the runner: the chunked evaluation records exactly the numbers of the
 /// whole-split protocol, and a program killed half-way resumes on `run --resume` without redoing the
-/// chunks already measured (their state is restored from the run's folder).
+/// chunks already measured (their state is restored from the run's folder). Version 3 sends the AR probe's
+/// train tokens too: its run is probed on exactly the words the program wrote, also after a resume.
 final class ChunkedProtocolTests: XCTestCase {
     let fake = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Corpus/external/fake_tokenizer.py").path
@@ -98,5 +101,89 @@ final class ChunkedProtocolTests: XCTestCase {
         XCTAssertEqual(again, first)
         XCTAssertEqual(runner.failedRuns, 0)
         XCTAssertEqual(try numbers(store, first[0]), try numbers(store, first[1]))
+    }
+
+    // MARK: protocol 3 (AR probing of an external program's tokens)
+
+    let probeTable = "[ar_probe]\nfeatures = 8\nheads = 2\nlayers = 1\nsteps = 6\nbatch = 4\nwarmup = 2\neval_every = 3\nseeds = [0]\n"
+
+    /// The closed-form words of the fake program: image n's token l is (n·L + l) mod 16, L = 4 (8×8 → 2×2).
+    func fakeWords(_ n: Int) -> [UInt32] { (0..<(n * 4)).map { UInt32($0 % 16) } }
+
+    func testV3RunIsProbedOnTheWordsItsProgramSent() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/no-weights", withIntermediateDirectories: true)
+        setenv("TOKBENCH_WEIGHTS", dir + "/no-weights", 1)      // no Inception loaded for samples, whatever this machine has
+        defer { unsetenv("TOKBENCH_WEIGHTS") }
+        let db = dir + "/p.sqlite"
+        let store = try ResultStore(path: db)
+        var lines: [String] = []
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { lines.append($0) })
+        let ids = try runner.run(try experiment(tokenizer(3) + tokenizer(2, extra: "args = { vocab = 16 }") + probeTable + "samples = 5\n"))
+        XCTAssertEqual(runner.failedRuns, 0)
+        let probes = try store.probes(ofRuns: ids)
+        XCTAssertNil(probes[ids[1]], "a version 2 run sends no train tokens: not probed")
+        XCTAssertTrue(lines.contains { $0.contains("run \(ids[1]) is not AR probed: protocol 2 sends back no train tokens") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("draw no samples") })
+        let p = try XCTUnwrap(probes[ids[0]]?.first)
+        let r = p.results
+        XCTAssertEqual(r[Metric.arTrainImages.key], 2)                       // the 2 train images of 13 (11 eval)
+        XCTAssertEqual(r[Metric.arBPB.key]!, r[Metric.arBitsPerWord.key]! * 4 / 192, accuracy: 1e-12)
+        XCTAssertNil(r[Metric.sampleDataBPB.key])
+        // the saved words are the program's, in order: 2 train then 11 eval sequences
+        let path = try XCTUnwrap(try store.runs([ids[0]]).first?.artifacts["probe-words"])
+        let w = try ProbeWords.read(path, evalImages: 11, maxTrain: 2)
+        XCTAssertEqual(w.train.words, fakeWords(2)); XCTAssertEqual(w.eval.words, fakeWords(11))
+        XCTAssertEqual([w.shape.gridRows, w.shape.gridCols, w.shape.wordsPerToken, w.shape.wordRange], [2, 2, 1, 16])
+        // later, from the artifact: the same seed gives the same numbers
+        try ProbeSession(runID: ids[0], from: nil, overrides: ["features=8", "heads=2", "layers=1", "steps=6", "batch=4", "warmup=2", "eval_every=3", "seeds=[0]"],
+                         db: db, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", weights: nil).execute(say: { _ in })
+        let again = try store.probes(ofRuns: [ids[0]])[ids[0]]!.first!
+        XCTAssertNotEqual(again.probe.id, p.probe.id)
+        XCTAssertEqual(again.results[Metric.arBPB.key], r[Metric.arBPB.key])
+    }
+
+    func testV3ProgramKilledHalfWayResumesWithTheEvalWordsOnce() throws {
+        let store = try ResultStore()
+        let killing = tokenizer(3, extra: "args = { die-once = \"\(dir)/died\", die-at = 2 }")
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { _ in })
+        let first = try runner.run(try experiment(killing + probeTable))
+        XCTAssertEqual(runner.failedRuns, 1)
+        XCTAssertNil(try store.probes(ofRuns: first)[first[0]])
+        let again = try runner.run(try experiment(killing + probeTable), resume: true)
+        XCTAssertEqual(again, first); XCTAssertEqual(runner.failedRuns, 0)
+        let w = try ProbeWords.read(try XCTUnwrap(try store.runs(first).first?.artifacts["probe-words"]), evalImages: 11, maxTrain: 2)
+        XCTAssertEqual(w.eval.words, fakeWords(11), "the chunks before the kill and after the resume, each once")
+        XCTAssertNotNil(try store.probes(ofRuns: first)[first[0]]?.first)
+    }
+
+    func testV3ProgramThatSendsNoTrainTokensFailsTheProbeNotTheRun() throws {
+        let store = try ResultStore()
+        var lines: [String] = []
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { lines.append($0) })
+        let ids = try runner.run(try experiment(tokenizer(3, extra: "args = { mode = \"no-encode\" }") + probeTable))
+        XCTAssertEqual(runner.failedRuns, 1)
+        XCTAssertEqual(try store.query("SELECT status FROM run WHERE id = \(ids[0])").rows[0][0].description, "finished")
+        XCTAssertTrue(lines.contains { $0.contains("AR probe of run \(ids[0]) failed") && $0.contains("wrote no encode-out.npz") }, lines.joined(separator: "\n"))
+    }
+
+    /// A probe-words file is read as hostile: each defect is one line naming the file.
+    func testProbeWordsFileDefectsAreOneLine() throws {
+        let shape = Tokens(count: 0, gridRows: 2, gridCols: 2, wordsPerToken: 1, wordRange: 16, words: [])
+        let good = dir + "/w.bin"
+        try ProbeWords(train: fakeWords(2), trainCount: 2, eval: fakeWords(3), evalCount: 3, shape: shape, encodeSeconds: 0).write(to: good)
+        XCTAssertEqual(try ProbeWords.read(good, evalImages: 3, maxTrain: 2).eval.words, fakeWords(3))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
+        var highWord = bytes; highWord[bytes.count - 4] = 16                       // a word not below V
+        var hugeV = bytes; hugeV[8 + 5] = 0x7F                                     // V = 2^47-ish
+        for (name, b, says) in [("short", Array(bytes.dropLast(4)), "bytes, the header declares"), ("magic", [0x41] + bytes.dropFirst(), "no TBWORDS1 header"),
+                                ("word", highWord, "is not below V = 16"), ("v", hugeV, "out of range"), ("tiny", Array(bytes.prefix(10)), "10 bytes")] {
+            let p = dir + "/\(name).bin"
+            try Data(b).write(to: URL(fileURLWithPath: p))
+            XCTAssertThrowsError(try ProbeWords.read(p, evalImages: 3, maxTrain: 2)) { e in
+                let m = String(describing: e)
+                XCTAssertTrue(m.contains(p) && m.contains(says) && !m.contains("\n"), "\(name): \(m)")
+            }
+        }
+        XCTAssertThrowsError(try ProbeWords.read(good, evalImages: 4, maxTrain: 2))   // another dataset's
     }
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""A tokbench external tokenizer (protocol v1 and v2) that needs only Python's standard library, for the tests.
+"""A tokbench external tokenizer (protocol v1, v2 and v3) that needs only Python's standard library, for the tests.
 
 v1: reads --images (uint8 [N, H, W, C] .npy), writes --out (an .npz).
 v2 (--protocol 2 --chunks DIR --chunk-count K --chunk-images S --first-chunk F): for each chunk k = F … K-1
 waits for DIR/eval-k.npy, writes DIR/out-k.npz (through a .part file renamed into place). Every mode below
 applies to each chunk; --die-once FILE kills the program with SIGKILL at chunk --die-at (once: FILE marks it),
---chunk-log FILE appends "chunk k" for every chunk written. The outputs are known in closed form,
+--chunk-log FILE appends "chunk k" for every chunk written.
+v3 (--protocol 3): v2, and with --encode-images PATH --encode-out PATH (an AR probe's request) it writes the
+tokens of those train images to PATH (an .npz with 'tokens', before the chunks; --mode no-encode: it does not).
+The outputs are known in closed form,
 so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
-  tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16).
+  tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16); the train images' the same
+  with n their index in the train file.
 --mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage (or log2: log2_vocab = 4 instead of vocab_size).
 Hostile modes (the program misbehaves; tokbench must bound every wait and allocation):
   term-ignored   ignores SIGTERM and has a child that sleeps: the timeout must still hold (SIGKILL).
@@ -49,6 +53,8 @@ def main():
     ap.add_argument("--die-once")
     ap.add_argument("--die-at", type=int, default=1)
     ap.add_argument("--chunk-log")
+    ap.add_argument("--encode-images")
+    ap.add_argument("--encode-out")
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--mode", default="ok")
@@ -73,7 +79,14 @@ def main():
                 time.sleep(120); os._exit(0)
             time.sleep(120); os._exit(0)
         time.sleep(120)
-    if a.protocol == 2:
+    if a.protocol == 3 and a.encode_images and a.mode != "no-encode":
+        (N, H, W, C), _ = read_npy(a.encode_images)
+        L, V = (H // 4) * (W // 4), a.vocab
+        tokens = [(n * L + l) % V for n in range(N) for l in range(L)]
+        with zipfile.ZipFile(a.encode_out + ".part", "w", zipfile.ZIP_STORED) as z:
+            z.writestr("tokens.npy", npy("<i8", (N, L), struct.pack("<%dq" % len(tokens), *tokens)))
+        os.replace(a.encode_out + ".part", a.encode_out)
+    if a.protocol in (2, 3):
         parent = os.getppid()
         for k in range(a.first_chunk, a.chunk_count):
             images = os.path.join(a.chunks, "eval-%05d.npy" % k)
