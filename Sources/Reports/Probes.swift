@@ -52,13 +52,18 @@ enum ProbeTable {
         }
         let psnr = order({ $0.aggregate(.psnr)?.mean }, higherFirst: true), rfid = order({ $0.aggregate(.rfid)?.mean }, higherFirst: false)
         let ar = order({ $0.probeInterval(.arBPB)?.mean }, higherFirst: false), gfid = order({ $0.probeInterval(.gfid)?.mean }, higherFirst: false)
-        let experiments = Set(probed.map(\.experiment)).count
-        return probed.enumerated().map { i, c in [experiments > 1 ? c.experiment + ": " + c.label : c.label] + [psnr, rfid, ar, gfid].map { $0[i].map(String.init) ?? "–" } }
+        return probed.enumerated().map { i, c in [name(c, among: probed)] + [psnr, rfid, ar, gfid].map { $0[i].map(String.init) ?? "–" } }
+    }
+
+    /// A probed configuration's name in the ranking lines: its label, with its experiment when the report spans several.
+    static func name(_ c: ReportConfig, among probed: [ReportConfig]) -> String {
+        Set(probed.map(\.experiment)).count > 1 ? c.experiment + ": " + c.label : c.label
     }
 
     /// Pairs of probed configurations adjacent in AR bpb whose 95% intervals overlap (not separated at this many seeds).
     static func overlaps(_ configs: [ReportConfig], _ m: Metric) -> [String] {
-        let probed = configs.compactMap { c in c.probeInterval(m).map { (c.label, $0) } }.sorted { $0.1.mean < $1.1.mean }
+        let all = configs.filter(\.hasProbes)
+        let probed = all.compactMap { c in c.probeInterval(m).map { (name(c, among: all), $0) } }.sorted { $0.1.mean < $1.1.mean }
         return zip(probed, probed.dropFirst()).compactMap { a, b in
             guard let ah = a.1.high, let bl = b.1.low else { return nil }
             return ah >= bl ? "\(a.0) and \(b.0)" : nil
