@@ -13,7 +13,7 @@ import MetricCatalogue
 import Tokenizers
 
 final class ChunkedEvaluation {
-    static let stateVersion = 2
+    static let stateVersion = 2     // 2: the token shape (and the words spool) added; version 1 states still resume
     let folder: String
     let stateFile: String
     let images: Int, bytesPerImage: Int
@@ -26,10 +26,12 @@ final class ChunkedEvaluation {
     var nextChunk = 0
     let times = StageTimes()
     let perceptual: PerceptualSuite?
-    /// The eval tokens' words, kept for an AR probe (nil: not kept): the spool file and the tokens' shape
-    /// (words: none, until the first chunk).
+    /// The eval tokens' words, kept for an AR probe (nil: not kept): the spool file. `wordShape`: the first
+    /// chunk's token grid, S and word range (no words), which every later chunk must have.
     let wordsFile: String?
     var wordShape: Tokens?
+    /// Why the words are not kept although asked for (sequences past the prior's limits); the probe fails with it.
+    var wordsRefused: String?
 
     /// folder: the run's own (kept across attempts); rateCoders: the data-rate coders still to measure;
     /// keepsWords: spool the eval tokens' words for an AR probe.
@@ -47,6 +49,17 @@ final class ChunkedEvaluation {
 
     func consume(chunk k: Int, originals: ImageBatch, outputs: TokenizerOutputs) throws {
         precondition(k == nextChunk)
+        // Every chunk's tokens have the first chunk's shape (checked before any accumulator sees them).
+        if let t = outputs.tokens {
+            if let s = wordShape {
+                guard (t.gridRows, t.gridCols, t.wordsPerToken, t.wordRange) == (s.gridRows, s.gridCols, s.wordsPerToken, s.wordRange) else {
+                    throw DatasetError("out-\(String(format: "%05d", k)).npz", "its tokens are \(t.length)×\(t.wordsPerToken) words below \(t.wordRange), "
+                                       + "the earlier chunks' \(s.length)×\(s.wordsPerToken) below \(s.wordRange)")
+                }
+            } else {
+                wordShape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: [])
+            }
+        }
         if evaluator == nil {
             log2Vocab = outputs.log2Vocab
             evaluator = try StreamingEvaluator(images: images, bytesPerImage: bytesPerImage, log2Vocab: log2Vocab, hasTokens: true, times: times,
@@ -59,7 +72,7 @@ final class ChunkedEvaluation {
         try times.time("data rate") { try rate?.consume(originals) }
         times.time("fingerprint") { fingerprint.update(originals.pixels) }
         strips.consume(chunk)
-        if let w = wordsFile, let t = outputs.tokens { try appendWords(t, to: w, chunk: k) }
+        if let w = wordsFile, let t = outputs.tokens { try appendWords(t, to: w) }
         for (m, v) in outputs.extra { extra[m.key, default: 0] += v * Double(originals.count) }
         nextChunk = k + 1
         try save()
@@ -77,13 +90,14 @@ final class ChunkedEvaluation {
 
     // MARK: the eval words (AR probing)
 
-    func appendWords(_ t: Tokens, to path: String, chunk k: Int) throws {
-        if let s = wordShape {
-            guard (t.gridRows, t.gridCols, t.wordsPerToken, t.wordRange) == (s.gridRows, s.gridCols, s.wordsPerToken, s.wordRange) else {
-                throw DatasetError("out-\(String(format: "%05d", k)).npz", "its tokens' shape or word range differs from the earlier chunks'")
-            }
-        } else {
-            wordShape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: [])
+    /// Appends a chunk's words, unless the sequences are past the prior's limits (T ≤ maxLength, V ≤
+    /// maxVocabulary): then nothing is spooled and the probe fails with the reason, not the evaluation.
+    func appendWords(_ t: Tokens, to path: String) throws {
+        let T = t.length * t.wordsPerToken
+        guard T <= ProbeRunner.maxLength, t.wordRange <= ProbeRunner.maxVocabulary else {
+            wordsRefused = "sequences of T = \(T) words below V = \(t.wordRange) are past the prior's limits (T ≤ \(ProbeRunner.maxLength), V ≤ \(ProbeRunner.maxVocabulary))"
+            try? FileManager.default.removeItem(atPath: path)
+            return
         }
         if !FileManager.default.fileExists(atPath: path) { guard FileManager.default.createFile(atPath: path, contents: nil) else { throw DatasetError(path, "cannot create") } }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -93,12 +107,18 @@ final class ChunkedEvaluation {
     }
 
     /// The eval split's words [N, L·S] and their token shape, once every chunk is in (nil: not kept, or no chunk).
+    /// The spool is read as untrusted (it sits beside state.bin): its size is checked before it is read, and every word against V.
     func evalWords() throws -> (words: [UInt32], shape: Tokens)? {
+        if let why = wordsRefused { throw ProbeError(why) }
         guard let path = wordsFile, let s = wordShape else { return nil }
-        let bytes = try readFileBytes(path)
         let want = images * s.length * s.wordsPerToken
-        guard bytes.count == want * 4 else { throw DatasetError(path, "holds \(bytes.count / 4) words, expected \(want)") }
-        return (bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }, s)
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
+        guard size == UInt64(want) * 4 else { throw DatasetError(path, "holds \(size / 4) words, expected \(want) (the eval split's tokens)") }
+        let bytes = try readFileBytes(path)
+        guard bytes.count == want * 4 else { throw DatasetError(path, "changed while read") }
+        let words = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+        if let i = words.firstIndex(where: { Int($0) >= s.wordRange }) { throw DatasetError(path, "word \(words[i]) at \(i) is not below V = \(s.wordRange)") }
+        return (words, s)
     }
 
     // MARK: state
@@ -123,7 +143,8 @@ final class ChunkedEvaluation {
 
     func restore() throws {
         var r = StateReader(try readFileBytes(stateFile), path: stateFile)
-        guard try r.int() == Self.stateVersion, try r.int() == images, try r.int() == bytesPerImage else {
+        let version = try r.int()     // 1: saved before the token shape was (no words were kept)
+        guard version == 1 || version == Self.stateVersion, try r.int() == images, try r.int() == bytesPerImage else {
             throw DatasetError(stateFile, "was saved for another eval split or tokbench version (delete the folder to start over)")
         }
         nextChunk = try r.int()
@@ -154,18 +175,29 @@ final class ChunkedEvaluation {
             strips.reconstructions = ImageBatch(count: stripCount, channels: c, height: h, width: w, pixels: rc)
         }
         for _ in 0..<(try r.int()) { extra[String(decoding: try r.raw(), as: UTF8.self)] = try r.double() }
-        let hasWords = try r.int() == 1, gr = try r.int(), gc = try r.int(), ws = try r.int(), wr = try r.int()
+        let hasShape = version >= 2 ? try r.int() == 1 : false
+        let (gr, gc, ws, wr) = version >= 2 ? (try r.int(), try r.int(), try r.int(), try r.int()) : (0, 0, 0, 0)
         guard r.atEnd, nextChunk >= 0, evaluator!.consumed <= images else { throw r.fail() }
-        if hasWords {
-            guard (1...(1 << 16)).contains(gr), (1...(1 << 16)).contains(gc), (1...4096).contains(ws), (2...(1 << 32)).contains(wr) else { throw r.fail() }
+        if hasShape {
+            // bounded (a chunk's tokens hold at most maxWordsPerImage words per image, a word range ≤ 2^32); the
+            // products are checked in order, so none overflows
+            let m = 1 << 26
+            guard (1...m).contains(gr), (1...m).contains(gc), (1...m).contains(ws), (2...(1 << 32)).contains(wr),
+                  gr * gc <= m, gr * gc * ws <= m else { throw r.fail() }
             wordShape = Tokens(count: 0, gridRows: gr, gridCols: gc, wordsPerToken: ws, wordRange: wr, words: [])
         }
         // The words spool: cut back to the chunks the state holds (an attempt may have appended one more).
         if let path = wordsFile {
-            let keep = UInt64(evaluator!.consumed * (wordShape.map { $0.length * $0.wordsPerToken } ?? 0) * 4)
+            let T = wordShape.map { $0.length * $0.wordsPerToken } ?? 0
+            if T > ProbeRunner.maxLength || (wordShape?.wordRange ?? 0) > ProbeRunner.maxVocabulary {
+                wordsRefused = "sequences of T = \(T) words below V = \(wordShape!.wordRange) are past the prior's limits (T ≤ \(ProbeRunner.maxLength), V ≤ \(ProbeRunner.maxVocabulary))"
+            }
+            let keep = UInt64(evaluator!.consumed) * UInt64(wordsRefused == nil ? T : 0) * 4
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
-            guard size >= keep else { throw DatasetError(path, "holds fewer words than the saved state's \(nextChunk) chunks (delete the folder to start over)") }
-            if keep == 0 { try? FileManager.default.removeItem(atPath: path) } else if size > keep { guard truncate(path, off_t(keep)) == 0 else { throw DatasetError(path, "cannot cut back") } }
+            if size < keep {   // the earlier attempt did not keep them (another version, or no [ar_probe] then): the probe fails, the evaluation goes on
+                wordsRefused = "the eval tokens of the \(nextChunk) chunks before the resume were not kept (\(path) holds \(size / 4) words)"
+                try? FileManager.default.removeItem(atPath: path)
+            } else if keep == 0 { try? FileManager.default.removeItem(atPath: path) } else if size > keep { guard truncate(path, off_t(keep)) == 0 else { throw DatasetError(path, "cannot cut back") } }
         }
     }
 }

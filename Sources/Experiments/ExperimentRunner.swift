@@ -198,7 +198,11 @@ public final class ExperimentRunner {
         if evaluation.nextChunk > 0 { say("  continuing at chunk \(evaluation.nextChunk) of \(count) (\(folder))") }
         let thisAttempt = data.eval.count - min(data.eval.count, evaluation.nextChunk * program.options.chunkImages)
         let start = Date()
-        if evaluation.nextChunk < count {
+        // Every chunk measured but no train tokens (the program, or tokbench, stopped between its last chunk and
+        // its encode-out.npz): the program runs once more from chunk N, which is the encode request alone.
+        let encodeMissing = probing && encodeCount > 0 && !FileManager.default.fileExists(atPath: encoded)
+        if evaluation.nextChunk < count || encodeMissing {
+            if evaluation.nextChunk >= count { say("  every chunk is measured; running the program for the train tokens the AR probe asks for") }
             let encode = try (probing && encodeCount > 0 ? data.train.read(0..<encodeCount) : nil)
             try program.runChunked(train: program.options.train ? data.train : nil, eval: data.eval, firstChunk: evaluation.nextChunk, seed: seed,
                                    folder: folder + "/exchange", encode: encode, encodedTo: encoded, log: say) { k, originals, outputs in
@@ -213,13 +217,14 @@ public final class ExperimentRunner {
                 guard let kept = try evaluation.evalWords() else { throw ProbeError("run \(runID): no eval tokens were kept") }
                 let (evalWords, shape) = kept
                 let train = try ExternalProgram.readEncoded(encoded, images: encodeCount, length: shape.length, wordsPerToken: shape.wordsPerToken, wordRange: shape.wordRange)
-                return ProbeWords(train: train, trainCount: encodeCount, eval: evalWords, evalCount: data.eval.count, shape: shape, encodeSeconds: 0)
-            }
-            if case .success(let w) = words, let dir = artifactDir {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                let path = (dir as NSString).appendingPathComponent("run-\(runID)-probe-words.bin")
-                try w.write(to: path)
-                artifacts.append((kind: "probe-words", path: path))
+                let w = ProbeWords(train: train, trainCount: encodeCount, eval: evalWords, evalCount: data.eval.count, shape: shape, encodeSeconds: 0)
+                if let dir = artifactDir {   // saved with the run, for `probe --run` (a failure here is the probe's too)
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    let path = (dir as NSString).appendingPathComponent("run-\(runID)-probe-words.bin")
+                    try w.write(to: path)
+                    artifacts.append((kind: "probe-words", path: path))
+                }
+                return w
             }
         }
         let recorded = try recorder.finish(runID: runID, report: report, cached: cached, measured: measured, images: data.eval.count,

@@ -3,7 +3,7 @@
 // is T = L·S words w_0 … w_{T−1}, each in 0..<V; word t is predicted from the words before it (the earlier
 // tokens and the earlier words of its own token):
 //   input  [BOS, w_0, …, w_{T−2}]  (BOS = V)  → TokenEmbedding (V+1)×C + PositionEmbedding T×C
-//   → `layers` causal TransformerBlocks → LayerNorm → Linear(C, V) → logits [B·T, V]
+//   → `layers` causal TransformerBlocks → LayerNorm → Linear(C, V) → logits [B, T, V] (the loss reads them as [B·T, V])
 //   loss = softmax cross-entropy against [w_0, …, w_{T−1}], in nats per word (÷ ln 2: bits per word).
 // Shapes: B sequences, T words each, C features, V values per word.
 import Foundation

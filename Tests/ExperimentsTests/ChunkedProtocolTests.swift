@@ -156,6 +156,48 @@ final class ChunkedProtocolTests: XCTestCase {
         XCTAssertNotNil(try store.probes(ofRuns: first)[first[0]]?.first)
     }
 
+    /// Killed after its last chunk, before its train tokens: the resume runs the program once more for them alone.
+    func testV3ProgramKilledBeforeItsTrainTokensIsAskedForThemOnResume() throws {
+        let store = try ResultStore()
+        let log = dir + "/chunks.log"
+        let killing = tokenizer(3, extra: "args = { die-once = \"\(dir)/died\", die-at = 3, chunk-log = \"\(log)\" }")   // 11 images, 3 chunks of 4
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { _ in })
+        let first = try runner.run(try experiment(killing + probeTable))
+        XCTAssertEqual(runner.failedRuns, 1)
+        let again = try runner.run(try experiment(killing + probeTable), resume: true)
+        XCTAssertEqual(again, first); XCTAssertEqual(runner.failedRuns, 0)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "chunk 0\nchunk 1\nchunk 2\nencoded 2\n")   // no chunk twice
+        let w = try ProbeWords.read(try XCTUnwrap(try store.runs(first).first?.artifacts["probe-words"]), evalImages: 11, maxTrain: 2)
+        XCTAssertEqual(w.train.words, fakeWords(2)); XCTAssertEqual(w.eval.words, fakeWords(11))
+        XCTAssertNotNil(try store.probes(ofRuns: first)[first[0]]?.first)
+    }
+
+    /// The words spool beside state.bin is no more trusted than the program: a word past V fails the probe in one line.
+    func testATamperedWordsSpoolFailsTheProbeNotTheRun() throws {
+        let store = try ResultStore()
+        var lines: [String] = []
+        let killing = tokenizer(3, extra: "args = { die-once = \"\(dir)/died\", die-at = 2 }")
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { lines.append($0) })
+        let first = try runner.run(try experiment(killing + probeTable))
+        let spool = dir + "/artifacts/run-\(first[0])-chunks/eval-words.u32"
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: spool))
+        try h.write(contentsOf: Data([0xFF, 0xFF, 0xFF, 0x7F])); try h.close()
+        _ = try runner.run(try experiment(killing + probeTable), resume: true)
+        XCTAssertEqual(runner.failedRuns, 1)
+        XCTAssertEqual(try store.query("SELECT status FROM run WHERE id = \(first[0])").rows[0][0].description, "finished")
+        XCTAssertTrue(lines.contains { $0.contains("AR probe of run \(first[0]) failed") && $0.contains("is not below V = 16") }, lines.joined(separator: "\n"))
+    }
+
+    /// A program whose tokens change shape between chunks fails the run in one line, before any accumulator sees them.
+    func testTokensThatChangeShapeBetweenChunksFailInOneLine() throws {
+        let store = try ResultStore()
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { _ in })
+        let ids = try runner.run(try experiment(tokenizer(2, extra: "args = { mode = \"grow\" }")))
+        XCTAssertEqual(runner.failedRuns, 1)
+        let reason = try store.query("SELECT error FROM run WHERE id = \(ids[0])").rows[0][0].description
+        XCTAssertTrue(reason.contains("out-00001.npz") && reason.contains("the earlier chunks'") && !reason.contains("\n"), reason)
+    }
+
     func testV3ProgramThatSendsNoTrainTokensFailsTheProbeNotTheRun() throws {
         let store = try ResultStore()
         var lines: [String] = []

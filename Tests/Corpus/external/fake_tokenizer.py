@@ -7,13 +7,15 @@ waits for DIR/eval-k.npy, writes DIR/out-k.npz (through a .part file renamed int
 applies to each chunk; --die-once FILE kills the program with SIGKILL at chunk --die-at (once: FILE marks it),
 --chunk-log FILE appends "chunk k" for every chunk written.
 v3 (--protocol 3): v2, and with --encode-images PATH --encode-out PATH (an AR probe's request) it writes the
-tokens of those train images to PATH (an .npz with 'tokens', before the chunks; --mode no-encode: it does not).
+tokens of those train images to PATH (an .npz with 'tokens', after the last chunk; --mode no-encode: it does not;
+--die-at equal to --chunk-count kills it after the last chunk, before the tokens).
 The outputs are known in closed form,
 so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
   tokens[n, l] = (n*L + l) % V with L = (H/4)*(W/4) and V = --vocab (default 16); the train images' the same
   with n their index in the train file.
---mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage (or log2: log2_vocab = 4 instead of vocab_size).
+--mode picks a failure instead: exit, timeout, missing, shape, dtype, oob, garbage, grow (v2: L + 1 after the first chunk)
+(or log2: log2_vocab = 4 instead of vocab_size).
 Hostile modes (the program misbehaves; tokbench must bound every wait and allocation):
   term-ignored   ignores SIGTERM and has a child that sleeps: the timeout must still hold (SIGKILL).
   grandchild     sleeps; its grandchild, in a session of its own, ignores SIGTERM.
@@ -79,13 +81,6 @@ def main():
                 time.sleep(120); os._exit(0)
             time.sleep(120); os._exit(0)
         time.sleep(120)
-    if a.protocol == 3 and a.encode_images and a.mode != "no-encode":
-        (N, H, W, C), _ = read_npy(a.encode_images)
-        L, V = (H // 4) * (W // 4), a.vocab
-        tokens = [(n * L + l) % V for n in range(N) for l in range(L)]
-        with zipfile.ZipFile(a.encode_out + ".part", "w", zipfile.ZIP_STORED) as z:
-            z.writestr("tokens.npy", npy("<i8", (N, L), struct.pack("<%dq" % len(tokens), *tokens)))
-        os.replace(a.encode_out + ".part", a.encode_out)
     if a.protocol in (2, 3):
         parent = os.getppid()
         for k in range(a.first_chunk, a.chunk_count):
@@ -101,6 +96,18 @@ def main():
             if os.path.exists(out + ".part"): os.replace(out + ".part", out)
             if a.chunk_log:
                 with open(a.chunk_log, "a") as f: f.write("chunk %d\n" % k)
+        if a.die_once and a.die_at == a.chunk_count and not os.path.exists(a.die_once):   # after the last chunk, before the train tokens
+            open(a.die_once, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        if a.protocol == 3 and a.encode_images and a.mode != "no-encode":
+            (N, H, W, C), _ = read_npy(a.encode_images)
+            L, V = (H // 4) * (W // 4), a.vocab
+            tokens = [(n * L + l) % V for n in range(N) for l in range(L)]
+            with zipfile.ZipFile(a.encode_out + ".part", "w", zipfile.ZIP_STORED) as z:
+                z.writestr("tokens.npy", npy("<i8", (N, L), struct.pack("<%dq" % len(tokens), *tokens)))
+            os.replace(a.encode_out + ".part", a.encode_out)
+            if a.chunk_log:
+                with open(a.chunk_log, "a") as f: f.write("encoded %d\n" % N)
         return
     one(a, a.images, a.out, first=0)
 
@@ -122,6 +129,8 @@ def one(a, images_path, out_path, first):
     if a.mode == "timeout":
         time.sleep(60)
     L, V = (H // 4) * (W // 4), a.vocab
+    if a.mode == "grow" and first > 0:   # v2: every chunk after the first has one token more per image
+        L += 1
     recon = bytes(p ^ 1 for p in pixels)
     tokens = [((first + n) * L + l) % V for n in range(N) for l in range(L)]
     arrays = {
