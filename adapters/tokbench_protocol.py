@@ -5,7 +5,9 @@ Copy this file next to your tokenizer. The protocol (ARCHITECTURE.md, "External 
     v2: tokbench runs  COMMAND... --protocol 2 --chunks DIR --chunk-count N --chunk-images S --first-chunk K [...]
         and writes DIR/eval-k.npy for each chunk k (a few ahead); the program writes DIR/out-k.npz for each in turn.
     v3: v2, plus, when the experiment AR-probes its runs, --encode-images ENC.npy --encode-out ENC_OUT.npz: the
-        program writes the tokens of those train images (write_encoded) before it exits, so a prior can learn them.
+        program writes the tokens of those train images (write_encoded) before it exits, so a prior can learn them;
+        and with samples, a separate run  COMMAND... --protocol 3 --decode-tokens T.npy --decode-out D.npz
+        --height H --width W --channels C [...]  asks it to decode the prior's samples (write_decoded).
     IMAGES.npy      uint8 [N, H, W, C] (C = 1 or 3), the eval images in order; TRAIN.npy the same for training
     OUT.npz         tokens          integers [N, L] or [N, L, W] (W words per token), each word in 0..V-1
                     reconstructions uint8 [N, H, W, C], the decoded images in the same order
@@ -16,6 +18,9 @@ A minimal program, for either version:
 
     from tokbench_protocol import read_request, chunks
     req = read_request()                    # req.train_images (or None), req.seed, req.args (dict of str)
+    if req.decode_tokens is not None:       # v3: decode an AR prior's samples (int32 [n, L] or [n, L, W]), nothing else
+        write_decoded(req, my_decoder(req.decode_tokens))
+        raise SystemExit(0)
     for images, write in chunks(req):       # v1: one chunk, the whole split; v2: each chunk as it arrives
         tokens, recon = my_tokenizer(images)
         write(tokens=tokens, reconstructions=recon, vocab_size=1024)
@@ -48,6 +53,9 @@ class Request:
     first_chunk: int = 0
     encode_images: np.ndarray | None = None  # v3: uint8 [M, H, W, C], train images whose tokens an AR probe learns
     encode_out: str | None = None            # v3: where those tokens go (write_encoded)
+    decode_tokens: np.ndarray | None = None  # v3 decode request: int32 [n, L] or [n, L, W], an AR prior's samples
+    decode_out: str | None = None            # v3: where their reconstructions go (write_decoded)
+    image_shape: tuple | None = None         # v3 decode request: (H, W, C) of the reconstructions
 
 
 def read_request(argv=None) -> Request:
@@ -63,6 +71,11 @@ def read_request(argv=None) -> Request:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--encode-images")
     ap.add_argument("--encode-out")
+    ap.add_argument("--decode-tokens")
+    ap.add_argument("--decode-out")
+    ap.add_argument("--height", type=int)
+    ap.add_argument("--width", type=int)
+    ap.add_argument("--channels", type=int)
     known, rest = ap.parse_known_args(argv)
     if known.protocol not in PROTOCOL_VERSIONS:
         raise SystemExit(f"tokbench protocol: version {known.protocol} is not one this helper speaks ({PROTOCOL_VERSIONS})")
@@ -72,13 +85,15 @@ def read_request(argv=None) -> Request:
             raise SystemExit(f"tokbench protocol: expected --key=value, got {a!r}")
         k, v = a[2:].split("=", 1)
         args[k] = v
-    if known.protocol == 1 and (known.images is None or known.out is None):
+    if known.protocol == 1 and (known.images is None or known.out is None) and known.decode_tokens is None:
         raise SystemExit("tokbench protocol 1: --images and --out are required")
     return Request(out=known.out, images=np.load(known.images, mmap_mode="r") if known.images else None,
                    train_images=np.load(known.train_images, mmap_mode="r") if known.train_images else None, seed=known.seed, args=args,
                    protocol=known.protocol, chunks_dir=known.chunks, chunk_count=known.chunk_count, chunk_images=known.chunk_images,
                    first_chunk=known.first_chunk,
-                   encode_images=np.load(known.encode_images, mmap_mode="r") if known.encode_images else None, encode_out=known.encode_out)
+                   encode_images=np.load(known.encode_images, mmap_mode="r") if known.encode_images else None, encode_out=known.encode_out,
+                   decode_tokens=np.load(known.decode_tokens) if known.decode_tokens else None, decode_out=known.decode_out,
+                   image_shape=(known.height, known.width, known.channels) if known.decode_tokens else None)
 
 
 def chunks(req: Request, poll_seconds=0.05):
@@ -112,6 +127,17 @@ def write_encoded(req: Request, tokens):
     with open(part, "wb") as f:
         np.savez(f, tokens=tokens.astype(np.int64))
     os.replace(part, req.encode_out)
+
+
+def write_decoded(req: Request, reconstructions):
+    """v3 decode request: uint8 [n, H, W, C] reconstructions of req.decode_tokens, H, W, C = req.image_shape."""
+    recon = np.asarray(reconstructions)
+    if recon.dtype != np.uint8 or recon.shape != (len(req.decode_tokens),) + tuple(req.image_shape):
+        raise ValueError(f"decoded samples must be uint8 {(len(req.decode_tokens),) + tuple(req.image_shape)}")
+    part = req.decode_out + ".part.npz"
+    with open(part, "wb") as f:
+        np.savez(f, reconstructions=recon)
+    os.replace(part, req.decode_out)
 
 
 def write_outputs(path, tokens, reconstructions, vocab_size=None, log2_vocab=None, metrics=None):

@@ -176,7 +176,8 @@ public final class ExperimentRunner {
             say("  run \(runID) is not AR probed: protocol \(program.options.version) sends back no train tokens (protocol = 3 does)")
             return
         }
-        do { failedRuns += try prober.probe(try words.get(), decoder: nil, data: data, runID: runID, config: config).failed } catch {
+        let decode = ProbeRunner.decoder(program, data: data, seed: seed, say: say)
+        do { failedRuns += try prober.probe(try words.get(), decode: decode, external: true, data: data, runID: runID, config: config).failed } catch {
             say("  AR probe of run \(runID) failed: \(error)"); failedRuns += 1
         }
     }

@@ -86,18 +86,31 @@ public struct ProbeRunner {
         let (eval, _) = try Self.sequences(tokenizer, data.eval, count: data.eval.count)
         let words = ProbeWords(train: train.words, trainCount: train.count, eval: eval.words, evalCount: eval.count, shape: shape,
                                encodeSeconds: Date().timeIntervalSince(encodeStart))
-        return try probe(words, decoder: tokenizer, data: data, runID: runID, config: config)
+        return try probe(words, decode: { tokenizer.decode($0) }, data: data, runID: runID, config: config)
+    }
+
+    /// Decodes an AR probe's samples (at most 500 sequences' tokens a call) into images.
+    typealias Decode = (Tokens) throws -> ImageBatch
+
+    /// An external program's decode request for the samples (protocol 3; nil for 1 and 2: no samples).
+    static func decoder(_ program: ExternalProgram, data: Dataset, seed: UInt64, say: @escaping (String) -> Void) -> Decode? {
+        guard program.options.version >= 3 else { return nil }
+        return { tokens in
+            try program.decode(tokens, height: data.eval.height, width: data.eval.width, channels: data.eval.channels,
+                               train: program.options.train ? data.train : nil, seed: seed, log: say)
+        }
     }
 
     /// Probes word sequences already at hand (an external protocol v3 run's, or a native run's just encoded);
-    /// `decoder` decodes the samples (nil: an external run, whose program is not asked to decode: no samples).
-    func probe(_ words: ProbeWords, decoder: Tokenizer?, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
+    /// `decode` decodes the samples: the tokenizer's, or the program's decode request (nil: no samples).
+    /// `external`: the words came from a program (so no encode time is recorded).
+    func probe(_ words: ProbeWords, decode: Decode?, external: Bool = false, data: Dataset, runID: Int64, config: ARProbeConfig) throws -> (ids: [Int64], failed: Int) {
         let (train, eval, shape, encodeSeconds) = (words.train, words.eval, words.shape, words.encodeSeconds)
         try Self.checkLimits(T: train.length, V: train.vocabulary, runID: runID, config: config)
         say(String(format: "  AR probe of run %lld: %d train and %d eval sequences of T = %d words below V = %d (%@)",
                    runID, train.count, eval.count, train.length, train.vocabulary,
-                   decoder == nil ? "tokens sent by the program" : String(format: "encoded in %.1f s", encodeSeconds)))
-        if config.samples > 0 && decoder == nil { say("  the probes draw no samples: run \(runID) is an external program's, which is not asked to decode them") }
+                   external ? "tokens sent by the program" : String(format: "encoded in %.1f s", encodeSeconds)))
+        if config.samples > 0 && decode == nil { say("  the probes draw no samples: nothing decodes them for run \(runID)") }
         var ids: [Int64] = [], failed = 0
         for seed in config.seeds.map(UInt64.init) {
             let id = try store.beginProbe(runID: runID, seed: seed, configJSON: config.json, codeVersion: CodeVersion.current)
@@ -114,11 +127,11 @@ public struct ProbeRunner {
                     (.arTrainImages, Double(train.count)), (.arParameters, Double(outcome.parameters)),
                     (.arTrainSeconds, outcome.trainSeconds),
                 ]
-                if decoder != nil { results.append((.arEncodeSeconds, encodeSeconds)) }   // an external program's tokens were not encoded here
+                if !external { results.append((.arEncodeSeconds, encodeSeconds)) }   // an external program's tokens were not encoded here
                 if let h = Statistics.normalInterval(perImage).halfWidth { results.append((.arBPBCI95, h)) }
                 var samplesPath: String? = nil
-                if config.samples > 0, let tokenizer = decoder {
-                    let (values, path) = try samples(prior, tokenizer: tokenizer, shape: shape, data: data, runID: runID, seed: seed, config: config)
+                if config.samples > 0, let decode {
+                    let (values, path) = try samples(prior, decode: decode, shape: shape, data: data, runID: runID, seed: seed, config: config)
                     results += values; samplesPath = path
                 }
                 try store.finishProbe(probeID: id, results: results, samplesPath: samplesPath)
@@ -136,7 +149,7 @@ public struct ProbeRunner {
 
     /// Draws `config.samples` sequences, decodes them, and scores them: gFID against the eval originals
     /// (when the Inception weights are loaded) and the lossless coder's bits per byte; saves an 8×8 grid.
-    func samples(_ prior: ARPrior, tokenizer: Tokenizer, shape: Tokens, data: Dataset, runID: Int64, seed: UInt64,
+    func samples(_ prior: ARPrior, decode: Decode, shape: Tokens, data: Dataset, runID: Int64, seed: UInt64,
                  config: ARProbeConfig) throws -> ([MetricValue], String?) {
         var images: [ImageBatch] = []
         var features = perceptual?.inception.map { FeatureMoments(dimension: $0.width) }
@@ -146,7 +159,10 @@ public struct ProbeRunner {
             let words = prior.sample(count: n, topK: config.topK, seed: seed &* 0x2545_F491_4F6C_DD1D &+ round)
             let tokens = Tokens(count: n, gridRows: shape.gridRows, gridCols: shape.gridCols, wordsPerToken: shape.wordsPerToken,
                                 wordRange: shape.wordRange, words: words.map(UInt32.init))
-            let decoded = tokenizer.decode(tokens)
+            let decoded = try decode(tokens)
+            guard (decoded.count, decoded.channels, decoded.height, decoded.width) == (n, data.eval.channels, data.eval.height, data.eval.width) else {
+                throw ProbeError("the decoded samples are \(decoded.count) images of \(decoded.height)×\(decoded.width)×\(decoded.channels), expected \(n) like the eval images")
+            }
             if let net = perceptual?.inception { features!.add(net.features(of: decoded), rows: n) }
             if images.map(\.count).reduce(0, +) < 64 { images.append(decoded.slice(0..<min(n, 64))) }
             left -= n; round += 1

@@ -17,10 +17,13 @@ public struct ProbeSession {
     public var artifactDir: String
     public var cacheDir: String
     public var weights: String?
+    /// Where an external protocol 3 program runs to decode the samples: --from FILE's folder, else the current one.
+    public var programDirectory: String
 
     public init(runID: Int64, from file: String?, overrides: [String], db: String, artifactDir: String, cacheDir: String, weights: String?) throws {
         self.runID = runID; self.db = db; self.artifactDir = artifactDir; self.cacheDir = cacheDir; self.weights = weights
         config = try Experiment.probeConfig(file: file, overrides: overrides)
+        programDirectory = file.map { ($0 as NSString).deletingLastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? "."
     }
 
     /// Throws `RunFailures` when a probe was recorded failed.
@@ -30,11 +33,14 @@ public struct ProbeSession {
         let run = try FinishedRun(runID, in: store)
         let data = try Dataset.load(run.config.dataset)
         let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
-        let built = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: UInt64(bitPattern: run.stored.run.seed), directory: ".")
+        let seed = UInt64(bitPattern: run.stored.run.seed)
+        let built = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: seed, directory: programDirectory)
         let native: Tokenizer? = if case .native(let t) = built { t } else { nil }
+        let program: ExternalProgram? = if case .external(let p) = built { p } else { nil }
         if let tokenizer = native { try run.restore(tokenizer, say: say) }
+        let decodes = native != nil || (program?.options.version ?? 0) >= 3
         let runner = ProbeRunner(store: store, artifactDir: artifactDir,
-                                 perceptual: ProbeRunner.sampleScorer(samples: native == nil ? 0 : config.samples, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
+                                 perceptual: ProbeRunner.sampleScorer(samples: decodes ? config.samples : 0, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
                                  featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
         let (ids, failed): ([Int64], Int)
         if let tokenizer = native {
@@ -48,7 +54,8 @@ public struct ProbeSession {
             if config.trainImages > 0 && words.train.count != ProbeRunner.trainImages(config, split: data.train.count) {
                 say("  the program encoded \(words.train.count) train images for the run's probe; this probe learns those (ar_probe.train_images applies at run time)")
             }
-            (ids, failed) = try runner.probe(words, decoder: nil, data: data, runID: runID, config: config)
+            (ids, failed) = try runner.probe(words, decode: program.flatMap { ProbeRunner.decoder($0, data: data, seed: seed, say: say) }, external: true,
+                                             data: data, runID: runID, config: config)
         }
         say("recorded probes \(ids.map(String.init).joined(separator: ", ")) of run \(runID) in \(db)")
         if failed > 0 { throw RunFailures(failed: failed, total: ids.count + failed, databases: [db]) }

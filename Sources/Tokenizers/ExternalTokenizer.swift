@@ -1,7 +1,8 @@
 // An external tokenizer: a program in any language that follows tokbench's external protocol
 // (ARCHITECTURE.md, "External tokenizer protocol"). Version 1, below; version 2 (`runChunked`) is the same
 // exchange chunk by chunk, measured as it arrives and resumable; version 3 is version 2 plus the AR probe's
-// encode request (`encode`: the train images whose tokens the program writes to encode-out.npz). Version 1: tokbench writes the eval images (and,
+// encode request (`encode`: the train images whose tokens the program writes to encode-out.npz) and a decode
+// request (`decode`: an AR probe's samples, decoded by the program). Version 1: tokbench writes the eval images (and,
 // with `train = true`, the train images) as uint8 .npy files [N, H, W, C] into a fresh directory,
 // runs the program (no shell) from the experiment file's directory with
 //   --images PATH --out PATH [--train-images PATH --seed S] [--key=value for every args key]
@@ -175,6 +176,39 @@ public final class ExternalProgram {
         if encode != nil, let to = encodedTo, fm.fileExists(atPath: encodeOut) {   // (a failed move leaves the probe without train tokens, not the run)
             try? fm.removeItem(atPath: to)
             if rename(encodeOut, to) != 0 { log("  cannot move \(encodeOut) to \(to): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// Protocol 3's decode request (an AR probe's samples): tokbench writes `tokens` (int32 [n, L] or [n, L, W],
+    /// the run's token shape) to decode-tokens.npy in a fresh directory and runs the program once with
+    /// `--protocol 3 --decode-tokens PATH --decode-out PATH --height H --width W --channels C` (plus `--train-images PATH --seed S` with
+    /// train = true, and the args); it writes `reconstructions` (uint8 [n, H, W, C]) to decode-out.npz,
+    /// checked header first like out.npz. Bounded by timeout_s like a run.
+    public func decode(_ tokens: Tokens, height H: Int, width W: Int, channels C: Int, train: ImageBatch?, seed: UInt64,
+                       log: @escaping (String) -> Void) throws -> ImageBatch {
+        guard options.version >= 3 else { throw Failure(description: "protocol \(options.version) has no decode request (protocol = 3 has)") }
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "tokbench-external-\(getpid())-\(UUID().uuidString)"
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let input = dir + "/decode-tokens.npy", out = dir + "/decode-out.npz"
+        let shape = tokens.wordsPerToken == 1 ? [tokens.count, tokens.length] : [tokens.count, tokens.length, tokens.wordsPerToken]
+        try Data(encodeNPY(int32: tokens.words.map { Int32(truncatingIfNeeded: $0) }, shape: shape)).write(to: URL(fileURLWithPath: input))
+        let arguments = options.command + ["--protocol", "3", "--decode-tokens", input, "--decode-out", out,
+                                           "--height", String(H), "--width", String(W), "--channels", String(C)]
+            + (try trainingAndArgs(train: train, seed: seed, folder: dir))
+        let stderrTail = try Self.execute(arguments, in: directory, timeout: options.timeoutSeconds, log: log)
+        let file = "decode-out.npz", N = tokens.count
+        do {
+            guard fm.fileExists(atPath: out) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the AR probe's samples to decode)") }
+            let keys = try npzKeys(path: out)
+            guard keys.contains("reconstructions") else { throw Failure(description: "\(file) has no 'reconstructions' (keys: \(keys.joined(separator: ", ")))") }
+            let a = try readNPZNumeric(path: out, key: "reconstructions") { h in
+                guard h.shape == [N, H, W, C] else { throw Failure(description: "\(file) 'reconstructions' has shape \(h.shape), expected [\(N), \(H), \(W), \(C)] (the samples; H, W, C of the images)") }
+            }
+            return try ImageBatch(hwc: a, path: out, name: "reconstructions")
+        } catch {
+            throw Failure(description: "\(error)" + (stderrTail.isEmpty ? "" : "; program stderr: " + stderrTail))
         }
     }
 

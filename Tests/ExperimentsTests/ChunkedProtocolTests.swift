@@ -123,12 +123,15 @@ final class ChunkedProtocolTests: XCTestCase {
         let probes = try store.probes(ofRuns: ids)
         XCTAssertNil(probes[ids[1]], "a version 2 run sends no train tokens: not probed")
         XCTAssertTrue(lines.contains { $0.contains("run \(ids[1]) is not AR probed: protocol 2 sends back no train tokens") }, lines.joined(separator: "\n"))
-        XCTAssertTrue(lines.contains { $0.contains("draw no samples") })
         let p = try XCTUnwrap(probes[ids[0]]?.first)
         let r = p.results
         XCTAssertEqual(r[Metric.arTrainImages.key], 2)                       // the 2 train images of 13 (11 eval)
         XCTAssertEqual(r[Metric.arBPB.key]!, r[Metric.arBitsPerWord.key]! * 4 / 192, accuracy: 1e-12)
-        XCTAssertNil(r[Metric.sampleDataBPB.key])
+        // the samples went through the program's decode request (no Inception weights here: no gFID)
+        XCTAssertNotNil(r[Metric.sampleDataBPB.key]); XCTAssertNil(r[Metric.gfid.key])
+        let gridPath = try XCTUnwrap(p.probe.samplesPath)
+        let grid = try decodePNG(Array(try Data(contentsOf: URL(fileURLWithPath: gridPath))), path: gridPath)
+        XCTAssertTrue(grid.pixels.allSatisfy { $0 % 16 == 0 }, "the fake decodes token t to 16·t")
         // the saved words are the program's, in order: 2 train then 11 eval sequences
         let path = try XCTUnwrap(try store.runs([ids[0]]).first?.artifacts["probe-words"])
         let w = try ProbeWords.read(path, evalImages: 11, maxTrain: 2)
@@ -196,6 +199,20 @@ final class ChunkedProtocolTests: XCTestCase {
         XCTAssertEqual(runner.failedRuns, 1)
         let reason = try store.query("SELECT error FROM run WHERE id = \(ids[0])").rows[0][0].description
         XCTAssertTrue(reason.contains("out-00001.npz") && reason.contains("the earlier chunks'") && !reason.contains("\n"), reason)
+    }
+
+    func testABadDecodeFailsTheProbeInOneLine() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/no-weights", withIntermediateDirectories: true)
+        setenv("TOKBENCH_WEIGHTS", dir + "/no-weights", 1)
+        defer { unsetenv("TOKBENCH_WEIGHTS") }
+        let store = try ResultStore()
+        var lines: [String] = []
+        let runner = ExperimentRunner(store: store, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", say: { lines.append($0) })
+        let ids = try runner.run(try experiment(tokenizer(3, extra: "args = { mode = \"decode-shape\" }") + probeTable + "samples = 3\n"))
+        XCTAssertEqual(runner.failedRuns, 1)
+        XCTAssertEqual(try store.query("SELECT status FROM run WHERE id = \(ids[0])").rows[0][0].description, "finished")
+        let reason = try store.query("SELECT error FROM probe WHERE run_id = \(ids[0])").rows[0][0].description
+        XCTAssertTrue(reason.contains("decode-out.npz 'reconstructions' has shape [3, 7, 8, 3], expected [3, 8, 8, 3]") && !reason.contains("\n"), reason)
     }
 
     func testV3ProgramThatSendsNoTrainTokensFailsTheProbeNotTheRun() throws {

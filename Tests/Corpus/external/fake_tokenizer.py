@@ -9,6 +9,9 @@ applies to each chunk; --die-once FILE kills the program with SIGKILL at chunk -
 v3 (--protocol 3): v2, and with --encode-images PATH --encode-out PATH (an AR probe's request) it writes the
 tokens of those train images to PATH (an .npz with 'tokens', after the last chunk; --mode no-encode: it does not;
 --die-at equal to --chunk-count kills it after the last chunk, before the tokens).
+v3 decode request (--decode-tokens PATH --decode-out PATH --height H --width W --channels C): the samples'
+tokens (int32 [n, L]) decoded to reconstructions[n, y, x, c] = 16 * tokens[n, (y/4)*(W/4) + x/4] mod 256
+(--mode decode-shape: one row too few).
 The outputs are known in closed form,
 so the tests can hand-compute what tokbench must record:
   reconstructions = images XOR 1 (every byte off by exactly one: per-image MSE 1, PSNR 10*log10(255^2));
@@ -57,6 +60,11 @@ def main():
     ap.add_argument("--chunk-log")
     ap.add_argument("--encode-images")
     ap.add_argument("--encode-out")
+    ap.add_argument("--decode-tokens")
+    ap.add_argument("--decode-out")
+    ap.add_argument("--height", type=int)
+    ap.add_argument("--width", type=int)
+    ap.add_argument("--channels", type=int)
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--mode", default="ok")
@@ -81,6 +89,9 @@ def main():
                 time.sleep(120); os._exit(0)
             time.sleep(120); os._exit(0)
         time.sleep(120)
+    if a.decode_tokens:
+        decode(a)
+        return
     if a.protocol in (2, 3):
         parent = os.getppid()
         for k in range(a.first_chunk, a.chunk_count):
@@ -110,6 +121,21 @@ def main():
                 with open(a.chunk_log, "a") as f: f.write("encoded %d\n" % N)
         return
     one(a, a.images, a.out, first=0)
+
+
+def decode(a):
+    b = open(a.decode_tokens, "rb").read()
+    n = struct.unpack("<H", b[8:10])[0]
+    h = ast.literal_eval(b[10:10 + n].decode("latin1"))
+    assert h["descr"] == "<i4", h
+    N, L = h["shape"][0], h["shape"][1]
+    tokens = struct.unpack("<%di" % (len(b[10 + n:]) // 4), b[10 + n:])
+    H, W, C = a.height, a.width, a.channels
+    rows = H - 1 if a.mode == "decode-shape" else H
+    recon = bytes((16 * tokens[i * L + (y // 4) * (W // 4) + x // 4]) % 256
+                  for i in range(N) for y in range(rows) for x in range(W) for c in range(C))
+    with zipfile.ZipFile(a.decode_out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("reconstructions.npy", npy("|u1", (N, rows, W, C), recon))
 
 
 def write_pid(a, pid):
