@@ -7,7 +7,7 @@ Copy this file next to your tokenizer. The protocol (ARCHITECTURE.md, "External 
     v3: v2, plus, when the experiment AR-probes its runs, --encode-images ENC.npy --encode-out ENC_OUT.npz: the
         program writes the tokens of those train images (write_encoded) before it exits, so a prior can learn them;
         and with samples, a separate run  COMMAND... --protocol 3 --decode-tokens T.npy --decode-out D.npz
-        --height H --width W --channels C [...]  asks it to decode the prior's samples (write_decoded).
+        --decode-height H --decode-width W --decode-channels C [...]  asks it to decode the prior's samples (write_decoded).
     IMAGES.npy      uint8 [N, H, W, C] (C = 1 or 3), the eval images in order; TRAIN.npy the same for training
     OUT.npz         tokens          integers [N, L] or [N, L, W] (W words per token), each word in 0..V-1
                     reconstructions uint8 [N, H, W, C], the decoded images in the same order
@@ -16,7 +16,7 @@ Copy this file next to your tokenizer. The protocol (ARCHITECTURE.md, "External 
 
 A minimal program, for either version:
 
-    from tokbench_protocol import read_request, chunks
+    from tokbench_protocol import read_request, chunks, write_encoded, write_decoded
     req = read_request()                    # req.train_images (or None), req.seed, req.args (dict of str)
     if req.decode_tokens is not None:       # v3: decode an AR prior's samples (int32 [n, L] or [n, L, W]), nothing else
         write_decoded(req, my_decoder(req.decode_tokens))
@@ -59,7 +59,7 @@ class Request:
 
 
 def read_request(argv=None) -> Request:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(allow_abbrev=False)   # an args key like --w=3 is the program's, not a prefix of a protocol flag
     ap.add_argument("--protocol", type=int, default=1)
     ap.add_argument("--images")
     ap.add_argument("--out")
@@ -73,9 +73,9 @@ def read_request(argv=None) -> Request:
     ap.add_argument("--encode-out")
     ap.add_argument("--decode-tokens")
     ap.add_argument("--decode-out")
-    ap.add_argument("--height", type=int)
-    ap.add_argument("--width", type=int)
-    ap.add_argument("--channels", type=int)
+    ap.add_argument("--decode-height", type=int)
+    ap.add_argument("--decode-width", type=int)
+    ap.add_argument("--decode-channels", type=int)
     known, rest = ap.parse_known_args(argv)
     if known.protocol not in PROTOCOL_VERSIONS:
         raise SystemExit(f"tokbench protocol: version {known.protocol} is not one this helper speaks ({PROTOCOL_VERSIONS})")
@@ -93,7 +93,7 @@ def read_request(argv=None) -> Request:
                    first_chunk=known.first_chunk,
                    encode_images=np.load(known.encode_images, mmap_mode="r") if known.encode_images else None, encode_out=known.encode_out,
                    decode_tokens=np.load(known.decode_tokens) if known.decode_tokens else None, decode_out=known.decode_out,
-                   image_shape=(known.height, known.width, known.channels) if known.decode_tokens else None)
+                   image_shape=(known.decode_height, known.decode_width, known.decode_channels) if known.decode_tokens else None)
 
 
 def chunks(req: Request, poll_seconds=0.05):

@@ -509,14 +509,15 @@ open(sys.argv[2], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
 P
 expect_error "46000x46000 PNG" "is 46000x46000 = 2116000000 pixels, above the limit" -- inspect "$tmp/huge.png"
 "$bin" inspect "$tmp/palette-trns.png" 2>&1 | grep -q "image: 4x4, 3 channels" && ok || bad "palette PNG with tRNS: $("$bin" inspect "$tmp/palette-trns.png" 2>&1)"
+# 8. (Copies of a database go through sqlite3 .backup: a plain cp can miss what is still in its WAL.)
 # 8. A database written by a newer tokbench is refused and left untouched; read-only commands open
 #    read-only, also a file the user cannot write (as nobody, where setpriv exists).
-cp "$tmp/hostile.sqlite" "$tmp/newer.sqlite"; sqlite3 "$tmp/newer.sqlite" "insert into grdb_migrations values ('v99-future')"
+sqlite3 "$tmp/hostile.sqlite" ".backup '$tmp/newer.sqlite'"; sqlite3 "$tmp/newer.sqlite" "insert into grdb_migrations values ('v99-future')"
 sum_before=$(sha256sum "$tmp/newer.sqlite" | cut -c1-64)
 expect_error "newer database (query)" "written by a newer tokbench (migration v99-future unknown" -- query "select 1" --db "$tmp/newer.sqlite"
 expect_error "newer database (run)" "written by a newer tokbench" -- run "$tmp/good.toml" --db "$tmp/newer.sqlite"
 [ "$(sha256sum "$tmp/newer.sqlite" | cut -c1-64)" = "$sum_before" ] && ok || bad "a newer database was modified"
-cp "$tmp/hostile.sqlite" "$tmp/ro.sqlite"; sqlite3 "$tmp/ro.sqlite" "drop view summary_by_config; drop view summary; create view summary as select 1 as run_id"
+sqlite3 "$tmp/hostile.sqlite" ".backup '$tmp/ro.sqlite'"; sqlite3 "$tmp/ro.sqlite" "drop view summary_by_config; drop view summary; create view summary as select 1 as run_id"
 sum_before=$(sha256sum "$tmp/ro.sqlite" | cut -c1-64)
 ro_ok=1
 "$bin" query "select count(*) from summary" --db "$tmp/ro.sqlite" >/dev/null 2>"$tmp/ro.err" || { ro_ok=0; bad "read-only query: $(cat "$tmp/ro.err")"; }
@@ -527,7 +528,7 @@ ro_ok=1
 [ "$(sha256sum "$tmp/ro.sqlite" | cut -c1-64)" = "$sum_before" ] && [ "$(sqlite3 "$tmp/ro.sqlite" "select sql from sqlite_master where name = 'summary'")" = "CREATE VIEW summary as select 1 as run_id" ] \
   && ok || bad "a read-only command rewrote the database"
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-  mkdir -p "$tmp/locked"; cp "$tmp/hostile.sqlite" "$tmp/locked/r.sqlite"; chmod 444 "$tmp/locked/r.sqlite"; chmod 555 "$tmp/locked"; chmod 755 "$tmp"; cp "$bin" "$tmp/tb-nobody"; chmod 755 "$tmp/tb-nobody"
+  mkdir -p "$tmp/locked"; sqlite3 "$tmp/hostile.sqlite" ".backup '$tmp/locked/r.sqlite'"; chmod 444 "$tmp/locked/r.sqlite"; chmod 555 "$tmp/locked"; chmod 755 "$tmp"; cp "$bin" "$tmp/tb-nobody"; chmod 755 "$tmp/tb-nobody"
   n=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/tb-nobody" query "select count(*) from summary where status = 'finished'" --format csv --db "$tmp/locked/r.sqlite" 2>"$tmp/nobody.err" | tail -1)
   [ "$n" = "3" ] && ok || bad "query on a database the user cannot write: $n $(cat "$tmp/nobody.err")"
   chmod 755 "$tmp/locked"

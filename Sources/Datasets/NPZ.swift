@@ -54,13 +54,15 @@ func npzEntry(path: String, key: String, check: (NPYHeader) throws -> Void) thro
         let head = try zipEntryData(buf, entry, path: path, prefix: NPZLimits.headerBytes)
         let h = try parseNPYHeader(head, path: path, name: entry.name)
         try check(h)
+        // a dtype tokbench reads has a known item size: without one the entry's size cannot be checked before it inflates
+        guard let itemSize = h.itemSize else { throw DatasetError(path, "array '\(key)' has dtype '\(h.descr)', which tokbench does not read") }
         let count = try h.elementCount(path: path, name: entry.name)
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: h.itemSize ?? 1)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
         guard !overflow, bytes <= NPZLimits.maxBytes else {
             throw DatasetError(path, "array '\(key)' declares shape \(pyShape(h.shape)) of '\(h.descr)': more than the \(NPZLimits.maxBytes) bytes allowed "
                                + "(TOKBENCH_MAX_ARRAY_BYTES raises it)")
         }
-        if h.itemSize != nil, entry.uncompressedSize != h.dataOffset + bytes {
+        if entry.uncompressedSize != h.dataOffset + bytes {
             throw DatasetError(path, "array '\(key)' shape \(pyShape(h.shape)) needs \(bytes) bytes of '\(h.descr)', the entry holds \(entry.uncompressedSize - h.dataOffset)")
         }
         return (entry.name, try zipEntryData(buf, entry, path: path))

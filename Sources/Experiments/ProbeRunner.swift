@@ -95,10 +95,9 @@ public struct ProbeRunner {
     /// An external program's decode request for the samples (protocol 3; nil for 1 and 2: no samples).
     static func decoder(_ program: ExternalProgram, data: Dataset, seed: UInt64, say: @escaping (String) -> Void) -> Decode? {
         guard program.options.version >= 3 else { return nil }
-        return { tokens in
-            try program.decode(tokens, height: data.eval.height, width: data.eval.width, channels: data.eval.channels,
-                               train: program.options.train ? data.train : nil, seed: seed, log: say)
-        }
+        let decoder = ExternalProgram.ExternalDecoder(program, train: program.options.train ? data.train : nil, seed: seed,
+                                                      height: data.eval.height, width: data.eval.width, channels: data.eval.channels, log: say)
+        return { try decoder.decode($0) }
     }
 
     /// Probes word sequences already at hand (an external protocol v3 run's, or a native run's just encoded);
@@ -131,8 +130,15 @@ public struct ProbeRunner {
                 if let h = Statistics.normalInterval(perImage).halfWidth { results.append((.arBPBCI95, h)) }
                 var samplesPath: String? = nil
                 if config.samples > 0, let decode {
-                    let (values, path) = try samples(prior, decode: decode, shape: shape, data: data, runID: runID, seed: seed, config: config)
-                    results += values; samplesPath = path
+                    // A decode that fails (an external program's) costs the samples' numbers, not the AR rate: the probe is
+                    // recorded without them, and counted failed.
+                    do {
+                        let (values, path) = try samples(prior, decode: decode, shape: shape, data: data, runID: runID, seed: seed, config: config)
+                        results += values; samplesPath = path
+                    } catch let e as ExternalProgram.Failure {
+                        say("    probe of run \(runID) (seed \(seed)): its samples were not decoded: \(e)")
+                        failed += 1
+                    }
                 }
                 try store.finishProbe(probeID: id, results: results, samplesPath: samplesPath)
                 say(String(format: "    probe %lld (seed %llu): %.4f bits/word, %.4f bits/byte (%.0f s)", id, seed, outcome.evalBitsPerWord,

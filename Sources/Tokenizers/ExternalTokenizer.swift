@@ -30,7 +30,7 @@ public final class ExternalProgram {
                 .strings("command", \.command, default: nil, "program and arguments, e.g. [\"python3\", \"my_tokenizer.py\"], run from the experiment file's folder"),
                 .bool("train", \.train, default: false, "also pass --train-images PATH --seed S: the program trains first"),
                 .int("timeout_s", \.timeoutSeconds, default: 3600, "seconds before the program is stopped and the run fails", check: ConfigKey.intIn(1...(30 * 86400))),
-                .int("protocol", \.version, default: 1, "1: the eval split as one images.npy, one out.npz; 2: chunks of chunk_images, measured as they arrive, resumable; 3: version 2, and the train tokens an [ar_probe] asks for (encode-images.npy → encode-out.npz)", check: ConfigKey.intIn(1...3)),
+                .int("protocol", \.version, default: 1, "1: the eval split as one images.npy, one out.npz; 2: chunks of chunk_images, measured as they arrive, resumable; 3: version 2, and an [ar_probe]'s requests (train tokens: encode-images.npy → encode-out.npz; samples to decode: decode-tokens.npy → decode-out.npz)", check: ConfigKey.intIn(1...3)),
                 .int("chunk_images", \.chunkImages, default: 1000, "images per chunk (protocol 2 and 3)", check: ConfigKey.intIn(1...1_000_000)),
             ]
         }
@@ -180,35 +180,54 @@ public final class ExternalProgram {
     }
 
     /// Protocol 3's decode request (an AR probe's samples): tokbench writes `tokens` (int32 [n, L] or [n, L, W],
-    /// the run's token shape) to decode-tokens.npy in a fresh directory and runs the program once with
-    /// `--protocol 3 --decode-tokens PATH --decode-out PATH --height H --width W --channels C` (plus `--train-images PATH --seed S` with
-    /// train = true, and the args); it writes `reconstructions` (uint8 [n, H, W, C]) to decode-out.npz,
-    /// checked header first like out.npz. Bounded by timeout_s like a run.
-    public func decode(_ tokens: Tokens, height H: Int, width W: Int, channels C: Int, train: ImageBatch?, seed: UInt64,
-                       log: @escaping (String) -> Void) throws -> ImageBatch {
-        guard options.version >= 3 else { throw Failure(description: "protocol \(options.version) has no decode request (protocol = 3 has)") }
-        let fm = FileManager.default
+    /// the run's token shape) to decode-tokens.npy and runs the program once with
+    /// `--protocol 3 --decode-tokens PATH --decode-out PATH --decode-height H --decode-width W --decode-channels C`
+    /// (plus `--train-images PATH --seed S` with train = true, the file written once per `ExternalDecoder`, and
+    /// the args); it writes `reconstructions` (uint8 [n, H, W, C]) to decode-out.npz, checked header first
+    /// (dtype and exact shape) like out.npz. Bounded by timeout_s like a run.
+    public final class ExternalDecoder {
+        let program: ExternalProgram
+        let train: ImageBatch?
+        let seed: UInt64
+        let height: Int, width: Int, channels: Int
+        let log: (String) -> Void
+        /// A fresh directory per decoder: the train split written there once (at the first call), removed with it.
         let dir = NSTemporaryDirectory() + "tokbench-external-\(getpid())-\(UUID().uuidString)"
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: dir) }
-        let input = dir + "/decode-tokens.npy", out = dir + "/decode-out.npz"
-        let shape = tokens.wordsPerToken == 1 ? [tokens.count, tokens.length] : [tokens.count, tokens.length, tokens.wordsPerToken]
-        try Data(encodeNPY(int32: tokens.words.map { Int32(truncatingIfNeeded: $0) }, shape: shape)).write(to: URL(fileURLWithPath: input))
-        let arguments = options.command + ["--protocol", "3", "--decode-tokens", input, "--decode-out", out,
-                                           "--height", String(H), "--width", String(W), "--channels", String(C)]
-            + (try trainingAndArgs(train: train, seed: seed, folder: dir))
-        let stderrTail = try Self.execute(arguments, in: directory, timeout: options.timeoutSeconds, log: log)
-        let file = "decode-out.npz", N = tokens.count
-        do {
-            guard fm.fileExists(atPath: out) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the AR probe's samples to decode)") }
-            let keys = try npzKeys(path: out)
-            guard keys.contains("reconstructions") else { throw Failure(description: "\(file) has no 'reconstructions' (keys: \(keys.joined(separator: ", ")))") }
-            let a = try readNPZNumeric(path: out, key: "reconstructions") { h in
-                guard h.shape == [N, H, W, C] else { throw Failure(description: "\(file) 'reconstructions' has shape \(h.shape), expected [\(N), \(H), \(W), \(C)] (the samples; H, W, C of the images)") }
+        var trainArguments: [String]?
+
+        public init(_ program: ExternalProgram, train: ImageBatch?, seed: UInt64, height: Int, width: Int, channels: Int, log: @escaping (String) -> Void) {
+            self.program = program; self.train = train; self.seed = seed
+            self.height = height; self.width = width; self.channels = channels; self.log = log
+        }
+        deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+        public func decode(_ tokens: Tokens) throws -> ImageBatch {
+            guard program.options.version >= 3 else { throw Failure(description: "protocol \(program.options.version) has no decode request (protocol = 3 has)") }
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if trainArguments == nil { trainArguments = try program.trainingAndArgs(train: train, seed: seed, folder: dir) }
+            let input = dir + "/decode-tokens.npy", out = dir + "/decode-out.npz"
+            defer { try? fm.removeItem(atPath: input); try? fm.removeItem(atPath: out) }
+            try? fm.removeItem(atPath: out)
+            let shape = tokens.wordsPerToken == 1 ? [tokens.count, tokens.length] : [tokens.count, tokens.length, tokens.wordsPerToken]
+            try Data(encodeNPY(int32: tokens.words.map { Int32(truncatingIfNeeded: $0) }, shape: shape)).write(to: URL(fileURLWithPath: input))
+            let (H, W, C, N) = (height, width, channels, tokens.count)
+            let arguments = program.options.command + ["--protocol", "3", "--decode-tokens", input, "--decode-out", out,
+                                                       "--decode-height", String(H), "--decode-width", String(W), "--decode-channels", String(C)] + trainArguments!
+            let stderrTail = try ExternalProgram.execute(arguments, in: program.directory, timeout: program.options.timeoutSeconds, log: log)
+            let file = "decode-out.npz"
+            do {
+                guard fm.fileExists(atPath: out) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the AR probe's samples to decode)") }
+                let keys = try npzKeys(path: out)
+                guard keys.contains("reconstructions") else { throw Failure(description: "\(file) has no 'reconstructions' (keys: \(keys.joined(separator: ", ")))") }
+                let a = try readNPZNumeric(path: out, key: "reconstructions") { h in
+                    guard h.isUInt8 else { throw Failure(description: "\(file) 'reconstructions' has dtype '\(h.descr)', expected uint8") }
+                    guard h.shape == [N, H, W, C] else { throw Failure(description: "\(file) 'reconstructions' has shape \(h.shape), expected [\(N), \(H), \(W), \(C)] (the samples; H, W, C of the images)") }
+                }
+                return try ImageBatch(hwc: a, path: out, name: "reconstructions")
+            } catch {
+                throw Failure(description: "\(error)" + (stderrTail.isEmpty ? "" : "; program stderr: " + stderrTail))
             }
-            return try ImageBatch(hwc: a, path: out, name: "reconstructions")
-        } catch {
-            throw Failure(description: "\(error)" + (stderrTail.isEmpty ? "" : "; program stderr: " + stderrTail))
         }
     }
 
@@ -291,6 +310,9 @@ public final class ExternalProgram {
         func need(_ k: String, maxElements: Int, shape: [Int]? = nil) throws -> NumericArray {
             guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
             return try readNPZNumeric(path: path, key: k) { h in
+                if shape != nil && k == "reconstructions" && !h.isUInt8 {
+                    throw Failure(description: "out.npz 'reconstructions' must be uint8 images [N, H, W, C] with C = 1 or 3, got dtype '\(h.descr)' (checked before it is inflated)")
+                }
                 if let want = shape, h.shape != want {
                     throw Failure(description: "out.npz '\(k)' has shape \(h.shape), expected \(want) (N, H, W, C of the eval images)")
                 }

@@ -9,7 +9,7 @@ applies to each chunk; --die-once FILE kills the program with SIGKILL at chunk -
 v3 (--protocol 3): v2, and with --encode-images PATH --encode-out PATH (an AR probe's request) it writes the
 tokens of those train images to PATH (an .npz with 'tokens', after the last chunk; --mode no-encode: it does not;
 --die-at equal to --chunk-count kills it after the last chunk, before the tokens).
-v3 decode request (--decode-tokens PATH --decode-out PATH --height H --width W --channels C): the samples'
+v3 decode request (--decode-tokens PATH --decode-out PATH --decode-height H --decode-width W --decode-channels C): the samples'
 tokens (int32 [n, L]) decoded to reconstructions[n, y, x, c] = 16 * tokens[n, (y/4)*(W/4) + x/4] mod 256
 (--mode decode-shape: one row too few).
 The outputs are known in closed form,
@@ -62,9 +62,9 @@ def main():
     ap.add_argument("--encode-out")
     ap.add_argument("--decode-tokens")
     ap.add_argument("--decode-out")
-    ap.add_argument("--height", type=int)
-    ap.add_argument("--width", type=int)
-    ap.add_argument("--channels", type=int)
+    ap.add_argument("--decode-height", type=int)
+    ap.add_argument("--decode-width", type=int)
+    ap.add_argument("--decode-channels", type=int)
     ap.add_argument("--train-images")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--mode", default="ok")
@@ -130,7 +130,7 @@ def decode(a):
     assert h["descr"] == "<i4", h
     N, L = h["shape"][0], h["shape"][1]
     tokens = struct.unpack("<%di" % (len(b[10 + n:]) // 4), b[10 + n:])
-    H, W, C = a.height, a.width, a.channels
+    H, W, C = a.decode_height, a.decode_width, a.decode_channels
     rows = H - 1 if a.mode == "decode-shape" else H
     recon = bytes((16 * tokens[i * L + (y // 4) * (W // 4) + x // 4]) % 256
                   for i in range(N) for y in range(rows) for x in range(W) for c in range(C))
