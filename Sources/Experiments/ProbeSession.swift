@@ -29,6 +29,7 @@ public struct ProbeSession {
     /// Throws `RunFailures` when a probe was recorded failed.
     public func execute(say: @escaping (String) -> Void) throws {
         let store = try ResultStore(path: db, mustExist: true)
+        defer { store.close() }
         try store.recordDefinitions(Metric.all)
         let run = try FinishedRun(runID, in: store)
         let data = try Dataset.load(run.config.dataset)

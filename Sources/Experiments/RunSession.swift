@@ -61,7 +61,9 @@ public struct RunSession {
             let e = shard.map { full.sharded($0) } ?? full
             if dryRun { say(e.plan + (shard.map { " (shard \($0) of \(full.runs.count) runs)" } ?? "")); continue }
             let place = RecordingPlace(db: db, experiment: e.name, shard: shard)
-            let runner = ExperimentRunner(store: try ResultStore(path: place.db), artifactDir: place.artifactDir, cacheDir: place.cacheDir, say: say)
+            let store = try ResultStore(path: place.db)
+            defer { store.close() }   // the WAL checkpointed into the file, also when a run failed
+            let runner = ExperimentRunner(store: store, artifactDir: place.artifactDir, cacheDir: place.cacheDir, say: say)
             if let n = killAfterCheckpoint { runner.afterCheckpoint = { count in if count >= n { kill(getpid(), SIGKILL) } } }
             say("experiment \(e.name) (\(e.file)): \(e.runs.count) runs" + (shard.map { ", shard \($0) of \(full.runs.count)" } ?? ""))
             let ids = try runner.run(e, resume: resume)

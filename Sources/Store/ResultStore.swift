@@ -8,6 +8,15 @@ public final class ResultStore: @unchecked Sendable {
     let db: any DatabaseWriter
     public let path: String
 
+    /// Checkpoints the WAL into the database file (TRUNCATE: the WAL is left empty) and closes the database, so
+    /// the .sqlite file alone holds every record and a plain copy of it misses nothing. Closing alone does not do
+    /// it: a pool's last connection to close may be a read-only reader, which cannot checkpoint. Best effort (another
+    /// process reading the file can hold the checkpoint back; the WAL keeps everything then); later use throws.
+    public func close() {
+        try? db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try? db.close()
+    }
+
     /// Opens (creating if needed, unless `mustExist`) the database file and applies pending migrations.
     /// A database with a migration this build does not know (written by a newer tokbench) is refused,
     /// untouched. With `readOnly` (query, runs, report, compare, export) the file is opened read-only and
@@ -48,7 +57,7 @@ public final class ResultStore: @unchecked Sendable {
         // processes starting on a new database at once apply the migrations exactly once.
         let lock = open(path + ".lock", O_CREAT | O_RDWR, 0o644)
         if lock >= 0 { flock(lock, LOCK_EX) }
-        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
+        defer { if lock >= 0 { flock(lock, LOCK_UN); Glibc.close(lock) } }
         do {
             if FileManager.default.fileExists(atPath: path) {
                 // Checked before anything is written (the WAL switch included).

@@ -57,8 +57,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        var evaluation = ExternalEvaluation(store: try ResultStore(path: store.db, mustExist: runID != nil), artifactDir: store.artifactDir,
-                                           cacheDir: store.cacheDir, say: { print($0) })
+        let results = try ResultStore(path: store.db, mustExist: runID != nil)
+        defer { results.close() }
+        var evaluation = ExternalEvaluation(store: results, artifactDir: store.artifactDir, cacheDir: store.cacheDir, say: { print($0) })
         evaluation.recorder.perceptual = try PerceptualSuite.load(try perceptualMetrics(), folder: WeightsCatalogue.folder(weights))
         if let id = runID {
             let other = dataset.flatMap(DatasetSpec.Kind.init(rawValue:)).map { DatasetSpec(kind: $0, path: path, evalImages: evalImages, seed: seed) }

@@ -22,7 +22,9 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let s = try ResultStore(path: out).merge(shards: shards)
+        let store = try ResultStore(path: out)
+        defer { store.close() }
+        let s = try store.merge(shards: shards)
         print(MergeSummary.text(s, into: out, shards: shards.count))
     }
 }

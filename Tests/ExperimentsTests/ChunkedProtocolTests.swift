@@ -248,4 +248,26 @@ final class ChunkedProtocolTests: XCTestCase {
         }
         XCTAssertThrowsError(try ProbeWords.read(good, evalImages: 4, maxTrain: 2))   // another dataset's
     }
+
+    /// `tokbench run` leaves its database whole in the .sqlite file (the WAL checkpointed), also when runs failed:
+    /// a plain copy of the file alone holds every run.
+    func testARunSessionLeavesEveryRecordInTheDatabaseFile() throws {
+        let file = dir + "/session.toml", db = dir + "/session.sqlite"
+        let text = """
+            name = "session"
+            [dataset]
+            kind = "image-folder"
+            path = "\(dir)/images"
+            resolution = 8
+            eval_images = 11
+            \(tokenizer(1, extra: "[tokenizer.args]\nmode = [\"ok\", \"exit\"]"))
+            """
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let session = try RunSession(files: [file], overrides: [], resume: false, dryRun: false, db: db, shard: nil, killAfterCheckpoint: nil, say: { _ in })
+        XCTAssertThrowsError(try session.execute(say: { _ in })) { XCTAssertTrue(String(describing: $0).contains("1 of 2 runs failed"), String(describing: $0)) }
+        let copy = dir + "/copy.sqlite"
+        try FileManager.default.copyItem(atPath: db, toPath: copy)      // the file alone, without its -wal
+        let runs = try ResultStore(path: copy, readOnly: true).query("SELECT status FROM run ORDER BY id").rows.map { $0[0].description }
+        XCTAssertEqual(runs, ["finished", "failed"])
+    }
 }
