@@ -125,6 +125,9 @@ public final class ExperimentRunner {
             let tokenizer: Tokenizer
             switch try TokenizerRegistry.build(planned.tokenizer, shape: shape, seed: planned.seed, directory: config.directory.isEmpty ? "." : config.directory) {
             case .external(let program):
+                // where the program ran (absolute): `probe --run` runs it there again to decode samples
+                let folder = URL(fileURLWithPath: program.directory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+                try store.recordParams(runID: runID, [("tokenizer.directory", folder)])
                 try runExternal(program, seed: planned.seed, data: data, runID: runID)
                 return runID
             case .native(let t): tokenizer = t

@@ -17,13 +17,14 @@ public struct ProbeSession {
     public var artifactDir: String
     public var cacheDir: String
     public var weights: String?
-    /// Where an external protocol 3 program runs to decode the samples: --from FILE's folder, else the current one.
-    public var programDirectory: String
+    /// Where an external protocol 3 program runs to decode the samples: --from FILE's folder, else the folder it
+    /// ran from (recorded with the run), else the current one.
+    public var programDirectory: String?
 
     public init(runID: Int64, from file: String?, overrides: [String], db: String, artifactDir: String, cacheDir: String, weights: String?) throws {
         self.runID = runID; self.db = db; self.artifactDir = artifactDir; self.cacheDir = cacheDir; self.weights = weights
         config = try Experiment.probeConfig(file: file, overrides: overrides)
-        programDirectory = file.map { ($0 as NSString).deletingLastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? "."
+        programDirectory = file.map { ($0 as NSString).deletingLastPathComponent }.map { $0.isEmpty ? "." : $0 }
     }
 
     /// Throws `RunFailures` when a probe was recorded failed.
@@ -35,7 +36,7 @@ public struct ProbeSession {
         let data = try Dataset.load(run.config.dataset)
         let shape = ImageShape(channels: data.eval.channels, height: data.eval.height, width: data.eval.width)
         let seed = UInt64(bitPattern: run.stored.run.seed)
-        let built = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: seed, directory: programDirectory)
+        let built = try TokenizerRegistry.build(run.config.tokenizer, shape: shape, seed: seed, directory: programDirectory ?? run.stored.params["tokenizer.directory"] ?? ".")
         let native: Tokenizer? = if case .native(let t) = built { t } else { nil }
         let program: ExternalProgram? = if case .external(let p) = built { p } else { nil }
         if let tokenizer = native { try run.restore(tokenizer, say: say) }

@@ -137,6 +137,7 @@ final class ChunkedProtocolTests: XCTestCase {
         let w = try ProbeWords.read(path, evalImages: 11, maxTrain: 2)
         XCTAssertEqual(w.train.words, fakeWords(2)); XCTAssertEqual(w.eval.words, fakeWords(11))
         XCTAssertEqual([w.shape.gridRows, w.shape.gridCols, w.shape.wordsPerToken, w.shape.wordRange], [2, 2, 1, 16])
+        XCTAssertTrue(try store.runs([ids[0]]).first?.params["tokenizer.directory"]?.hasPrefix("/") == true, "where the program ran, for probe --run")
         // later, from the artifact: the same seed gives the same numbers
         try ProbeSession(runID: ids[0], from: nil, overrides: ["features=8", "heads=2", "layers=1", "steps=6", "batch=4", "warmup=2", "eval_every=3", "seeds=[0]"],
                          db: db, artifactDir: dir + "/artifacts", cacheDir: dir + "/cache", weights: nil).execute(say: { _ in })
