@@ -9,6 +9,11 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
     return [UInt8](data)
 }
 
+/// The file's size in bytes (nil: no such file, or not readable).
+public func fileSize(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+}
+
 /// Why a path cannot be opened, in a few words: a symlink loop, a name that is not UTF-8 (its bytes
 /// were replaced on the way in, so no file of that name exists), no permission, or no such file.
 public func whyMissing(_ path: String) -> String {

@@ -94,7 +94,7 @@ public func mappedFile(_ path: String) throws -> Data {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
     if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
     // An empty file is an error of its own (and Foundation's reader leaks a buffer on it).
-    if ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) == 0 { throw DatasetError(path, "empty file, expected an npz (zip) archive") }
+    if fileSize(path) == 0 { throw DatasetError(path, "empty file, expected an npz (zip) archive") }
     do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
         throw DatasetError(path, "cannot read file")
     }

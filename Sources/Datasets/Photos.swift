@@ -109,10 +109,6 @@ public enum PhotoSet {
         guard let f = parts.first else { return ImageBatch(count: 0, channels: 3, height: 1, width: 1) }
         return parts.count == 1 ? f : ImageBatch.concatenate(parts)
     }
-
-    static func fileSize(_ path: String) -> Int? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-    }
 }
 
 // MARK: - downsampling and tiling

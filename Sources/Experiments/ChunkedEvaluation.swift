@@ -26,10 +26,10 @@ final class ChunkedEvaluation {
     var nextChunk = 0
     let times = StageTimes()
     let perceptual: PerceptualSuite?
-    /// The eval tokens' words, kept for an AR probe (nil: not kept): the spool file. `wordShape`: the first
+    /// The eval tokens' words, kept for an AR probe (nil: not kept): the spool file. `tokenShape`: the first
     /// chunk's token grid, S and word range (no words), which every later chunk must have.
     let wordsFile: String?
-    var wordShape: Tokens?
+    var tokenShape: Tokens?
     /// Why the words are not kept although asked for (sequences past the prior's limits); the probe fails with it.
     var wordsRefused: String?
 
@@ -51,13 +51,13 @@ final class ChunkedEvaluation {
         precondition(k == nextChunk)
         // Every chunk's tokens have the first chunk's shape (checked before any accumulator sees them).
         if let t = outputs.tokens {
-            if let s = wordShape {
+            if let s = tokenShape {
                 guard (t.gridRows, t.gridCols, t.wordsPerToken, t.wordRange) == (s.gridRows, s.gridCols, s.wordsPerToken, s.wordRange) else {
                     throw DatasetError("out-\(String(format: "%05d", k)).npz", "its tokens are \(t.length)×\(t.wordsPerToken) words below \(t.wordRange), "
                                        + "the earlier chunks' \(s.length)×\(s.wordsPerToken) below \(s.wordRange)")
                 }
             } else {
-                wordShape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: [])
+                tokenShape = Tokens(count: 0, gridRows: t.gridRows, gridCols: t.gridCols, wordsPerToken: t.wordsPerToken, wordRange: t.wordRange, words: [])
             }
         }
         if evaluator == nil {
@@ -93,9 +93,8 @@ final class ChunkedEvaluation {
     /// Appends a chunk's words, unless the sequences are past the prior's limits (T ≤ maxLength, V ≤
     /// maxVocabulary): then nothing is spooled and the probe fails with the reason, not the evaluation.
     func appendWords(_ t: Tokens, to path: String) throws {
-        let T = t.length * t.wordsPerToken
-        guard T <= ProbeRunner.maxLength, t.wordRange <= ProbeRunner.maxVocabulary else {
-            wordsRefused = "sequences of T = \(T) words below V = \(t.wordRange) are past the prior's limits (T ≤ \(ProbeRunner.maxLength), V ≤ \(ProbeRunner.maxVocabulary))"
+        if let why = ProbeRunner.limitViolation(T: t.length * t.wordsPerToken, V: t.wordRange) {
+            wordsRefused = why
             try? FileManager.default.removeItem(atPath: path)
             return
         }
@@ -110,10 +109,10 @@ final class ChunkedEvaluation {
     /// The spool is read as untrusted (it sits beside state.bin): its size is checked before it is read, and every word against V.
     func evalWords() throws -> (words: [UInt32], shape: Tokens)? {
         if let why = wordsRefused { throw ProbeError(why) }
-        guard let path = wordsFile, let s = wordShape else { return nil }
+        guard let path = wordsFile, let s = tokenShape else { return nil }
         let want = images * s.length * s.wordsPerToken
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
-        guard size == UInt64(want) * 4 else { throw DatasetError(path, "holds \(size / 4) words, expected \(want) (the eval split's tokens)") }
+        let size = fileSize(path) ?? 0
+        guard size == want * 4 else { throw DatasetError(path, "holds \(size / 4) words, expected \(want) (the eval split's tokens)") }
         let bytes = try readFileBytes(path)
         guard bytes.count == want * 4 else { throw DatasetError(path, "changed while read") }
         let words = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
@@ -134,7 +133,7 @@ final class ChunkedEvaluation {
         w.int(strips.originals?.count ?? 0)
         if let o = strips.originals, let r = strips.reconstructions { w.int(o.channels); w.int(o.height); w.int(o.width); w.raw(o.pixels); w.raw(r.pixels) }
         w.int(extra.count); for k in extra.keys.sorted() { w.raw(Array(k.utf8)); w.double(extra[k]!) }
-        let ws = wordShape
+        let ws = tokenShape
         w.int(ws == nil ? 0 : 1); w.int(ws?.gridRows ?? 0); w.int(ws?.gridCols ?? 0); w.int(ws?.wordsPerToken ?? 0); w.int(ws?.wordRange ?? 0)
         let part = stateFile + ".part"
         try Data(w.bytes).write(to: URL(fileURLWithPath: part))
@@ -184,20 +183,22 @@ final class ChunkedEvaluation {
             let m = 1 << 26
             guard (1...m).contains(gr), (1...m).contains(gc), (1...m).contains(ws), (2...(1 << 32)).contains(wr),
                   gr * gc <= m, gr * gc * ws <= m else { throw r.fail() }
-            wordShape = Tokens(count: 0, gridRows: gr, gridCols: gc, wordsPerToken: ws, wordRange: wr, words: [])
+            tokenShape = Tokens(count: 0, gridRows: gr, gridCols: gc, wordsPerToken: ws, wordRange: wr, words: [])
         }
         // The words spool: cut back to the chunks the state holds (an attempt may have appended one more).
         if let path = wordsFile {
-            let T = wordShape.map { $0.length * $0.wordsPerToken } ?? 0
-            if T > ProbeRunner.maxLength || (wordShape?.wordRange ?? 0) > ProbeRunner.maxVocabulary {
-                wordsRefused = "sequences of T = \(T) words below V = \(wordShape!.wordRange) are past the prior's limits (T ≤ \(ProbeRunner.maxLength), V ≤ \(ProbeRunner.maxVocabulary))"
-            }
-            let keep = UInt64(evaluator!.consumed) * UInt64(wordsRefused == nil ? T : 0) * 4
-            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
+            let T = tokenShape.map { $0.length * $0.wordsPerToken } ?? 0
+            wordsRefused = tokenShape.flatMap { ProbeRunner.limitViolation(T: T, V: $0.wordRange) }
+            let keep = evaluator!.consumed * (wordsRefused == nil ? T : 0) * 4
+            let size = fileSize(path) ?? 0
             if size < keep {   // the earlier attempt did not keep them (another version, or no [ar_probe] then): the probe fails, the evaluation goes on
                 wordsRefused = "the eval tokens of the \(nextChunk) chunks before the resume were not kept (\(path) holds \(size / 4) words)"
+            }
+            if wordsRefused != nil || keep == 0 {
                 try? FileManager.default.removeItem(atPath: path)
-            } else if keep == 0 { try? FileManager.default.removeItem(atPath: path) } else if size > keep { guard truncate(path, off_t(keep)) == 0 else { throw DatasetError(path, "cannot cut back") } }
+            } else if size > keep {
+                guard truncate(path, off_t(keep)) == 0 else { throw DatasetError(path, "cannot cut back") }
+            }
         }
     }
 }

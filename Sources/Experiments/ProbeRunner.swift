@@ -60,11 +60,14 @@ public struct ProbeRunner {
     /// The most memory one training step's logits, softmax, gradient and attention maps may take.
     static let maxBytes = 8e9
 
+    /// Why sequences of T words below V are past the prior's limits (nil: within them).
+    static func limitViolation(T: Int, V: Int) -> String? {
+        T <= maxLength && V <= maxVocabulary ? nil : "sequences of T = \(T) words below V = \(V) are past the prior's limits (T ≤ \(maxLength), V ≤ \(maxVocabulary))"
+    }
+
     /// What the prior would hold for sequences of T words below V, checked before any split is encoded.
     static func checkLimits(T: Int, V: Int, runID: Int64, config: ARProbeConfig) throws {
-        guard V <= Self.maxVocabulary, T <= Self.maxLength else {
-            throw ProbeError("run \(runID): sequences of T = \(T) words below V = \(V) are past the prior's limits (T ≤ \(Self.maxLength), V ≤ \(Self.maxVocabulary))")
-        }
+        if let why = limitViolation(T: T, V: V) { throw ProbeError("run \(runID): " + why) }
         let bytes = 4.0 * (3 * Double(config.batch) * Double(T) * Double(V) + 2 * Double(config.layers) * Double(config.batch * config.heads) * Double(T * T))
         guard bytes <= Self.maxBytes else {
             throw ProbeError(String(format: "run %lld: a step of batch %d over T = %d words below V = %d needs about %.1f GB (limit %.0f GB): lower ar_probe.batch", runID, config.batch, T, V, bytes / 1e9, Self.maxBytes / 1e9))

@@ -40,9 +40,9 @@ public struct ProbeSession {
         let native: Tokenizer? = if case .native(let t) = built { t } else { nil }
         let program: ExternalProgram? = if case .external(let p) = built { p } else { nil }
         if let tokenizer = native { try run.restore(tokenizer, say: say) }
-        let decodes = native != nil || (program?.options.version ?? 0) >= 3
+        let external = program.flatMap { ProbeRunner.decoder($0, data: data, seed: seed, say: say) }   // protocol 3's decode request
         let runner = ProbeRunner(store: store, artifactDir: artifactDir,
-                                 perceptual: ProbeRunner.sampleScorer(samples: decodes ? config.samples : 0, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
+                                 perceptual: ProbeRunner.sampleScorer(samples: native != nil || external != nil ? config.samples : 0, existing: nil, folder: WeightsCatalogue.folder(weights), say: say),
                                  featureCache: (cacheDir as NSString).appendingPathComponent("features"), say: say)
         let (ids, failed): ([Int64], Int)
         if let tokenizer = native {
@@ -56,8 +56,7 @@ public struct ProbeSession {
             if config.trainImages > 0 && words.train.count != ProbeRunner.trainImages(config, split: data.train.count) {
                 say("  the program encoded \(words.train.count) train images for the run's probe; this probe learns those (ar_probe.train_images applies at run time)")
             }
-            (ids, failed) = try runner.probe(words, decode: program.flatMap { ProbeRunner.decoder($0, data: data, seed: seed, say: say) }, external: true,
-                                             data: data, runID: runID, config: config)
+            (ids, failed) = try runner.probe(words, decode: external, external: true, data: data, runID: runID, config: config)
         }
         say("recorded probes \(ids.map(String.init).joined(separator: ", ")) of run \(runID) in \(db)")
         if failed > 0 { throw RunFailures(failed: failed, total: ids.count + failed, databases: [db]) }

@@ -43,7 +43,7 @@ struct ProbeWords {
     /// Reads a probe-words file for a run on `data`: at most `maxTrain` train sequences, exactly the eval split's.
     static func read(_ path: String, evalImages: Int, maxTrain: Int) throws -> ProbeWords {
         func bad(_ why: String) -> ProbeError { ProbeError("\(path): not a probe-words file of this run (\(why))") }
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64 else { throw ProbeError("\(path): cannot read (the run's probe-words artifact)") }
+        guard let size = fileSize(path) else { throw ProbeError("\(path): cannot read (the run's probe-words artifact)") }
         guard size >= 64 else { throw bad("\(size) bytes") }
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? handle.close() }
@@ -58,7 +58,7 @@ struct ProbeWords {
         }
         guard nEval == evalImages, (1...max(1, maxTrain)).contains(nTrain) else { throw bad("\(nTrain) train and \(nEval) eval sequences; the dataset has \(evalImages) eval and \(maxTrain) train images") }
         let T = rows * cols * S
-        guard size == 64 + 4 * UInt64((nTrain + nEval) * T) else { throw bad("\(size) bytes, the header declares \(64 + 4 * (nTrain + nEval) * T)") }
+        guard size == 64 + 4 * (nTrain + nEval) * T else { throw bad("\(size) bytes, the header declares \(64 + 4 * (nTrain + nEval) * T)") }
         let body = [UInt8](try handle.readToEnd() ?? Data())
         guard body.count == 4 * (nTrain + nEval) * T else { throw bad("it changed while read") }
         let all: [UInt32] = body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) } }

@@ -26,7 +26,7 @@ public struct WeightFile {
     }
 
     public static func load(path: String) throws -> WeightFile {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+        let size = fileSize(path) ?? 0
         guard size <= maxBytes else { throw PickleError(path: path, message: "is \(size) bytes, more than the \(maxBytes) a weights file may be") }
         let data = try mappedFile(path)
         return try data.withUnsafeBytes { buf -> WeightFile in

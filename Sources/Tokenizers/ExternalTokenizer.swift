@@ -218,9 +218,7 @@ public final class ExternalProgram {
             let file = "decode-out.npz"
             do {
                 guard fm.fileExists(atPath: out) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the AR probe's samples to decode)") }
-                let keys = try npzKeys(path: out)
-                guard keys.contains("reconstructions") else { throw Failure(description: "\(file) has no 'reconstructions' (keys: \(keys.joined(separator: ", ")))") }
-                let a = try readNPZNumeric(path: out, key: "reconstructions") { h in
+                let a = try ExternalProgram.array(out, file: file, key: "reconstructions", keys: try npzKeys(path: out)) { h in
                     guard h.isUInt8 else { throw Failure(description: "\(file) 'reconstructions' has dtype '\(h.descr)', expected uint8") }
                     guard h.shape == [N, H, W, C] else { throw Failure(description: "\(file) 'reconstructions' has shape \(h.shape), expected [\(N), \(H), \(W), \(C)] (the samples; H, W, C of the images)") }
                 }
@@ -237,10 +235,8 @@ public final class ExternalProgram {
     public static func readEncoded(_ path: String, images M: Int, length L: Int, wordsPerToken S: Int, wordRange V: Int) throws -> [UInt32] {
         let file = "encode-out.npz"
         guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "the program wrote no \(file) (protocol 3: the train tokens the AR probe asked for)") }
-        let keys = try npzKeys(path: path)
-        guard keys.contains("tokens") else { throw Failure(description: "\(file) has no 'tokens' (keys: \(keys.joined(separator: ", ")))") }
         let want = S == 1 ? [M, L] : [M, L, S]
-        let t = try readNPZNumeric(path: path, key: "tokens") { h in
+        let t = try array(path, file: file, key: "tokens", keys: try npzKeys(path: path)) { h in
             guard h.shape == want || (S == 1 && h.shape == [M, L, 1]) else {
                 throw Failure(description: "\(file) 'tokens' has shape \(h.shape), expected \(want) (the \(M) train images; L and W of the eval tokens)")
             }
@@ -296,6 +292,13 @@ public final class ExternalProgram {
         }
     }
 
+    /// Array `key` of a program's npz (`file` names it in errors), its header passed to `check` before the entry is
+    /// inflated; a missing key is one line listing the keys there are.
+    static func array(_ path: String, file: String, key: String, keys: [String], check: (NPYHeader) throws -> Void) throws -> NumericArray {
+        guard keys.contains(key) else { throw Failure(description: "\(file) has no '\(key)' (keys: \(keys.joined(separator: ", ")))") }
+        return try readNPZNumeric(path: path, key: key, check: check)
+    }
+
     /// The most token words per image an out.npz may hold: 4·H·W·C (four words per pixel value), at least 65,536.
     public static func maxWordsPerImage(height: Int, width: Int, channels: Int) -> Int { max(4 * height * width * channels, 1 << 16) }
 
@@ -308,8 +311,7 @@ public final class ExternalProgram {
         // than the eval split needs (reconstructions: exactly N·H·W·C bytes; tokens: at most
         // `maxWordsPerImage` words per image; scalars: a few values).
         func need(_ k: String, maxElements: Int, shape: [Int]? = nil) throws -> NumericArray {
-            guard keys.contains(k) else { throw Failure(description: "out.npz has no '\(k)' (keys: \(keys.joined(separator: ", ")))") }
-            return try readNPZNumeric(path: path, key: k) { h in
+            return try Self.array(path, file: "out.npz", key: k, keys: keys) { h in
                 if shape != nil && k == "reconstructions" && !h.isUInt8 {
                     throw Failure(description: "out.npz 'reconstructions' must be uint8 images [N, H, W, C] with C = 1 or 3, got dtype '\(h.descr)' (checked before it is inflated)")
                 }
