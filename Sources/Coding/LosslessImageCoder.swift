@@ -148,6 +148,7 @@ public enum LosslessImageCoder {
                     if !encoding { out[idx] = UInt8(v) }
                     predictor.update(c, y, x, value: v)
                 }
+                predictor.endPixel()
             }
         }
     }

@@ -38,8 +38,11 @@
     /// so one surprising pixel (an edge, the first pixel) cannot throw a context off.
     var biasSum: [Int32], biasCount: [Int32], biasCorrection: [Int32]
     static let biasContexts = 256
-    /// One least-squares predictor per channel.
-    var ols: [OnlineLeastSquares]
+    /// Gray: the least-squares fit over the 7 own-channel neighbours. Colour: the three channels'
+    /// fits over 11 features (7 own neighbours; the reference channel's value, N and W; B's second
+    /// reference), advanced together once per pixel (`endPixel`).
+    var gray: OnlineLeastSquares
+    var colour: JointLeastSquares
 
     // Per-pixel scratch, filled by `predict`.
     var sub = [Int](repeating: 0, count: 32)
@@ -58,9 +61,8 @@
         biasSum = [Int32](repeating: 0, count: Self.biasContexts * channels)
         biasCount = [Int32](repeating: 0, count: Self.biasContexts * channels)
         biasCorrection = [Int32](repeating: 0, count: Self.biasContexts * channels)
-        ols = (0..<channels).map { _ in
-            OnlineLeastSquares(features: channels == 3 ? 11 : 7, lambda: 0.993)
-        }
+        gray = OnlineLeastSquares(features: channels == 3 ? 0 : 7, lambda: 0.993)
+        colour = JointLeastSquares(features: channels == 3 ? 11 : 0, lambda: 0.993)
     }
 
     /// Blend weights (1 << 40) / e³ and (1 << 28) / e², exactly, for e < weightTableSize (e ≥ 2).
@@ -129,16 +131,23 @@
         sub[8] = 8 * (2 * a.n - a.nn)
         sub[9] = 8 * (2 * a.w - a.ww)
         // Online least squares over the causal neighbours (+ reference channels for colour).
-        ols[c].setFeatures(a.n, a.w, a.nw, a.ne, a.nn, a.ww, a.nne)
+        let fit: Double
         if channels == 3 {
+            colour.setFeature(0, channel: c, a.n); colour.setFeature(1, channel: c, a.w)
+            colour.setFeature(2, channel: c, a.nw); colour.setFeature(3, channel: c, a.ne)
+            colour.setFeature(4, channel: c, a.nn); colour.setFeature(5, channel: c, a.ww)
+            colour.setFeature(6, channel: c, a.nne)
             if ref >= 0 {
                 let g = neighbourhood(ref, y, x)
-                ols[c].features[7] = Double(v(ref, y, x)); ols[c].features[8] = Double(g.n)
-                ols[c].features[9] = Double(g.w)
+                colour.setFeature(7, channel: c, v(ref, y, x)); colour.setFeature(8, channel: c, g.n)
+                colour.setFeature(9, channel: c, g.w)
             }
-            if ref2 >= 0 { ols[c].features[10] = Double(v(ref2, y, x)) }
+            if ref2 >= 0 { colour.setFeature(10, channel: c, v(ref2, y, x)) }
+            fit = colour.predict(channel: c)
+        } else {
+            gray.setFeatures(a.n, a.w, a.nw, a.ne, a.nn, a.ww, a.nne)
+            fit = gray.predict()
         }
-        let fit = ols[c].predict()
         sub[Self.leastSquaresIndex] = fit.isFinite ? Int((8 * min(max(fit, 0), 255)).rounded()) : 8 * med
         // Inter-channel: own neighbour + a reference channel's change from that neighbour.
         // Slots without a reference (gray, or G in colour) repeat MED so k stays fixed.
@@ -191,6 +200,11 @@
         }
     }
 
+    /// After the last channel of a pixel: the colour fits take in the pixel and re-solve.
+    mutating func endPixel() {
+        if channels == 3 { colour.update() }
+    }
+
     /// Record the true value of channel `c` at (y, x) after coding it.
     mutating func update(_ c: Int, _ y: Int, _ x: Int, value: Int) {
         let idx = slot(y) + x
@@ -198,7 +212,7 @@
         residuals[c][idx] = Int32(value - prediction)
         let t8 = 8 * value
         for i in 0..<k { subErrors[c][idx * k + i] = Int32(abs(t8 - sub[i])) }
-        ols[c].update(value: Double(value))
+        if channels == 3 { colour.values[c] = Double(value) } else { gray.update(value: Double(value)) }
         let cx = biasContext
         var b = Int(biasSum[cx]) + (value - prediction)
         var n = Int(biasCount[cx]) + 1

@@ -54,6 +54,37 @@ final class LosslessImageCoderTests: XCTestCase {
         for c in [1, 3] { _ = try roundTrip(Self.fixture(.blobs, width: 64, height: 64, channels: c), 64, 64, c, .fitted) }
     }
 
+    /// The coded bytes themselves, held against the streams of code 4a1b9d8 (FNV-1a 64 over every
+    /// stream, and their total length): a faster coder must code every image exactly as before, or
+    /// every stored data rate would change. Gray and colour, both models, every fixture kind, the
+    /// explicit and the fixed shapes, and a textured colour image that drives the least-squares refit.
+    func testCodedBytesAreThoseOfTheReferenceCoder() {
+        var streams: [[UInt8]] = []
+        for model in LosslessImageCoder.Model.allCases {
+            for c in [1, 3] {
+                for (w, h) in [(7, 3), (28, 28), (13, 17), (64, 64)] {
+                    for kind in Kind.allCases {
+                        streams.append(LosslessImageCoder.encode(pixels: Self.fixture(kind, width: w, height: h, channels: c),
+                                                                 width: w, height: h, channels: c, model: model))
+                    }
+                }
+            }
+        }
+        // Texture: correlated channels, a diagonal edge, mild noise.
+        var rng = Rng(s: 11)
+        var px = [UInt8](repeating: 0, count: 48 * 40 * 3)
+        for y in 0..<40 { for x in 0..<48 { for c in 0..<3 {
+            let edge = x + y > 44 ? 90 : 0
+            let v = 60 + 2 * x + y + edge + 15 * c + Int(rng.next() % 9)
+            px[(y * 48 + x) * 3 + c] = UInt8(min(v, 255))
+        } } }
+        streams.append(LosslessImageCoder.encode(pixels: px, width: 48, height: 40, channels: 3, model: .coldStart))
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for s in streams { for b in s { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        let total = streams.reduce(0) { $0 + $1.count }
+        XCTAssertEqual("\(total) \(String(h, radix: 16))", "63656 ccf454615e500f35")
+    }
+
     func testExtremeValuesRoundTrip() throws {
         // Alternating 0/255 stresses the range limits of the residual binarisation.
         for c in [1, 3] {
