@@ -76,13 +76,18 @@ public struct BitModelTable {
 
     @inlinable @inline(__always)
     public mutating func update(_ i: Int, bit: Int) {
-        let c = cells[i]
+        cells[i] = Self.updated(cells[i], bit: bit, limit: limit)
+    }
+
+    /// A cell after seeing `bit` (the update rule above, on the cell's value).
+    @inlinable @inline(__always)
+    public static func updated(_ c: UInt32, bit: Int, limit: Int) -> UInt32 {
         let n = Int(c & 1023)
         let p = Int(c >> 10)                      // 22-bit probability
         let target = bit != 0 ? (1 << 22) - 1 : 0
         let np = p + ((((target - p) >> 3) * Int(reciprocalTable[n])) >> 13)
         let nn = n < limit ? n + 1 : limit
-        cells[i] = UInt32(min(max(np, 64), (1 << 22) - 64)) << 10 | UInt32(nn)
+        return UInt32(min(max(np, 64), (1 << 22) - 64)) << 10 | UInt32(nn)
     }
 
     /// Set a cell's state directly (used for fitted priors).
@@ -119,21 +124,49 @@ public struct LogisticMixer {
     @inlinable @inline(__always)
     public mutating func mix(selector: Int) -> Int {
         selected = selector * inputCount
-        var dot = 0
-        for i in 0..<n { dot += Int(inputs[i]) * Int(weights[selected + i]) }
-        pr = Logistic.squash16(dot >> 16)
+        pr = inputs.withUnsafeBufferPointer { st in
+            weights.withUnsafeBufferPointer { w in Self.mix(w.baseAddress! + selected, st.baseAddress!, n) }
+        }
         return pr
+    }
+
+    /// p16 = squash(Σ w_i · st_i / 2^16) over one weight set `w` and the inputs `st`. Integer
+    /// arithmetic, so the sum is exact in any order (the loop vectorises).
+    @inlinable @inline(__always)
+    public static func mix(_ w: UnsafePointer<Int32>, _ st: UnsafePointer<Int32>, _ n: Int) -> Int {
+        var dot = 0
+        for i in 0..<n { dot &+= Int(st[i]) &* Int(w[i]) }
+        return Logistic.squash16(dot >> 16)
+    }
+
+    /// w_i += (st_i · lr · err) / 2^12, clamped to ±2^22, after the weight set predicted p16 and
+    /// `bit` came. In Int32 without overflow: |st| ≤ 2047, |lr · err| ≤ 8 · 4096, |w| ≤ 2^22.
+    @inlinable @inline(__always)
+    public static func train(_ w: UnsafeMutablePointer<Int32>, _ st: UnsafePointer<Int32>, _ n: Int,
+                             bit: Int, p16: Int, learningRate: Int) {
+        let e = Int32((((bit << 16) - p16) >> 4) * learningRate)
+        if n == 16 {
+            let s = UnsafeRawPointer(st).loadUnaligned(as: SIMD16<Int32>.self)
+            let v = UnsafeRawPointer(w).loadUnaligned(as: SIMD16<Int32>.self) &+ ((s &* e) &>> 12)
+            let bound = SIMD16<Int32>(repeating: 1 << 22)
+            UnsafeMutableRawPointer(w).storeBytes(of: v.clamped(lowerBound: 0 &- bound, upperBound: bound), as: SIMD16<Int32>.self)
+            return
+        }
+        for i in 0..<n {
+            let v = w[i] &+ ((st[i] &* e) &>> 12)
+            w[i] = min(max(v, -(1 << 22)), 1 << 22)
+        }
     }
 
     @inlinable @inline(__always)
     public mutating func update(bit: Int) {
-        let err = ((bit << 16) - pr) >> 4          // ±4096 scale
-        let e = err * learningRate
-        for i in 0..<n {
-            let w = Int(weights[selected + i]) + ((Int(inputs[i]) * e) >> 12)
-            weights[selected + i] = Int32(min(max(w, -(1 << 22)), 1 << 22))
+        let (selected, n, pr, rate) = (selected, n, pr, learningRate)
+        inputs.withUnsafeBufferPointer { st in
+            weights.withUnsafeMutableBufferPointer { w in
+                Self.train(w.baseAddress! + selected, st.baseAddress!, n, bit: bit, p16: pr, learningRate: rate)
+            }
         }
-        n = 0
+        self.n = 0
     }
 }
 

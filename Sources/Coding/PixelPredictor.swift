@@ -45,7 +45,9 @@
     var colour: JointLeastSquares
 
     // Per-pixel scratch, filled by `predict`.
-    var sub = [Int](repeating: 0, count: 32)
+    var sub = SIMD32<Int>()                     // the sub-predictors' guesses ×8 (k used); a value, no heap
+    /// The blend's weight table (grayWeights or colourWeights).
+    let blendWeights: [Int64]
     var nb = Neighbourhood()
     var blended8 = 0                           // weighted prediction ×8 before bias correction
     var biasContext = 0
@@ -54,6 +56,7 @@
     init(width: Int, height: Int, channels: Int) {
         self.width = width; self.height = height; self.channels = channels
         k = channels == 1 ? Self.ownPredictors : Self.colourPredictors
+        blendWeights = channels == 1 ? Self.grayWeights : Self.colourWeights
         let n = width * 3
         values = [[Int32]](repeating: [Int32](repeating: 0, count: n), count: channels)
         subErrors = [[Int32]](repeating: [Int32](repeating: 0, count: n * k), count: channels)
@@ -157,19 +160,19 @@
         }
         // Blend with weights ∝ 1 / (2 + local error)^3 (gray) or ^2 (colour).
         var num = 0, den = 0
-        let errors = subErrors[c]
-        errors.withUnsafeBufferPointer { errors in
+        let sub = sub, gray = channels == 1, tableSize = Self.weightTableSize
+        subErrors[c].withUnsafeBufferPointer { errors in
+        blendWeights.withUnsafeBufferPointer { table in
         for i in 0..<k {
             let e = localError(errors, y, x, i) + 2
             // Gray (noisy texture, sharp silhouettes) prefers a sharper choice: 1/e³; colour 1/e².
             // (The quotients come from exact tables below 2^14: an integer division per sub-predictor was a
             // fifth of the colour coder's time.)
-            let wgt = e < Self.weightTableSize ? Int(channels == 1 ? Self.grayWeights[e] : Self.colourWeights[e])
-                                               : channels == 1 ? (1 << 40) / (e * e * e) : (1 << 28) / (e * e)
+            let wgt = e < tableSize ? Int(table[e]) : gray ? (1 << 40) / (e * e * e) : (1 << 28) / (e * e)
             num += wgt * sub[i]
             den += wgt
         }
-        }
+        } }
         blended8 = (num + den / 2) / den
         // Bias cancellation context: signs of neighbours relative to the blend + error level.
         let p = blended8
@@ -210,8 +213,10 @@
         let idx = slot(y) + x
         values[c][idx] = Int32(value)
         residuals[c][idx] = Int32(value - prediction)
-        let t8 = 8 * value
-        for i in 0..<k { subErrors[c][idx * k + i] = Int32(abs(t8 - sub[i])) }
+        let t8 = 8 * value, k = k, sub = sub
+        subErrors[c].withUnsafeMutableBufferPointer { e in
+            for i in 0..<k { e[idx * k + i] = Int32(abs(t8 - sub[i])) }
+        }
         if channels == 3 { colour.values[c] = Double(value) } else { gray.update(value: Double(value)) }
         let cx = biasContext
         var b = Int(biasSum[cx]) + (value - prediction)

@@ -58,7 +58,10 @@
     var mixer3: LogisticMixer       // weight set by (slot, (N−P, W−P), node class)
     var apm: AdaptiveProbabilityMap
     var ctx = [Int](repeating: 0, count: 16)    // per model: this pixel's context
-    var base = [Int](repeating: 0, count: 16)   // per model: offset + (slot·size + context)·nodes
+    /// The k-th active model's first cell and contexts per slot.
+    let activeOffset: [Int], activeSize: [Int]
+    /// This value's cells of the k-th active model: offset + (slot·size + context)·nodes (+ node).
+    var activeBase = [Int](repeating: 0, count: 16)
     var energy = 0
     var gradient = 0                            // (N−P, W−P) context, selects mixer3's weights
     var slot = 0
@@ -69,6 +72,8 @@
         let slots = channels == 3 ? 3 : 1
         active = (channels == 3 ? Array(0..<Self.sizes.count) : Array(0..<Self.sizes.count).filter { !Self.crossModels.contains($0) })
         offset = Self.offsets(slots: slots)
+        activeOffset = active.map { [offset] in offset[$0] }
+        activeSize = active.map { Self.sizes[$0] }
         table = slots == 1 ? Self.coldGray : Self.coldColour     // copied on first write
         let inputs = active.count + 1
         mixer = LogisticMixer(inputs: inputs, selectors: Self.nodes * slots,
@@ -148,35 +153,77 @@
             cross = q == 0 ? 0 : (g > 0 ? q : q + 7)      // 0 … 13
         }
         let q8 = { (v8: Int) in Self.qd(((v8 + 4) >> 3) - P) }     // a ×8 prediction vs P
-        ctx[0] = energy
-        ctx[1] = 0
-        ctx[2] = (P >> 4) * 4 + coarse
-        ctx[3] = texture * 4 + coarse
-        ctx[4] = saturation * 4 + coarse
-        ctx[5] = (sgn(eW) * 3 + sgn(eN)) * 16 + energy
-        ctx[6] = cross * 4 + coarse
-        ctx[7] = Self.qd(a.n - P) * 9 + Self.qd(a.w - P)
-        ctx[8] = Self.qd(a.ne - P) * 9 + Self.qd(a.nw - P)
-        ctx[9] = Self.qd(a.nn - P) * 9 + Self.qd(a.ww - P)
-        ctx[10] = Self.qd(a.n - P) * 9 + Self.qd(a.ne - P)
-        ctx[11] = (a.w >> 4) * 16 + (a.n >> 4)
-        ctx[12] = q8(p.sub[PixelPredictor.leastSquaresIndex]) * 9 + q8(p.blended8)
-        ctx[13] = ref >= 0 ? q8(p.sub[PixelPredictor.ownPredictors]) * 9
-                             + q8(p.sub[PixelPredictor.ownPredictors + PixelPredictor.crossPredictors]) : 0
-        ctx[14] = Self.qd(-P) * 9 + Self.qd(255 - P)
+        ctx.withUnsafeMutableBufferPointer { ctx in
+            ctx[0] = energy
+            ctx[1] = 0
+            ctx[2] = (P >> 4) * 4 + coarse
+            ctx[3] = texture * 4 + coarse
+            ctx[4] = saturation * 4 + coarse
+            ctx[5] = (sgn(eW) * 3 + sgn(eN)) * 16 + energy
+            ctx[6] = cross * 4 + coarse
+            ctx[7] = Self.qd(a.n - P) * 9 + Self.qd(a.w - P)
+            ctx[8] = Self.qd(a.ne - P) * 9 + Self.qd(a.nw - P)
+            ctx[9] = Self.qd(a.nn - P) * 9 + Self.qd(a.ww - P)
+            ctx[10] = Self.qd(a.n - P) * 9 + Self.qd(a.ne - P)
+            ctx[11] = (a.w >> 4) * 16 + (a.n >> 4)
+            ctx[12] = q8(p.sub[PixelPredictor.leastSquaresIndex]) * 9 + q8(p.blended8)
+            ctx[13] = ref >= 0 ? q8(p.sub[PixelPredictor.ownPredictors]) * 9
+                                 + q8(p.sub[PixelPredictor.ownPredictors + PixelPredictor.crossPredictors]) : 0
+            ctx[14] = Self.qd(-P) * 9 + Self.qd(255 - P)
+        }
         gradient = ctx[7]
-        for i in 0..<Self.sizes.count { base[i] = offset[i] + (s * Self.sizes[i] + ctx[i]) * Self.nodes }
+        let n = active.count
+        active.withUnsafeBufferPointer { model in
+        activeOffset.withUnsafeBufferPointer { offset in
+        activeSize.withUnsafeBufferPointer { size in
+        ctx.withUnsafeBufferPointer { ctx in
+        activeBase.withUnsafeMutableBufferPointer { base in
+            for k in 0..<n { base[k] = offset[k] + (s * size[k] + ctx[model[k]]) * Self.nodes }
+        } } } } }
+    }
+
+    /// What one value's decisions read and write, as raw pointers (taken once per value).
+    @usableFromInline struct Hot {
+        let cells: UnsafeMutablePointer<UInt32>          // the bit-model table
+        let w1, w2, w3: UnsafeMutablePointer<Int32>       // the three mixers' weights
+        let base: UnsafePointer<Int>                     // activeBase
+        let st: UnsafeMutablePointer<Int32>              // [inputs] this decision's stretched inputs
     }
 
     /// Code the value (given when encoding; decoded otherwise) around prediction P.
     mutating func codeValue<C: BinaryCoder>(coder: inout C, value: Int, prediction P: Int) -> Int {
+        // The hot arrays move into locals (no copy: each then holds the only reference) and back,
+        // so the decisions run on raw pointers without a uniqueness or bounds check per access.
+        var cells = table.cells, w1 = mixer.weights, w2 = mixer2.weights, w3 = mixer3.weights
+        table.cells = []; mixer.weights = []; mixer2.weights = []; mixer3.weights = []
+        defer { table.cells = cells; mixer.weights = w1; mixer2.weights = w2; mixer3.weights = w3 }
+        let inputs = mixer.inputCount
+        return cells.withUnsafeMutableBufferPointer { cells in
+            w1.withUnsafeMutableBufferPointer { w1 in
+                w2.withUnsafeMutableBufferPointer { w2 in
+                    w3.withUnsafeMutableBufferPointer { w3 in
+                        activeBase.withUnsafeBufferPointer { base in
+                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: inputs) { st in
+                                let hot = Hot(cells: cells.baseAddress!, w1: w1.baseAddress!, w2: w2.baseAddress!,
+                                              w3: w3.baseAddress!, base: base.baseAddress!, st: st.baseAddress!)
+                                return codeResidual(coder: &coder, hot, value: value, prediction: P)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The binarisation of codeValue (the file's header), one codeBit per decision.
+    mutating func codeResidual<C: BinaryCoder>(coder: inout C, _ hot: Hot, value: Int, prediction P: Int) -> Int {
         let e = value - P
         // zero flag
-        if codeBit(&coder, e == 0 ? 1 : 0, node: 0) == 1 { return P }
+        if codeBit(&coder, hot, e == 0 ? 1 : 0, node: 0) == 1 { return P }
         // sign: negative possible iff P > 0, positive iff P < 255
         let negative: Bool
         if P == 0 { negative = false } else if P == 255 { negative = true }
-        else { negative = codeBit(&coder, e < 0 ? 1 : 0, node: 1) == 1 }
+        else { negative = codeBit(&coder, hot, e < 0 ? 1 : 0, node: 1) == 1 }
         let limit = negative ? P : 255 - P          // largest possible |e| (≥ 1)
         let m = abs(e)
         // bucket b = ⌊log2 m⌋ in unary, capped at ⌊log2 limit⌋
@@ -184,7 +231,7 @@
         let trueBucket = m > 0 ? Int.bitWidth - 1 - m.leadingZeroBitCount : 0
         var b = 0
         while b < maxBucket {
-            if codeBit(&coder, trueBucket > b ? 1 : 0, node: 2 + b) == 0 { break }
+            if codeBit(&coder, hot, trueBucket > b ? 1 : 0, node: 2 + b) == 0 { break }
             b += 1
         }
         // mantissa bits, MSB first, skipping bits forced to 0 by the range limit
@@ -192,7 +239,7 @@
         var j = b - 1
         while j >= 0 {
             if mag + (1 << j) <= limit {
-                mag |= codeBit(&coder, (m >> j) & 1, node: 10 + 7 * (b - 1) + j) << j
+                mag |= codeBit(&coder, hot, (m >> j) & 1, node: 10 + 7 * (b - 1) + j) << j
             }
             j -= 1
         }
@@ -200,29 +247,36 @@
     }
 
     @inline(__always)
-    mutating func codeBit<C: BinaryCoder>(_ coder: inout C, _ bit: Int, node: Int) -> Int {
-        for i in active {
-            let st = Logistic.stretch16(table.p16(base[i] + node))
-            mixer.add(st); mixer2.add(st); mixer3.add(st)
-        }
-        mixer.add(256); mixer2.add(256); mixer3.add(256)
+    mutating func codeBit<C: BinaryCoder>(_ coder: inout C, _ hot: Hot, _ bit: Int, node: Int) -> Int {
+        let n = mixer.inputCount                    // the active models' inputs, then the bias
+        let models = n - 1
+        let st = hot.st
+        for k in 0..<models { st[k] = Int32(Logistic.stretch16(Int(hot.cells[hot.base[k] + node] >> 16))) }
+        st[models] = 256
         let nodeClass = node == 0 ? 0 : node == 1 ? 1 : node < 10 ? 2 : 3
-        let p1 = mixer.mix(selector: slot * Self.nodes + node)
-        let p2 = mixer2.mix(selector: (slot * 16 + energy) * 4 + nodeClass)
-        let p3 = mixer3.mix(selector: (slot * 81 + gradient) * 4 + nodeClass)
+        let w1 = hot.w1 + (slot * Self.nodes + node) * n
+        let w2 = hot.w2 + ((slot * 16 + energy) * 4 + nodeClass) * n
+        let w3 = hot.w3 + ((slot * 81 + gradient) * 4 + nodeClass) * n
+        let p1 = LogisticMixer.mix(w1, st, n)
+        let p2 = LogisticMixer.mix(w2, st, n)
+        let p3 = LogisticMixer.mix(w3, st, n)
         // Average the three mixers in the logistic domain (a learned 2nd layer did no better here).
         let pm = Logistic.squash16((Logistic.stretch16(p1) + Logistic.stretch16(p2) + Logistic.stretch16(p3)) / 3)
         let pa = apm.refine(p16: pm, context: (slot * 16 + energy) * Self.nodes + node)
         // Clamp so every decision costs ≥ 0.0007 bits: bounds how many values a body can hold.
         let p = min(max((pm + 3 * pa) >> 2, 32), 65536 - 32)
         let y = coder.code(bit: bit, p16: p)
-        for i in active { table.update(base[i] + node, bit: y) }
-        if counts != nil {
-            for i in active { counts![(base[i] + node) * 2 + y] += 1 }
+        let limit = table.limit
+        for k in 0..<models {
+            let i = hot.base[k] + node
+            hot.cells[i] = BitModelTable.updated(hot.cells[i], bit: y, limit: limit)
         }
-        mixer.update(bit: y)
-        mixer2.update(bit: y)
-        mixer3.update(bit: y)
+        if counts != nil {
+            for k in 0..<models { counts![(hot.base[k] + node) * 2 + y] += 1 }
+        }
+        LogisticMixer.train(w1, st, n, bit: y, p16: p1, learningRate: mixer.learningRate)
+        LogisticMixer.train(w2, st, n, bit: y, p16: p2, learningRate: mixer2.learningRate)
+        LogisticMixer.train(w3, st, n, bit: y, p16: p3, learningRate: mixer3.learningRate)
         apm.update(bit: y)
         return y
     }
