@@ -5,6 +5,12 @@ import Foundation
 /// Files under `folder` (recursively) whose extension is in `extensions` (lower case, no dot),
 /// in a stable (sorted) order.
 public func listImageFiles(_ folder: String, extensions: Set<String>) throws -> [String] {
+    try listImageFileNames(folder, extensions: extensions).map { (folder as NSString).appendingPathComponent($0) }
+}
+
+/// The same files' paths relative to `folder`, in the same order: the names an image is matched by
+/// (taken from the listing, so a file that is a symbolic link keeps its own name).
+public func listImageFileNames(_ folder: String, extensions: Set<String>) throws -> [String] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
         throw DatasetError(folder, "not a folder")
@@ -12,7 +18,7 @@ public func listImageFiles(_ folder: String, extensions: Set<String>) throws -> 
     guard let e = FileManager.default.enumerator(atPath: folder) else { throw DatasetError(folder, "cannot list folder") }
     var out: [String] = []
     while let rel = e.nextObject() as? String {
-        if extensions.contains((rel as NSString).pathExtension.lowercased()) { out.append((folder as NSString).appendingPathComponent(rel)) }
+        if extensions.contains((rel as NSString).pathExtension.lowercased()) { out.append(rel) }
     }
     return out.sorted()
 }

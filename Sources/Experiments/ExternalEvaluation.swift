@@ -38,10 +38,10 @@ public struct ExternalEvaluation {
             let b = try NPYImageSource(path: path)
             return (b, (0..<b.count).map { "image \($0)" })
         }
-        let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
-        guard !files.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
-        let root = (path as NSString).standardizingPath
-        return (try ImageFileSource(files: files, shape: shape), files.map { String(($0 as NSString).standardizingPath.dropFirst(root.count + 1)) })
+        let names = try listImageFileNames(path, extensions: pngAndJPEGExtensions)
+        guard !names.isEmpty else { throw DatasetError(path, "no PNG or JPEG files") }
+        let files = names.map { (path as NSString).appendingPathComponent($0) }
+        return (try ImageFileSource(files: files, shape: shape), names)
     }
 
     /// Scores reconstructions against originals (matched by name) and records them as a run of

@@ -75,4 +75,25 @@ final class RecorderTests: XCTestCase {
                                                           experiment: "files", label: "bad")) { XCTAssertTrue("\($0)".contains("is 9x9, expected 8x8"), "\($0)") }
         XCTAssertEqual(try store.query("select count(*) from run").rows, [[.integer(1)]])
     }
+
+    func testFilesThatAreSymbolicLinksAreMatchedByTheirOwnNames() throws {
+        // Folders of links to the real files (how a user points at a subset without copying): images
+        // are matched by the links' names, not by where the links lead.
+        let dir = NSTemporaryDirectory() + "tokbench-links-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for sub in ["real", "orig", "recon"] { try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true) }
+        let orig = images(2, seed: 4)
+        for i in 0..<2 {
+            try Data(encodePNG(orig, index: i)).write(to: URL(fileURLWithPath: dir + "/real/src\(i).png"))
+            for sub in ["orig", "recon"] {
+                try FileManager.default.createSymbolicLink(atPath: dir + "/\(sub)/im\(i).png", withDestinationPath: dir + "/real/src\(i).png")
+            }
+        }
+        let store = try ResultStore()
+        let evaluation = ExternalEvaluation(store: store, artifactDir: nil, cacheDir: dir + "/cache") { _ in }
+        let id = try evaluation.evaluateFiles(originals: dir + "/orig", reconstructions: dir + "/recon", tokens: nil, vocabSize: nil,
+                                              experiment: "links", label: "links")
+        let run = try XCTUnwrap(try store.runs([id]).first)
+        XCTAssertEqual(run.results["max_abs_error"], 0)
+    }
 }
