@@ -10,6 +10,9 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
 swift build -c release --product tokbench
 bin=.build/release/tokbench
 $bin data photos --tiles 64 >/dev/null
+# The sections measured separately (each says so in its heading) are kept below the run's output.
+run=$(mktemp); kept=$(mktemp); trap 'rm -f "$run" "$kept"' EXIT
+[ -f results/benchmarks.md ] && awk '/^## .*measured separately/ { keep = 1 } keep' results/benchmarks.md > "$kept"
 {
   echo "# tokbench benchmarks ($(date -u +%Y-%m-%d), $(nproc) cores, code $(git log -1 --format=%h --abbrev=12 -- Package.swift Sources))"
   echo; echo "Every figure below was measured in this one run, on this machine:"
@@ -35,4 +38,5 @@ $bin data photos --tiles 64 >/dev/null
   # study's sizes: a quickstart-sized vocabulary and SimVQ's 2^14.
   echo; echo "\$ tokbench bench ar --features 64 --batch 32 --vocab 512 $peer"; $bin bench ar --features 64 --batch 32 --vocab 512 $peer
   echo; echo "\$ tokbench bench ar --features 64 --batch 32 --vocab 16384 --steps 5 --rounds 3 $peer"; $bin bench ar --features 64 --batch 32 --vocab 16384 --steps 5 --rounds 3 $peer
-} 2>&1 | tee results/benchmarks.md
+} 2>&1 | tee "$run"
+{ cat "$run"; if [ -s "$kept" ]; then echo; echo; cat "$kept"; fi; } > results/benchmarks.md
