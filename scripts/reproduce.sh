@@ -37,6 +37,8 @@ $bin report --experiment photos64-rd -o results/photos64-rd --title "Photos 64x6
   --pair "vq-vae(codebook_size=1024, hidden=64)" --pair "fsq(codebook_size=1024, hidden=64)" \
   --pair "vq-vae(codebook_size=4096, hidden=64)" --pair "vq-vae(codebook_size=16384, hidden=64)"
 $bin export --format compressai --experiment photos64-rd -o results/photos64-rd/compressai --db $db
+$bin run experiments/photos64-perceptual.toml --db $db
+$bin report --experiment photos64-perceptual -o results/photos64-perceptual --title "Photos 64x64: raw patches, VQ-VAE, FSQ and RVQ with rFID, KID, FID∞, LPIPS-alex and LPIPS-vgg (N = 198)" --db $db
 # tokbench beside PyTorch through the external protocol (needs `pip install torch vector-quantize-pytorch`).
 if python3 -c "import torch, vector_quantize_pytorch" 2>/dev/null; then
   $bin run experiments/pytorch-peers.toml --db $db
