@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh mate-backgrounds plasma-workspace-wallpapers libjxl-tools webp optipng
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::FutureWarning}   # torch.jit deprecation notices in the peers' output
 swift build -c release --product tokbench
 bin=.build/release/tokbench
 $bin data photos --tiles 64 >/dev/null

@@ -62,9 +62,11 @@ public struct Dataset: Sendable {
         var trainFiles = order[spec.evalImages...].map { files[$0] }
         if let cap = spec.trainImages { trainFiles = Array(trainFiles.prefix(cap)) }
         let evalFiles = order[..<spec.evalImages].map { files[$0] }
-        return Dataset(spec: spec, train: try readImageFiles(trainFiles, side: spec.resolution, channels: spec.channels),
-                       eval: try ImageFileSource(files: evalFiles, conformingTo: spec.resolution, channels: spec.channels),
-                       splitDescription: "\(files.count) PNG/JPEG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainFiles.count) train; center crop + area resize to \(spec.resolution)")
+        let preprocess = spec.preprocess ?? .area
+        return Dataset(spec: spec, train: try readImageFiles(trainFiles, side: spec.resolution, channels: spec.channels, preprocess: preprocess),
+                       eval: try ImageFileSource(files: evalFiles, conformingTo: spec.resolution, channels: spec.channels, preprocess: preprocess),
+                       splitDescription: "\(files.count) PNG/JPEG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainFiles.count) train; \(preprocess.summary) to \(spec.resolution)"
+                           + (spec.preprocess == nil ? "" : " (preprocess = \"\(preprocess.rawValue)\")"))
     }
 
     /// The Debian photographs cut into tiles, split by source photo (never by tile).
@@ -114,11 +116,11 @@ public struct Dataset: Sendable {
 
 /// Resizes every image of a batch to side × side and converts to `channels`
 /// (gray → RGB by replication; RGB → gray by Rec. 601 luma, rounded).
-public func conform(_ batch: ImageBatch, side: Int, channels: Int) -> ImageBatch {
+public func conform(_ batch: ImageBatch, side: Int, channels: Int, preprocess: Preprocess = .area) -> ImageBatch {
     var parts: [ImageBatch] = []
     for i in 0..<batch.count {
         var img = batch.slice(i..<(i + 1))
-        if img.height != side || img.width != side { img = centerCropAreaResize(img, side: side) }
+        if img.height != side || img.width != side { img = preprocess.apply(img, side: side) }
         parts.append(convertChannels(img, to: channels))
     }
     return ImageBatch.concatenate(parts)

@@ -17,6 +17,9 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public var trainImages: Int?       // cap on the train split (nil: all)
     public var evalPhotos: Int         // photos: photos held out for eval
     public var seed: UInt64            // drives the split
+    /// image-folder: how each file becomes resolution × resolution (nil: "area", and absent from the
+    /// recorded spec, so runs from before the key existed read and key the same).
+    public var preprocess: Preprocess?
 
     public static let defaultFashionMNISTPath = "/usr/share/datasets/fashion-mnist"
     /// The photos set's tiles live in the cache directory, which sits beside the results database
@@ -32,7 +35,8 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public static let defaultEvalImages = 1000, defaultEvalPhotos = 4
 
     public init(kind: Kind, path: String? = nil, resolution: Int? = nil, channels: Int? = nil,
-                evalImages: Int = DatasetSpec.defaultEvalImages, trainImages: Int? = nil, evalPhotos: Int = DatasetSpec.defaultEvalPhotos, seed: UInt64 = 0) {
+                evalImages: Int = DatasetSpec.defaultEvalImages, trainImages: Int? = nil, evalPhotos: Int = DatasetSpec.defaultEvalPhotos, seed: UInt64 = 0,
+                preprocess: Preprocess? = nil) {
         self.kind = kind
         switch kind {
         case .fashionMNIST: self.path = path ?? Self.defaultFashionMNISTPath; self.resolution = resolution ?? 28; self.channels = channels ?? 1
@@ -42,6 +46,7 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         case .imagenet64: self.path = path ?? ""; self.resolution = resolution ?? 64; self.channels = channels ?? 3
         }
         self.evalImages = evalImages; self.trainImages = trainImages; self.evalPhotos = evalPhotos; self.seed = seed
+        self.preprocess = preprocess
     }
 
     /// Fashion-MNIST's two IDX files in this spec's folder (the one place their names are written).

@@ -27,10 +27,10 @@ public let pngAndJPEGExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
 /// Reads `files` (PNG or JPEG, by content), center-crops each to a square, area-resizes it to
 /// side × side and converts it to `channels` (1 or 3). images: [N, channels, side, side]
-public func readImageFiles(_ files: [String], side: Int, channels: Int) throws -> ImageBatch {
+public func readImageFiles(_ files: [String], side: Int, channels: Int, preprocess: Preprocess = .area) throws -> ImageBatch {
     var out = ImageBatch(count: files.count, channels: channels, height: side, width: side)
     for (i, f) in files.enumerated() {
-        let img = conform(try readImage(path: f), side: side, channels: channels)   // [1, channels, side, side]
+        let img = conform(try readImage(path: f), side: side, channels: channels, preprocess: preprocess)   // [1, channels, side, side]
         out.pixels.replaceSubrange((i * out.bytesPerImage)..<((i + 1) * out.bytesPerImage), with: img.pixels)
     }
     return out

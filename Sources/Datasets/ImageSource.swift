@@ -22,17 +22,19 @@ extension ImageBatch: ImageSource {
 
 /// PNG/JPEG files decoded chunk by chunk, the files of a chunk in parallel on all cores. Either every file
 /// must be width × height with `channels` (checked from its header before it is decoded:
-/// `readImage(expect:)`), or (`conformingTo:`) each is center-cropped to a square, area-resized to side ×
-/// side and converted to the channels, as `readImageFiles` does.
+/// `readImage(expect:)`), or (`conformingTo:`) each is brought to side × side by `preprocess` and converted
+/// to the channels, as `readImageFiles` does.
 public struct ImageFileSource: ImageSource {
     public let files: [String]
     public let channels: Int, height: Int, width: Int
     let conforms: Bool
+    var preprocess = Preprocess.area
     public var count: Int { files.count }
 
-    public init(files: [String], conformingTo side: Int, channels: Int) throws {
+    public init(files: [String], conformingTo side: Int, channels: Int, preprocess: Preprocess = .area) throws {
         guard !files.isEmpty else { throw DatasetError("<image files>", "no files") }
         self.files = files; (self.channels, height, width) = (channels, side, side); conforms = true
+        self.preprocess = preprocess
     }
 
     /// The shape comes from the first file unless given.
@@ -74,7 +76,7 @@ public struct ImageFileSource: ImageSource {
                 DispatchQueue.concurrentPerform(iterations: range.count) { k in
                     let f = files[lo + k]
                     do {
-                        let im = conforms ? conform(try readImage(path: f), side: width, channels: channels) : try readImage(path: f, expect: (width, height))
+                        let im = conforms ? conform(try readImage(path: f), side: width, channels: channels, preprocess: preprocess) : try readImage(path: f, expect: (width, height))
                         guard (im.width, im.height, im.channels) == (width, height, channels) else {
                             fail[k] = DatasetError(f, "is \(im.width)x\(im.height)x\(im.channels), the first image is \(width)x\(height)x\(channels)"); return
                         }

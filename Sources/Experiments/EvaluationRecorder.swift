@@ -27,7 +27,7 @@ public struct EvaluationRecorder {
     /// The cache file of a split's originals' Inception features: keyed like the data rate, plus the network.
     func featureCachePath(_ spec: DatasetSpec, images: Int) -> String? {
         guard let dir = featureCache, perceptual?.inception != nil else { return nil }
-        let key = dataRateKey(spec) + "|n=\(images)|" + WeightsCatalogue.inception.sha256
+        let key = Self.dataRateKey(spec) + "|n=\(images)|" + WeightsCatalogue.inception.sha256
         return (dir as NSString).appendingPathComponent("inception-" + sha256Hex(Array(key.utf8)).prefix(32) + ".f32")
     }
 
@@ -112,8 +112,8 @@ public struct EvaluationRecorder {
     }
 
     /// The key the data rate of an eval split is cached under.
-    func dataRateKey(_ s: DatasetSpec) -> String {
-        "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)"
+    static func dataRateKey(_ s: DatasetSpec) -> String {
+        "\(s.kind.rawValue)|\(s.path)|\(s.resolution)|\(s.channels)|eval=\(s.evalImages)|photos=\(s.evalPhotos)|seed=\(s.seed)|\(DataRate.version)" + (s.preprocess.map { "|pre=\($0.rawValue)" } ?? "")
     }
 
     struct CachedRates {
@@ -125,7 +125,7 @@ public struct EvaluationRecorder {
 
     /// The split's cached rates and the coders still to measure (said when there are any).
     func cachedRates(_ spec: DatasetSpec, channels: Int) throws -> CachedRates {
-        let key = dataRateKey(spec)
+        let key = Self.dataRateKey(spec)
         let rates = try store.dataRates(key: key)
         let coders = DataRate.coders(forDataset: spec.kind, channels: channels)
         let missing = coders.filter { rates[$0.rawValue] == nil }

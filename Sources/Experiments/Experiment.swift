@@ -201,7 +201,7 @@ struct ExperimentReader {
 
     /// The [dataset] table's keys, each declared once (0 or "" for "the kind's own default").
     struct DatasetTable: DeclaredOptions {
-        var kind = "", path = "", resolution = 0, channels = 0, evalImages = 0, trainImages = 0, evalPhotos = 0, seed = 0
+        var kind = "", path = "", resolution = 0, channels = 0, evalImages = 0, trainImages = 0, evalPhotos = 0, seed = 0, preprocess = ""
         static let unset = DatasetTable()
         static var options: [Option<DatasetTable>] {
             let kinds = DatasetSpec.Kind.allCases.map(\.rawValue)
@@ -215,6 +215,10 @@ struct ExperimentReader {
                 .int("eval_images", \.evalImages, default: DatasetSpec.defaultEvalImages, "size of the eval split (photos: a cap on eval tiles)", check: ConfigKey.intIn(1...100_000_000)),
                 .int("train_images", \.trainImages, default: 0, "cap on the train split (0: all)", check: ConfigKey.intIn(0...100_000_000)),
                 .int("eval_photos", \.evalPhotos, default: DatasetSpec.defaultEvalPhotos, "photos only: photos held out for eval", check: ConfigKey.intIn(1...10_000)),
+                .string("preprocess", \.preprocess, default: "", "image-folder only: how a file becomes resolution × resolution: "
+                        + Preprocess.allCases.map { "\"\($0.rawValue)\" (\($0.summary))" }.joined(separator: ", ") + " (\"\": area)",
+                        check: { v in (v.stringValue.map { $0.isEmpty || Preprocess(rawValue: $0) != nil } ?? false) ? nil
+                                   : "unknown preprocess \"\(v)\" (known: \(Preprocess.allCases.map(\.rawValue).joined(separator: ", ")))" }),
                 .int("seed", \.seed, default: -1, "seed of the split (-1: the experiment's first seed, so every run is measured on the same eval images)",
                      check: ConfigKey.intIn(-1...Int.max)),
             ]
@@ -237,10 +241,12 @@ struct ExperimentReader {
             path = value
         }
         if [.imageFolder, .cifar10, .imagenet64].contains(kind) && path == nil { throw err(kind == .imageFolder ? nil : t["kind"], "dataset.path", "a \(kind.rawValue) dataset needs a path") }
+        if t["preprocess"] != nil && kind != .imageFolder { throw err(t["preprocess"], "dataset.preprocess", "only for kind = \"image-folder\"") }
         if t["eval_photos"] != nil && kind != .photos { throw err(t["eval_photos"], "dataset.eval_photos", "only for kind = \"photos\"") }
         if kind == .photos, d.resolution != 0, ![64, 128].contains(d.resolution) { throw err(t["resolution"], "dataset.resolution", "photos come as 64 or 128 pixel tiles, got \(d.resolution)") }
         let spec = DatasetSpec(kind: kind, path: path, resolution: d.resolution == 0 ? nil : d.resolution, channels: d.channels == 0 ? nil : d.channels,
-                               evalImages: d.evalImages, trainImages: d.trainImages == 0 ? nil : d.trainImages, evalPhotos: d.evalPhotos, seed: seed)
+                               evalImages: d.evalImages, trainImages: d.trainImages == 0 ? nil : d.trainImages, evalPhotos: d.evalPhotos, seed: seed,
+                               preprocess: d.preprocess.isEmpty ? nil : Preprocess(rawValue: d.preprocess))
         do { try spec.checkAvailable() } catch let e as DatasetError {
             throw err(t["path"] ?? t["kind"], "dataset.path", e.description)
         }

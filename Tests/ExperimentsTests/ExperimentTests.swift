@@ -47,6 +47,24 @@ final class ExperimentTests: XCTestCase {
         }
     }
 
+    func testPreprocessIsNamedRecordedAndKeyed() throws {
+        let tok = "[[tokenizer]]\nkind = \"raw-patch\"\n"
+        let plain = try Experiment.parse(text: text(tok))
+        XCTAssertNil(plain.dataset.preprocess)   // absent: "area", and absent from the recorded spec
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(plain.dataset), as: UTF8.self).contains("preprocess"))
+        let adm = try Experiment.parse(text: text(tok, dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 2\npreprocess = \"adm\""))
+        XCTAssertEqual(adm.dataset.preprocess, .adm)
+        XCTAssertTrue(String(decoding: try JSONEncoder().encode(adm.dataset), as: UTF8.self).contains("\"preprocess\":\"adm\""))
+        XCTAssertEqual(try JSONDecoder().decode(DatasetSpec.self, from: try JSONEncoder().encode(adm.dataset)), adm.dataset)
+        // The data-rate cache keys the two apart; the plain key is the one of runs made before the key existed.
+        XCTAssertFalse(EvaluationRecorder.dataRateKey(plain.dataset).contains("pre="))
+        XCTAssertTrue(EvaluationRecorder.dataRateKey(adm.dataset).hasSuffix("|pre=adm"))
+        let loaded = try Dataset.load(adm.dataset)
+        XCTAssertTrue(loaded.splitDescription.contains("ADM center_crop_arr"), loaded.splitDescription)
+        assertError(text(tok, dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\npreprocess = \"bicubic\""), line: 7, key: "dataset.preprocess", "unknown preprocess \"bicubic\" (known: area, adm, torchvision)")
+        assertError(text(tok, dataset: "kind = \"fashion-mnist\"\npreprocess = \"adm\""), line: 6, key: "dataset.preprocess", "only for kind = \"image-folder\"")
+    }
+
     func testSweepsExpandToOneRunPerValue() throws {
         let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = [2, 4]\nbits = [8, 4, 2]\n"))
         XCTAssertEqual(e.runs.count, 6)
