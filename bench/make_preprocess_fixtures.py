@@ -47,6 +47,13 @@ def main():
         Image.fromarray(center_crop_arr(im, r)).save(os.path.join(OUT, f"{name}-adm-{r}.png"))
         tv = transforms.Compose([transforms.Resize(r, interpolation=transforms.InterpolationMode.BICUBIC), transforms.CenterCrop(r)])
         tv(im).save(os.path.join(OUT, f"{name}-torchvision-{r}.png"))
+    # A JPEG input: the references decode it with Pillow (libjpeg-turbo), as the papers' loaders do.
+    jpg = os.path.join(OUT, "e-120x90.jpg")
+    image(120, 90, seed=5).save(jpg, quality=90)
+    im = Image.open(jpg).convert("RGB")
+    Image.fromarray(center_crop_arr(im, 32)).save(os.path.join(OUT, "e-adm-32.png"))
+    tv = transforms.Compose([transforms.Resize(32, interpolation=transforms.InterpolationMode.BICUBIC), transforms.CenterCrop(32)])
+    tv(im).save(os.path.join(OUT, "e-torchvision-32.png"))
     print(f"wrote {OUT} with Pillow {PIL.__version__}, torchvision {torchvision.__version__}")
 
 

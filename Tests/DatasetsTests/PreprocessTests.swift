@@ -13,8 +13,9 @@ final class PreprocessTests: XCTestCase {
     func testPresetsEqualTheReferencePipelinesExactly() throws {
         // a: downscale 97×61 → 24; b: portrait, where Pillow 13 runs the vertical pass first (130 → 65 shrinks
         // more than twice 61 → 30); c: two box halvings (200×150 → 100×75 → 50×37); d: upscale 40×33 → 48.
-        for (name, size, r) in [("a", "97x61", 24), ("b", "61x130", 24), ("c", "200x150", 24), ("d", "40x33", 48)] {
-            let input = try fixture("\(name)-\(size).png")
+        // e: a JPEG, decoded by Pillow (libjpeg-turbo) for the references and by tokbench's reader here.
+        for (name, size, r) in [("a", "97x61.png", 24), ("b", "61x130.png", 24), ("c", "200x150.png", 24), ("d", "40x33.png", 48), ("e", "120x90.jpg", 32)] {
+            let input = try fixture("\(name)-\(size)")
             for preset in [Preprocess.adm, .torchvision] {
                 let want = try fixture("\(name)-\(preset.rawValue)-\(r).png")
                 let got = preset.apply(input, side: r)
