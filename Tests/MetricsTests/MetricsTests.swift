@@ -5,6 +5,14 @@ import Tokenizers
 @testable import Metrics
 
 final class MetricsTests: XCTestCase {
+    func testValuesThatRoundToZeroPrintWithoutASign() {
+        XCTAssertEqual(Metric.rfid.format(-2e-7), "0.000")
+        XCTAssertEqual(Metric.rfid.format(-0.0004), "0.000")
+        XCTAssertEqual(Metric.rfid.format(-0.0006), "-0.001")
+        XCTAssertEqual(Metric.rfid.format(-5.995), "-5.995")
+        XCTAssertEqual(Metric.rfid.format(35.7312), "35.731")
+    }
+
     func testPSNRHandComputed() {
         func one(_ a: [UInt8], _ b: [UInt8]) -> Fidelity {
             fidelity(original: ImageBatch(count: 1, channels: 1, height: 1, width: a.count, pixels: a),

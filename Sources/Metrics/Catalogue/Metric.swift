@@ -45,6 +45,13 @@ public struct Metric: Hashable, Sendable, CustomStringConvertible {
     public func format(_ v: Double?) -> String {
         guard let v else { return "–" }
         if v.isInfinite { return v > 0 ? "∞" : "−∞" }
+        let s = formatted(v)
+        // A value that rounds to zero prints as zero: −2e-7 (an rFID of identical sets, through the
+        // matrix square root) is "0.000", not "-0.000".
+        return s.hasPrefix("-") && s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) ? String(s.dropFirst()) : s
+    }
+
+    func formatted(_ v: Double) -> String {
         switch format {
         case .integer: return String(format: "%.0f", v)
         case .decimals(let d): return String(format: "%.\(d)f", v)
