@@ -69,7 +69,11 @@ public struct BitModelTable {
     }
 
     @inlinable @inline(__always)
-    public func p16(_ i: Int) -> Int { Int(cells[i] >> 16) }
+    public func p16(_ i: Int) -> Int { Self.p16(cells[i]) }
+
+    /// A cell's P(1)·2^16 (the top 16 of its 22 probability bits).
+    @inlinable @inline(__always)
+    public static func p16(_ c: UInt32) -> Int { Int(c >> 16) }
 
     @inlinable @inline(__always)
     public func count(_ i: Int) -> Int { Int(cells[i] & 1023) }

@@ -251,7 +251,7 @@
         let n = mixer.inputCount                    // the active models' inputs, then the bias
         let models = n - 1
         let st = hot.st
-        for k in 0..<models { st[k] = Int32(Logistic.stretch16(Int(hot.cells[hot.base[k] + node] >> 16))) }
+        for k in 0..<models { st[k] = Int32(Logistic.stretch16(BitModelTable.p16(hot.cells[hot.base[k] + node]))) }
         st[models] = 256
         let nodeClass = node == 0 ? 0 : node == 1 ? 1 : node < 10 ? 2 : 3
         let w1 = hot.w1 + (slot * Self.nodes + node) * n

@@ -34,7 +34,7 @@ public enum Preprocess: String, Codable, CaseIterable, Sendable {
         precondition(image.count == 1 && r > 0)
         switch self {
         case .area:
-            return image.height == r && image.width == r ? image : centerCropAreaResize(image, side: r)
+            return centerCropAreaResize(image, side: r)
         case .adm:
             var im = image
             while min(im.width, im.height) >= 2 * r {
