@@ -47,8 +47,18 @@ public final class PerceptualAccumulator: MetricAccumulator {
         try openSpools(keep: images)
         if let net = suite.inception {
             try timed("Inception") {
-                try reconstructions!.append(net.features(of: chunk.reconstructions))
-                if let o = originals { try o.append(net.features(of: chunk.originals)) }
+                // A chunk reconstructed exactly (a lossless tokenizer) has its originals' features: the same
+                // function of the same bytes, taken from this chunk's forward or from the split's cache, not run twice.
+                let same = chunk.reconstructions.pixels == chunk.originals.pixels
+                if let o = originals {
+                    let f = net.features(of: chunk.originals)
+                    try o.append(f)
+                    try reconstructions!.append(same ? f : net.features(of: chunk.reconstructions))
+                } else if same, let c = cachedOriginals, c.rows >= images + chunk.originals.count {
+                    try reconstructions!.append(c.read(Array(images..<(images + chunk.originals.count))))
+                } else {
+                    try reconstructions!.append(net.features(of: chunk.reconstructions))
+                }
             }
         }
         for (k, entry) in suite.lpips.enumerated() {

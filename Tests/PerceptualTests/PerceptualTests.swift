@@ -3,7 +3,7 @@ import Foundation
 @testable import Perceptual
 import Datasets
 import Kernels
-import Metrics
+@testable import Metrics
 
 /// The perceptual networks against the reference packages (fixtures from bench/make_perceptual_fixtures.py:
 /// reduced-width networks of the real topologies, random weights, PyTorch's outputs), each fast layer against
@@ -211,5 +211,37 @@ final class PerceptualAccumulatorTests: XCTestCase {
         }
         // The swapped halves make the two sets the same multiset: FID of a set against itself is 0.
         XCTAssertEqual(whole.values[0].value, 0, accuracy: 1e-6)
+    }
+
+    /// An exactly reconstructed chunk takes its originals' features: from this chunk's forward (bitwise the
+    /// reconstructions' own forward), or, with a cache, the cache's rows (the marked rows below show they are
+    /// taken from it, not recomputed); a chunk that differs by one byte is run through the network.
+    func testExactChunkReusesTheOriginalsFeatures() throws {
+        let net = try InceptionFeatures(file: try WeightFile.load(path: fixture("inception-w16.pt")))
+        let suite = PerceptualSuite(metrics: [.rfid], inception: net, lpips: [])
+        let a = try readNPYFile(path: fixture("images.npy"))
+        var o = ImageBatch(count: a.shape[0], channels: 3, height: a.shape[2], width: a.shape[3]); o.pixels = a.integers!.map { UInt8($0) }
+        let dir = NSTemporaryDirectory() + "tokbench-perc-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let own = net.features(of: o)
+        // No cache: the reconstructions' spool equals the originals' and the network's own features.
+        let acc = try PerceptualAccumulator(suite: suite, directory: dir + "/a")
+        try acc.consume(EvalChunk(first: 0, originals: o, reconstructions: o, tokens: nil))
+        let n = Array(0..<o.count)
+        XCTAssertEqual(try acc.reconstructions!.read(n), own)
+        XCTAssertEqual(try acc.originals!.read(n), own)
+        XCTAssertEqual(try acc.finish().values[0].value, 0, accuracy: 1e-6)
+        // A cache whose rows are marked (the features + 1): an exact chunk takes the marked rows.
+        let cachePath = dir + "/cache.f32"
+        let cache = try FeatureFile(path: cachePath, dimension: net.width)
+        try cache.append(own.map { $0 + 1 }); try cache.close()
+        let cached = try FeatureFile(reading: cachePath, dimension: net.width)
+        let b = try PerceptualAccumulator(suite: suite, directory: dir + "/b", cachedOriginals: cached)
+        try b.consume(EvalChunk(first: 0, originals: o.slice(0..<2), reconstructions: o.slice(0..<2), tokens: nil))
+        var changed = o.slice(2..<o.count); changed.pixels[0] ^= 1
+        try b.consume(EvalChunk(first: 2, originals: o.slice(2..<o.count), reconstructions: changed, tokens: nil))
+        let got = try b.reconstructions!.read(n), d = net.width
+        XCTAssertEqual(Array(got[0..<(2 * d)]), Array(own[0..<(2 * d)]).map { $0 + 1 })
+        XCTAssertEqual(Array(got[(2 * d)...]), net.features(of: changed))
     }
 }
