@@ -1,11 +1,12 @@
 import Foundation
 
-/// Loaded data: a train split and an eval split of same-shape images, and how they were made. The eval
-/// split is a source read in chunks: in memory for the packaged sets, decoded file by file (in parallel,
-/// chunk by chunk) for image folders, so an eval split need not fit in memory.
+/// Loaded data: a train split and an eval split of same-shape images, and how they were made. Both are
+/// sources: in memory for the packaged sets; for image folders the eval split is decoded file by file (in
+/// parallel, chunk by chunk) and the train split batch by batch through a bounded decode cache, so neither
+/// need fit in memory. An image folder's train split may be empty (every file evaluated; nothing trains).
 public struct Dataset: Sendable {
     public let spec: DatasetSpec
-    public let train: ImageBatch       // [N_train, C, H, W]
+    public let train: any ImageSource  // [N_train, C, H, W]
     public let eval: any ImageSource   // [N_eval, C, H, W]
     public let splitDescription: String
 
@@ -14,7 +15,7 @@ public struct Dataset: Sendable {
     /// The whole eval split in memory (for the paths that need it whole: protocol v1, `budget` tests). [N_eval, C, H, W]
     public func evalBatch() throws -> ImageBatch { try eval.read(0..<eval.count) }
 
-    public init(spec: DatasetSpec, train: ImageBatch, eval: any ImageSource, splitDescription: String) {
+    public init(spec: DatasetSpec, train: any ImageSource, eval: any ImageSource, splitDescription: String) {
         self.spec = spec; self.train = train; self.eval = eval; self.splitDescription = splitDescription
     }
 
@@ -55,7 +56,9 @@ public struct Dataset: Sendable {
     }
 
     /// A folder of PNG/JPEG files: files are permuted by the seed; the first `eval_images` are
-    /// eval, the rest train. Each is center-cropped to a square and area-resized.
+    /// eval, the rest train (none when eval_images takes them all). Each is brought to the resolution by
+    /// the preprocessing (default: center-cropped to a square and area-resized). Every file's header is
+    /// read here, so a file that cannot be read fails the load, not a training step.
     static func loadImageFolder(_ spec: DatasetSpec) throws -> Dataset {
         let files = try listImageFiles(spec.path, extensions: pngAndJPEGExtensions)
         let order = seededPermutation(files.count, seed: spec.seed)
@@ -63,8 +66,17 @@ public struct Dataset: Sendable {
         if let cap = spec.trainImages { trainFiles = Array(trainFiles.prefix(cap)) }
         let evalFiles = order[..<spec.evalImages].map { files[$0] }
         let preprocess = spec.preprocess ?? .area
-        return Dataset(spec: spec, train: try readImageFiles(trainFiles, side: spec.resolution, channels: spec.channels, preprocess: preprocess),
-                       eval: try ImageFileSource(files: evalFiles, conformingTo: spec.resolution, channels: spec.channels, preprocess: preprocess),
+        let train: any ImageSource
+        if trainFiles.isEmpty {
+            train = ImageBatch(count: 0, channels: spec.channels, height: spec.resolution, width: spec.resolution)
+        } else {
+            let source = try ImageFileSource(files: trainFiles, conformingTo: spec.resolution, channels: spec.channels, preprocess: preprocess)
+            try source.checkHeaders()
+            train = CachedImageSource(source)
+        }
+        let eval = try ImageFileSource(files: evalFiles, conformingTo: spec.resolution, channels: spec.channels, preprocess: preprocess)
+        try eval.checkHeaders()
+        return Dataset(spec: spec, train: train, eval: eval,
                        splitDescription: "\(files.count) PNG/JPEG files permuted by seed \(spec.seed): first \(spec.evalImages) eval, \(trainFiles.count) train; \(preprocess.summary) to \(spec.resolution)"
                            + (spec.preprocess == nil ? "" : " (preprocess = \"\(preprocess.rawValue)\")"))
     }

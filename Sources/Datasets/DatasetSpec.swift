@@ -65,8 +65,8 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
             }
         case .imageFolder:
             let files = try listImageFiles(path, extensions: pngAndJPEGExtensions)
-            if files.count < evalImages + 1 {
-                throw DatasetError(path, "has \(files.count) PNG/JPEG files, need at least eval_images + 1 = \(evalImages + 1)")
+            if files.count < max(1, evalImages) {
+                throw DatasetError(path, "has \(files.count) PNG/JPEG files, need at least eval_images = \(evalImages)")
             }
         case .photos:
             let n = PhotoSet.sourceFiles().count

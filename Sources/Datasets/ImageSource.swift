@@ -9,15 +9,26 @@ public protocol ImageSource: Sendable {
     var height: Int { get }      // H
     var width: Int { get }       // W
     func read(_ range: Range<Int>) throws -> ImageBatch
+    /// The images at `indices`, in that order (a training batch). [indices.count, C, H, W]
+    func gather(_ indices: [Int]) throws -> ImageBatch
 }
 
 extension ImageSource {
     public var bytesPerImage: Int { channels * height * width }
+
+    /// One image at a time (a source with a faster way overrides it).
+    public func gather(_ indices: [Int]) throws -> ImageBatch {
+        var out = ImageBatch(count: indices.count, channels: channels, height: height, width: width)
+        let n = bytesPerImage
+        for (k, i) in indices.enumerated() { out.pixels.replaceSubrange((k * n)..<((k + 1) * n), with: try read(i..<(i + 1)).pixels) }
+        return out
+    }
 }
 
 /// An in-memory batch is a source of its own images.
 extension ImageBatch: ImageSource {
     public func read(_ range: Range<Int>) throws -> ImageBatch { slice(range) }
+    public func gather(_ indices: [Int]) throws -> ImageBatch { subset(indices) }
 }
 
 /// PNG/JPEG files decoded chunk by chunk, the files of a chunk in parallel on all cores. Either every file
@@ -47,17 +58,17 @@ public struct ImageFileSource: ImageSource {
         }
     }
 
-    /// Every file's header against the shape, before anything is decoded (a few KB read per file, in
-    /// parallel): a set that cannot be evaluated is refused before a run is recorded. Throws for the
-    /// first bad file in list order.
+    /// Every file's header against the shape (conforming: only that it parses and is within the pixel
+    /// cap), before anything is decoded (a few KB read per file, in parallel): a set that cannot be read
+    /// is refused before it is used. Throws for the first bad file in list order.
     public func checkHeaders() throws {
         var failures = [Error?](repeating: nil, count: files.count)
         failures.withUnsafeMutableBufferPointer { fail in
             DispatchQueue.concurrentPerform(iterations: files.count) { k in
                 do {
                     let h = try imageHeader(path: files[k])
-                    try ImageLimits.check(width: h.width, height: h.height, expect: (width, height), path: files[k], maxPixels: ImageLimits.maxPixels)
-                    if h.channels != channels {
+                    try ImageLimits.check(width: h.width, height: h.height, expect: conforms ? nil : (width, height), path: files[k], maxPixels: ImageLimits.maxPixels)
+                    if !conforms && h.channels != channels {
                         fail[k] = DatasetError(files[k], "is \(h.width)x\(h.height)x\(h.channels), the first image is \(width)x\(height)x\(channels)")
                     }
                 } catch { fail[k] = error }
@@ -66,15 +77,17 @@ public struct ImageFileSource: ImageSource {
         if let f = failures.compactMap({ $0 }).first { throw f }
     }
 
-    public func read(_ range: Range<Int>) throws -> ImageBatch {
-        var out = ImageBatch(count: range.count, channels: channels, height: height, width: width)
+    public func read(_ range: Range<Int>) throws -> ImageBatch { try gather(Array(range)) }
+
+    /// The files at `indices` decoded in parallel; a bad file throws (the first in `indices` order).
+    public func gather(_ indices: [Int]) throws -> ImageBatch {
+        var out = ImageBatch(count: indices.count, channels: channels, height: height, width: width)
         let n = bytesPerImage
-        var failures = [Error?](repeating: nil, count: range.count)
-        let lo = range.lowerBound
+        var failures = [Error?](repeating: nil, count: indices.count)
         out.pixels.withUnsafeMutableBufferPointer { px in
             failures.withUnsafeMutableBufferPointer { fail in
-                DispatchQueue.concurrentPerform(iterations: range.count) { k in
-                    let f = files[lo + k]
+                DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+                    let f = files[indices[k]]
                     do {
                         let im = conforms ? conform(try readImage(path: f), side: width, channels: channels, preprocess: preprocess) : try readImage(path: f, expect: (width, height))
                         guard (im.width, im.height, im.channels) == (width, height, channels) else {

@@ -34,7 +34,7 @@ public func readNPYFile(path: String) throws -> NumericArray {
 
 /// The .npy (version 1.0) header of a C-order array of `descr` ('|u1', '<i4', '<f4') and `shape`, padded so the
 /// data starts 64-byte aligned.
-func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
+public func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
     let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }

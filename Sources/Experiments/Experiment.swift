@@ -173,7 +173,21 @@ struct ExperimentReader {
         var e = Experiment(name: name, file: file, fileSHA256: sha, description: desc, dataset: dataset, training: plan, runs: runs, fullPlan: runs.map(\.key))
         if let ev = doc["evaluation"] { e.evaluation = try readEvaluation(ev) }
         if let pr = doc["ar_probe"] { e.probe = try readProbe(pr) }
+        try checkTrainImages(e, ds)
         return e
+    }
+
+    /// An image folder whose eval split takes every file (ImageNet's 50,000 val images scored whole) has
+    /// no train images: only tokenizers that do not train may run on it, and no AR probe.
+    func checkTrainImages(_ e: Experiment, _ ds: TOMLTable) throws {
+        guard e.dataset.kind == .imageFolder else { return }
+        let n = try listImageFiles(e.dataset.path, extensions: pngAndJPEGExtensions).count
+        guard n <= e.dataset.evalImages else { return }
+        let why = "eval_images = \(e.dataset.evalImages) takes all \(n) files of \(e.dataset.path), leaving no train images"
+        if let r = e.runs.first(where: { TokenizerRegistry.entry($0.tokenizer.kind)?.needsTrainImages($0.tokenizer) ?? true }) {
+            throw err(ds["eval_images"], "dataset.eval_images", "\(why), and \(r.tokenizer.label) trains (lower eval_images, or run only tokenizers that do not train)")
+        }
+        if e.probe != nil { throw err(ds["eval_images"], "dataset.eval_images", "\(why), and [ar_probe] trains a prior on train images") }
     }
 
     static let evaluationKeys = [ConfigKey("metrics", .strings, default: nil,

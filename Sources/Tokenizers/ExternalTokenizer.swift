@@ -42,6 +42,7 @@ public final class ExternalProgram {
         labelKeys: { _ in [] },
         keys: Options.keys,
         openPrefix: "args.", quietKeys: ["timeout_s", "protocol", "chunk_images"],
+        needsTrainImages: { c in c.values["train"] == .bool(true) },
         validate: { c, _ in
             let o = try decodeOptions(Options.self, from: c.values)
             guard !o.command.isEmpty, !o.command[0].isEmpty else { throw ConfigError(key: "command", "must name a program") }
@@ -66,7 +67,7 @@ public final class ExternalProgram {
 
     /// Runs the program on `eval` (training on `train` first when the options say so) and returns its
     /// outputs, checked against the protocol. `log` receives the program's stderr and stdout lines.
-    public func run(train: ImageBatch?, eval: ImageBatch, seed: UInt64, log: @escaping (String) -> Void) throws -> TokenizerOutputs {
+    public func run(train: (any ImageSource)?, eval: ImageBatch, seed: UInt64, log: @escaping (String) -> Void) throws -> TokenizerOutputs {
         let fm = FileManager.default
         let dir = NSTemporaryDirectory() + "tokbench-external-\(getpid())-\(UUID().uuidString)"
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -95,7 +96,7 @@ public final class ExternalProgram {
     /// FOLDER/encode-images.npy and adds `--encode-images PATH --encode-out PATH`; the program writes the
     /// images' `tokens` to encode-out.npz before it exits, which is moved, unread, to `encodedTo` (the caller
     /// checks it against the eval tokens: a bad one fails the probe, not the run's evaluation).
-    public func runChunked(train: ImageBatch?, eval: ImageSource, firstChunk: Int, seed: UInt64, folder: String,
+    public func runChunked(train: (any ImageSource)?, eval: ImageSource, firstChunk: Int, seed: UInt64, folder: String,
                            encode: ImageBatch? = nil, encodedTo: String? = nil,
                            log: @escaping (String) -> Void,
                            measure: (Int, ImageBatch, TokenizerOutputs) throws -> Void) throws {
@@ -187,7 +188,7 @@ public final class ExternalProgram {
     /// (dtype and exact shape) like out.npz. Bounded by timeout_s like a run.
     public final class ExternalDecoder {
         let program: ExternalProgram
-        let train: ImageBatch?
+        let train: (any ImageSource)?
         let seed: UInt64
         let height: Int, width: Int, channels: Int
         let log: (String) -> Void
@@ -195,7 +196,7 @@ public final class ExternalProgram {
         let dir = NSTemporaryDirectory() + "tokbench-external-\(getpid())-\(UUID().uuidString)"
         var trainArguments: [String]?
 
-        public init(_ program: ExternalProgram, train: ImageBatch?, seed: UInt64, height: Int, width: Int, channels: Int, log: @escaping (String) -> Void) {
+        public init(_ program: ExternalProgram, train: (any ImageSource)?, seed: UInt64, height: Int, width: Int, channels: Int, log: @escaping (String) -> Void) {
             self.program = program; self.train = train; self.seed = seed
             self.height = height; self.width = width; self.channels = channels; self.log = log
         }
@@ -249,16 +250,35 @@ public final class ExternalProgram {
     }
 
     /// The arguments both protocol versions end with: with `train = true`, the train split written to
-    /// FOLDER/train_images.npy and `--train-images PATH --seed S`; then `--key=value` for every args key.
-    func trainingAndArgs(train: ImageBatch?, seed: UInt64, folder: String) throws -> [String] {
+    /// FOLDER/train_images.npy (streamed a chunk at a time) and `--train-images PATH --seed S`; then
+    /// `--key=value` for every args key.
+    func trainingAndArgs(train: (any ImageSource)?, seed: UInt64, folder: String) throws -> [String] {
         var arguments: [String] = []
         if options.train {
-            guard let train else { throw Failure(description: "train = true but the dataset has no train split") }
+            guard let train, train.count > 0 else { throw Failure(description: "train = true but the dataset has no train images") }
             let trainPath = folder + "/train_images.npy"
-            try Data(Self.npy(train)).write(to: URL(fileURLWithPath: trainPath))
+            try Self.writeNPY(train, to: trainPath, chunk: options.chunkImages)
             arguments += ["--train-images", trainPath, "--seed", String(seed)]
         }
         return arguments + args.map { "--\($0.key)=\($0.value)" }
+    }
+
+    /// A source [N, C, H, W] → an .npy file of uint8 [N, H, W, C], `chunk` images read and written at a time
+    /// (the same bytes as `npy` of the whole split; memory holds one chunk).
+    static func writeNPY(_ source: any ImageSource, to path: String, chunk: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw Failure(description: "cannot create \(path)")
+        }
+        defer { try? h.close() }
+        try h.write(contentsOf: npyHeader(descr: "|u1", shape: [source.count, source.height, source.width, source.channels]))
+        var start = 0
+        while start < source.count {
+            let b = try source.read(start..<min(source.count, start + max(1, chunk)))
+            var hwc: [UInt8] = []; hwc.reserveCapacity(b.pixels.count)
+            for i in 0..<b.count { hwc += b.interleaved(i) }
+            try h.write(contentsOf: hwc)
+            start += b.count
+        }
     }
 
     /// images [N, C, H, W] → .npy bytes of uint8 [N, H, W, C].

@@ -85,6 +85,7 @@ extension RawPatchTokenizer {
         summary: "p×p×C raw pixel patches as tokens, top k bits kept (lossless at k = 8)",
         labelKeys: { _ in ["patch", "bits"] },
         keys: Options.keys,
+        needsTrainImages: { _ in false },
         validate: { config, shape in
             let p = try decodeOptions(Options.self, from: config.values).patch
             guard shape.height % p == 0, shape.width % p == 0 else {

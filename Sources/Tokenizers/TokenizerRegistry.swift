@@ -26,13 +26,16 @@ public struct TokenizerEntry: Sendable {
     public let openPrefix: String?
     /// Keys labels never show (they do not change what is measured, e.g. a timeout).
     public let quietKeys: [String]
+    /// Whether a configuration of this kind needs train images (an experiment whose split has none is refused).
+    public let needsTrainImages: @Sendable (TokenizerConfig) -> Bool
 
     public init(kind: String, summary: String, labelKeys: @escaping @Sendable ([String: ConfigValue]) -> [String], keys: [ConfigKey],
                 openPrefix: String? = nil, quietKeys: [String] = [],
+                needsTrainImages: @escaping @Sendable (TokenizerConfig) -> Bool = { _ in true },
                 validate: @escaping @Sendable (TokenizerConfig, ImageShape) throws -> Void,
                 make: @escaping @Sendable (TokenizerConfig, ImageShape, UInt64, String) throws -> BuiltTokenizer) {
         self.kind = kind; self.summary = summary; self.keys = keys; self.labelKeys = labelKeys; self.openPrefix = openPrefix; self.quietKeys = quietKeys
-        self.validate = validate; self.make = make
+        self.needsTrainImages = needsTrainImages; self.validate = validate; self.make = make
     }
 }
 

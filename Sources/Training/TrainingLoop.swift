@@ -9,15 +9,17 @@ import Tokenizers
 
 /// Something that trains a tokenizer on a dataset under a plan, reporting through hooks.
 public protocol Trainer {
-    func train(_ tokenizer: TrainableTokenizer, on train: ImageBatch, plan: TrainingPlan, hooks: TrainingHooks) throws
+    func train(_ tokenizer: TrainableTokenizer, on train: any ImageSource, plan: TrainingPlan, hooks: TrainingHooks) throws
 }
 
 /// The one loop every learned tokenizer trains with. Resumes after `tokenizer.stepsTrained`.
 public struct TrainingLoop: Trainer {
     public init() {}
 
-    public func train(_ tokenizer: TrainableTokenizer, on train: ImageBatch, plan: TrainingPlan, hooks: TrainingHooks) throws {
+    /// Each step's batch is read from the source by index (a split read through a decode cache need not be in memory).
+    public func train(_ tokenizer: TrainableTokenizer, on train: any ImageSource, plan: TrainingPlan, hooks: TrainingHooks) throws {
         let B = plan.batch
+        guard train.count > 0 else { throw DatasetError("<train split>", "is empty: there is nothing to train on") }
         let schedule = BatchSchedule(count: train.count, batch: B, seed: plan.seed)
         let start = Date()
         var window: [Metric: Double] = [:], windowSteps = 0
@@ -25,7 +27,8 @@ public struct TrainingLoop: Trainer {
         let first = tokenizer.stepsTrained + 1
         for step in first...max(plan.steps, first) where step <= plan.steps {
             let lr = Float(plan.learningRate(at: step))
-            let values = try tokenizer.trainStep(train, indices: schedule.indices(step: step), learningRate: lr,
+            let batch = try train.gather(schedule.indices(step: step))   // [B, C, H, W]
+            let values = try tokenizer.trainStep(batch, indices: Array(0..<batch.count), learningRate: lr,
                                                  gradClip: plan.gradClip.map { Float($0) }, step: step)
             // Window averages of the per-step numbers, recorded every logEvery steps.
             for (k, v) in values { window[k, default: 0] += v }

@@ -52,5 +52,52 @@ final class ImageSourceTests: XCTestCase {
         XCTAssertThrowsError(try exact.checkHeaders()) { XCTAssertTrue("\($0)".contains("im1.png: is 11x10, expected 10x8"), "\($0)") }
         XCTAssertThrowsError(try exact.read(0..<2)) { XCTAssertTrue("\($0)".contains("im1.png"), "\($0)") }
         XCTAssertEqual(try exact.read(0..<1), try readImage(path: files[0]))
+        // A batch by index, repeats included, is those images of the whole.
+        XCTAssertEqual(try source.gather([4, 0, 4, 2]), whole.subset([4, 0, 4, 2]))
+        XCTAssertTrue(try source.checkHeaders() == ())   // conforming: any size within the pixel cap
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/bad.png"))
+        let bad = try ImageFileSource(files: files + [dir + "/bad.png"], conformingTo: 8, channels: 1)
+        XCTAssertThrowsError(try bad.checkHeaders()) { XCTAssertTrue("\($0)".contains("bad.png"), "\($0)") }
+    }
+
+    /// Counts what the cache asks its base for.
+    final class CountingSource: ImageSource, @unchecked Sendable {
+        let whole: ImageBatch
+        var asked: [[Int]] = []
+        init(_ whole: ImageBatch) { self.whole = whole }
+        var count: Int { whole.count }; var channels: Int { whole.channels }; var height: Int { whole.height }; var width: Int { whole.width }
+        func read(_ range: Range<Int>) throws -> ImageBatch { try gather(Array(range)) }
+        func gather(_ indices: [Int]) throws -> ImageBatch { asked.append(indices); return whole.subset(indices) }
+    }
+
+    func testDecodeCacheIsBoundedAndNeverChangesABatch() throws {
+        let whole = ImageBatch(count: 20, channels: 3, height: 4, width: 4, pixels: (0..<(20 * 48)).map { UInt8(truncatingIfNeeded: $0 * 31 + 7) })
+        let base = CountingSource(whole)
+        let cache = CachedImageSource(base, budgetBytes: 5 * 48 + 47)      // room for 5 images
+        XCTAssertEqual(cache.capacity, 5)
+        var rng = UInt64(1)
+        for _ in 0..<50 {
+            let batch = (0..<4).map { _ -> Int in rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) % 20 }
+            XCTAssertEqual(try cache.gather(batch), whole.subset(batch))
+            XCTAssertLessThanOrEqual(cache.storage.count, 5 * 48)
+        }
+        XCTAssertGreaterThan(cache.decoded, 20)                              // images were evicted and decoded again
+        XCTAssertEqual(cache.decoded, base.asked.reduce(0) { $0 + $1.count })
+        XCTAssertTrue(base.asked.allSatisfy { Set($0).count == $0.count })  // a repeat in a batch is decoded once
+        // A split that fits is decoded once, whatever is drawn.
+        let all = CachedImageSource(CountingSource(whole))
+        XCTAssertEqual(all.capacity, 20)
+        for k in 0..<10 { XCTAssertEqual(try all.read((k % 4)..<(k % 4 + 17)), whole.slice((k % 4)..<(k % 4 + 17))) }
+        XCTAssertEqual(all.decoded, 20)
+    }
+
+    func testDecodeCacheGivesARecentlyUsedImageASecondChance() throws {
+        let whole = ImageBatch(count: 3, channels: 1, height: 2, width: 2, pixels: Array(0..<12))
+        let cache = CachedImageSource(CountingSource(whole), budgetBytes: 2 * 4)   // 2 images
+        _ = try cache.gather([0, 1]); _ = try cache.gather([0])                     // 0 used again
+        _ = try cache.gather([2])                                                   // evicts 1, not 0
+        XCTAssertEqual(cache.decoded, 3)
+        _ = try cache.gather([0]); XCTAssertEqual(cache.decoded, 3)
+        _ = try cache.gather([1]); XCTAssertEqual(cache.decoded, 4)
     }
 }

@@ -138,11 +138,11 @@ final class WholeDatasetTests: XCTestCase {
 
         let d = try Dataset.load(spec)
         XCTAssertEqual([d.train.count, d.train.channels, d.train.height, d.train.width], [2 * batches, 3, r, r])
-        let markers = (0..<d.train.count).map { [Int(d.train.pixels[$0 * per]), Int(d.train.pixels[$0 * per + 1])] }
+        let markers = (0..<d.train.count).map { [Int(d.trainBatch.pixels[$0 * per]), Int(d.trainBatch.pixels[$0 * per + 1])] }
         XCTAssertEqual(markers, (1...batches).flatMap { b in [[b, 0], [b, 1]] }, "train images out of batch order")
         // Channel-planar layout survives: image 2·b + k at (c, y, x).
         for (i, c, y, x) in [(5, 2, 10, 20), (22, 1, 63, 0), (0, 0, 5, 7), (13, 2, 63, 63)] {
-            XCTAssertEqual(d.train.pixels[i * per + (c * r + y) * r + x], Self.imagenetValue(batch: i / 2 + 1, k: i % 2, c: c, y: y, x: x, r: r),
+            XCTAssertEqual(d.trainBatch.pixels[i * per + (c * r + y) * r + x], Self.imagenetValue(batch: i / 2 + 1, k: i % 2, c: c, y: y, x: x, r: r),
                            "image \(i) c\(c) y\(y) x\(x)")
         }
         // Eval: 3 of the 5 validation images chosen by the seed, kept in file order.
@@ -156,7 +156,7 @@ final class WholeDatasetTests: XCTestCase {
         var capped = spec
         capped.trainImages = 5
         let cap = try Dataset.load(capped)
-        XCTAssertEqual((0..<cap.train.count).map { Int(cap.train.pixels[$0 * per]) }, [1, 1, 2, 2, 3])
+        XCTAssertEqual((0..<cap.train.count).map { Int(cap.trainBatch.pixels[$0 * per]) }, [1, 1, 2, 2, 3])
         // Gray: Rec. 601 luma of the same pixels.
         var gray = spec
         gray.channels = 1
@@ -164,7 +164,7 @@ final class WholeDatasetTests: XCTestCase {
         XCTAssertEqual([g.train.count, g.train.channels], [2 * batches, 1])
         let gy = 30, gx = 40, gi = 9
         let rgb = (0..<3).map { Int(Self.imagenetValue(batch: gi / 2 + 1, k: gi % 2, c: $0, y: gy, x: gx, r: r)) }
-        XCTAssertEqual(Int(g.train.pixels[gi * r * r + gy * r + gx]), (299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000)
+        XCTAssertEqual(Int(g.trainBatch.pixels[gi * r * r + gy * r + gx]), (299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000)
     }
 
     func testImageNetBatchOrderHelper() {
@@ -206,11 +206,11 @@ final class WholeDatasetTests: XCTestCase {
         XCTAssertEqual([d.train.count, d.train.channels, d.train.height, d.train.width], [15, 3, 32, 32])
         XCTAssertEqual([d.eval.count, d.eval.channels, d.eval.height, d.eval.width], [2, 3, 32, 32])
         // Train: data_batch_1 … 5 in order, records in file order.
-        let markers = (0..<15).map { [Int(d.train.pixels[$0 * 3072]), Int(d.train.pixels[$0 * 3072 + 1])] }
+        let markers = (0..<15).map { [Int(d.trainBatch.pixels[$0 * 3072]), Int(d.trainBatch.pixels[$0 * 3072 + 1])] }
         XCTAssertEqual(markers, (1...5).flatMap { b in (0..<3).map { [b, $0] } })
         // Planar in the batch, interleaved on request: HWC (y, x, c) is plane c at y·32 + x.
         for i in [0, 7, 14] {
-            let hwc = d.train.interleaved(i)
+            let hwc = d.trainBatch.interleaved(i)
             for (y, x) in [(0, 0), (0, 1), (0, 2), (10, 20), (31, 31), (17, 3)] {
                 for c in 0..<3 {
                     XCTAssertEqual(hwc[(y * 32 + x) * 3 + c], Self.cifarValue(batch: i / 3 + 1, rec: i % 3, c: c, p: y * 32 + x),
@@ -224,13 +224,13 @@ final class WholeDatasetTests: XCTestCase {
         // Labels come through per file (the Dataset keeps images only).
         let (images, labels) = try readCIFAR10Batch(path: (dir as NSString).appendingPathComponent("data_batch_4.bin"))
         XCTAssertEqual(labels, (0..<3).map { Self.cifarLabel(batch: 4, rec: $0) })
-        XCTAssertEqual(images.pixels, Array(d.train.pixels[(9 * 3072)..<(12 * 3072)]))
+        XCTAssertEqual(images.pixels, Array(d.trainBatch.pixels[(9 * 3072)..<(12 * 3072)]))
         // A cap keeps a seeded subset of the train images, in order.
         var capped = spec
         capped.trainImages = 4
         let cap = try Dataset.load(capped)
         XCTAssertEqual(cap.train.count, 4)
-        let kept = (0..<4).map { Int(cap.train.pixels[$0 * 3072]) * 10 + Int(cap.train.pixels[$0 * 3072 + 1]) }
+        let kept = (0..<4).map { Int(cap.trainBatch.pixels[$0 * 3072]) * 10 + Int(cap.trainBatch.pixels[$0 * 3072 + 1]) }
         XCTAssertEqual(kept, kept.sorted())
         XCTAssertEqual(Set(kept).count, 4)
 
@@ -248,7 +248,7 @@ final class WholeDatasetTests: XCTestCase {
                     for dy in 0..<2 { for dx in 0..<2 { sum += Int(Self.cifarValue(batch: i / 3 + 1, rec: i % 3, c: c, p: (2 * oy + dy) * 32 + 2 * ox + dx)) } }
                     return (sum + 2) / 4
                 }
-                XCTAssertEqual(Int(s.train.pixels[i * 256 + oy * 16 + ox]), (299 * mean[0] + 587 * mean[1] + 114 * mean[2] + 500) / 1000,
+                XCTAssertEqual(Int(s.trainBatch.pixels[i * 256 + oy * 16 + ox]), (299 * mean[0] + 587 * mean[1] + 114 * mean[2] + 500) / 1000,
                                "image \(i) (\(oy), \(ox))")
             }
         }
@@ -320,14 +320,14 @@ final class WholeDatasetTests: XCTestCase {
             if r == 90 && blue == 90 { return (4, -1) }
             return ((r - 20) / 40, blue == 10 ? 0 : 1)
         }
-        let evalTiles = try (0..<4).map { identify(try d.evalBatch(), $0) }, trainTiles = (0..<6).map { identify(d.train, $0) }
+        let evalTiles = try (0..<4).map { identify(try d.evalBatch(), $0) }, trainTiles = (0..<6).map { identify(d.trainBatch, $0) }
         let evalPhotos = Set(evalTiles.map(\.photo)), trainPhotos = Set(trainTiles.map(\.photo))
         XCTAssertEqual(evalPhotos.count, 2)
         XCTAssertTrue(evalPhotos.isDisjoint(with: trainPhotos), "a photo on both sides: eval \(evalPhotos), train \(trainPhotos)")
         XCTAssertEqual(evalPhotos.union(trainPhotos), [0, 1, 2, 3, 4])
         XCTAssertEqual(evalPhotos, Set(Array(seededPermutation(5, seed: 11).prefix(2))))
         // Every tile is its photo's, whole and in order (photos in source order, tiles left to right).
-        for (b, tiles) in [(try d.evalBatch(), evalTiles), (d.train, trainTiles)] {
+        for (b, tiles) in [(try d.evalBatch(), evalTiles), (d.trainBatch, trainTiles)] {
             XCTAssertEqual(tiles.map(\.photo), tiles.map(\.photo).sorted())
             for (i, t) in tiles.enumerated() {
                 for c in 0..<3 {   // (the gray photo's two tiles look alike: tile −1)
@@ -344,7 +344,7 @@ final class WholeDatasetTests: XCTestCase {
         capped.channels = 1
         let cap = try Dataset.loadPhotos(capped)
         XCTAssertEqual([cap.train.count, cap.eval.count, cap.train.channels], [2, 3, 1])
-        for b in [cap.train, try cap.evalBatch()] {
+        for b in [cap.trainBatch, try cap.evalBatch()] {
             for i in 0..<b.count {
                 let v = Int(b.pixels[i * 64])
                 let candidates = (0..<5).flatMap { k in (0..<2).map { t -> Int in
@@ -356,4 +356,9 @@ final class WholeDatasetTests: XCTestCase {
             }
         }
     }
+}
+
+extension Dataset {
+    /// The packaged sets keep their train split in memory (an image folder's is read through a decode cache).
+    var trainBatch: ImageBatch { train as! ImageBatch }
 }

@@ -65,6 +65,20 @@ final class ExperimentTests: XCTestCase {
         assertError(text(tok, dataset: "kind = \"fashion-mnist\"\npreprocess = \"adm\""), line: 6, key: "dataset.preprocess", "only for kind = \"image-folder\"")
     }
 
+    /// eval_images = every file of the folder (ImageNet val scored whole): the train split is empty and a
+    /// tokenizer that does not train is evaluated on all of them.
+    func testAWholeFolderIsEvaluatedWithNoTrainSplit() throws {
+        let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = 4\nbits = 4\n",
+                                                 dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 6"))
+        let store = try ResultStore()
+        let ids = try ExperimentRunner(store: store, cacheDir: NSTemporaryDirectory(), say: { _ in }).run(e)
+        XCTAssertEqual(ids.count, 1)
+        XCTAssertEqual(try store.query("SELECT status FROM run").rows, [[.text("finished")]])
+        XCTAssertEqual(try store.query("SELECT count FROM image_metric WHERE key = 'psnr'").rows, [[.integer(6)]])
+        let split = try store.query("SELECT value FROM param WHERE key = 'dataset.split'").rows
+        XCTAssertTrue(split[0][0].description.contains("first 6 eval, 0 train"), "\(split)")
+    }
+
     func testSweepsExpandToOneRunPerValue() throws {
         let e = try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\npatch = [2, 4]\nbits = [8, 4, 2]\n"))
         XCTAssertEqual(e.runs.count, 6)
@@ -116,7 +130,12 @@ final class ExperimentTests: XCTestCase {
         assertError(text("[[tokenizer]]\nkind = \"vq-magic\"\n"), line: 10, key: "tokenizer[0].kind", "unknown tokenizer")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", extra: "colour = 1"), line: 3, key: "colour", "unknown key")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"fashion-mnist\"\npath = \"/nope\""), line: 6, key: "dataset.path", "/nope/train-images-idx3-ubyte.gz: not found")
-        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\neval_images = 6"), line: 6, key: "dataset.path", "need at least eval_images + 1")
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: "kind = \"image-folder\"\npath = \"\(folder)\"\neval_images = 7"), line: 6, key: "dataset.path", "has 6 PNG/JPEG files, need at least eval_images = 7")
+        // Every file evaluated (ImageNet val scored whole): a tokenizer that does not train runs, one that trains is refused.
+        let all = "kind = \"image-folder\"\npath = \"\(folder)\"\nresolution = 8\neval_images = 6"
+        XCTAssertNoThrow(try Experiment.parse(text: text("[[tokenizer]]\nkind = \"raw-patch\"\n", dataset: all), file: "x.toml"))
+        assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[[tokenizer]]\nkind = \"vq-vae\"\ncodebook_size = 16\n", dataset: all), line: 8, key: "dataset.eval_images",
+                    "takes all 6 files of \(folder), leaving no train images, and vq-vae(codebook_size=16) trains")
         assertError(text(""), line: nil, key: "tokenizer", "declare at least one")
         assertError("name = \"t\"\n[dataset\n", line: 2, key: nil, "expected ]")
         assertError(text("[[tokenizer]]\nkind = \"raw-patch\"\n[training]\nsteps = -1\n"), line: 12, key: "training.steps", "must be in 0…100000000, got -1")

@@ -6,6 +6,7 @@ import Kernels
 @testable import Quantizers
 import Settings
 import Training
+import MetricCatalogue
 
 /// Checkpoints outside the CLI: every learned kind, trained a few steps, saved, and loaded into a fresh
 /// tokenizer built from the same config with another seed, encodes and decodes exactly like the original.
@@ -66,6 +67,35 @@ final class CheckpointTests: XCTestCase {
             XCTAssertEqual(a.quantizer.randomState, b.quantizer.randomState, config.kind)
             XCTAssertEqual(fresh.decode(fresh.encode(eval)).pixels, trained.decode(trained.encode(eval)).pixels, config.kind)
         }
+    }
+
+    /// Training reads each batch from its source by index: through a decode cache that holds a quarter of
+    /// the split (so images are evicted and decoded again) it gives the in-memory split's parameters exactly.
+    func testTrainingThroughADecodeCacheEqualsInMemory() throws {
+        let shape = ImageShape(channels: 1, height: 8, width: 8)
+        let train = tinyData(count: 32, seed: 1)
+        let config = TokenizerConfig(kind: "vq-vae", values: ["hidden": .int(8), "residual": .int(4), "codebook_size": .int(16), "latent_dim": .int(4)])
+        var plan = TrainingPlan.defaults
+        plan.steps = 10; plan.batch = 8; plan.warmupSteps = 0; plan.evalEvery = 5; plan.logEvery = 1
+        var losses: [[Double]] = []
+        var params: [[Float]] = []
+        let cache = CachedImageSource(train, budgetBytes: 8 * 64)
+        for source in [train, cache] as [any ImageSource] {
+            let t = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape, seed: 3) as? LatentTokenizer)
+            var seen: [Double] = []
+            var hooks = TrainingHooks()
+            hooks.log = { m in seen += m.values.filter { $0.metric == .loss }.map(\.value) }
+            try TrainingLoop().train(t, on: source, plan: plan, hooks: hooks)
+            losses.append(seen); params.append(t.params.values.values)
+        }
+        XCTAssertEqual(losses[0].count, 10)
+        XCTAssertEqual(losses[0], losses[1])
+        XCTAssertEqual(params[0], params[1])
+        XCTAssertGreaterThan(cache.decoded, 32)
+        // An empty split is a one-line error, not a crash.
+        let empty = ImageBatch(count: 0, channels: 1, height: 8, width: 8)
+        let t = try XCTUnwrap(try TokenizerRegistry.make(config, shape: shape) as? TrainableTokenizer)
+        XCTAssertThrowsError(try TrainingLoop().train(t, on: empty, plan: plan, hooks: TrainingHooks())) { XCTAssertTrue("\($0)".contains("nothing to train on"), "\($0)") }
     }
 
     func testRawPatchHasNothingToTrain() throws {

@@ -24,6 +24,17 @@ final class ExternalProgramTests: XCTestCase {
         ImageBatch(count: 3, channels: 1, height: 8, width: 8, pixels: (0..<192).map { UInt8(($0 * 7) % 251) })
     }
 
+    /// The train split is written a chunk at a time: the file is the whole batch's .npy byte for byte.
+    func testStreamedTrainFileEqualsTheWholeBatchs() throws {
+        let b = ImageBatch(count: 7, channels: 3, height: 4, width: 5, pixels: (0..<420).map { UInt8(truncatingIfNeeded: $0 * 11 + 5) })
+        let path = NSTemporaryDirectory() + "tokbench-train-\(UUID().uuidString).npy"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for chunk in [1, 3, 7, 100] {
+            try ExternalProgram.writeNPY(b, to: path, chunk: chunk)
+            XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), ExternalProgram.npy(b), "chunk \(chunk)")
+        }
+    }
+
     /// reconstructions = images XOR 1, tokens (n·L + l) mod 16 with L = (8/4)², V = 16.
     func testOutputsAreReadBackAsTheProgramWroteThem() throws {
         let eval = images()
