@@ -15,7 +15,7 @@ public final class CachedImageSource: ImageSource, @unchecked Sendable {
     public var width: Int { base.width }
 
     /// The budget in bytes: TOKBENCH_DECODE_CACHE_MB (default 1,024 MiB).
-    public static let budgetBytes: Int = (ProcessInfo.processInfo.environment["TOKBENCH_DECODE_CACHE_MB"].flatMap { Int($0) }.map { max(1, $0) } ?? 1024) << 20
+    public static let budgetBytes: Int = (ProcessInfo.processInfo.environment["TOKBENCH_DECODE_CACHE_MB"].flatMap { Int($0) }.map { min(max(1, $0), 1 << 30) } ?? 1024) << 20
 
     let lock = NSLock()
     var slotOf: [Int: Int] = [:]      // image index → slot

@@ -25,6 +25,24 @@ extension ImageSource {
     }
 }
 
+/// The first `count` images of another source, read from it (nothing is copied until a read).
+public struct FirstImages: ImageSource {
+    public let base: any ImageSource
+    public let count: Int
+    public var channels: Int { base.channels }
+    public var height: Int { base.height }
+    public var width: Int { base.width }
+    public init(_ base: any ImageSource, count: Int) { self.base = base; self.count = max(0, min(count, base.count)) }
+    public func read(_ range: Range<Int>) throws -> ImageBatch {
+        precondition(range.upperBound <= count, "images \(range) outside the first \(count)")
+        return try base.read(range)
+    }
+    public func gather(_ indices: [Int]) throws -> ImageBatch {
+        precondition(indices.allSatisfy { $0 < count }, "an index outside the first \(count) images")
+        return try base.gather(indices)
+    }
+}
+
 /// An in-memory batch is a source of its own images.
 extension ImageBatch: ImageSource {
     public func read(_ range: Range<Int>) throws -> ImageBatch { slice(range) }

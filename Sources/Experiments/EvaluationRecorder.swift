@@ -25,23 +25,26 @@ public struct EvaluationRecorder {
     }
 
     /// The cache file of a split's originals' Inception features: keyed like the data rate, plus the network.
-    func featureCachePath(_ spec: DatasetSpec, images: Int) -> String? {
+    /// `listed`: the images in listing order (`tokbench eval`), not a dataset's seeded order. The data rate
+    /// does not depend on the order, but the features' rows do (KID's subsets, an exact chunk's rows), so a
+    /// folder scored by `tokbench eval` never shares rows with the same folder as a dataset.
+    func featureCachePath(_ spec: DatasetSpec, images: Int, listed: Bool = false) -> String? {
         guard let dir = featureCache, perceptual?.inception != nil else { return nil }
-        let key = Self.dataRateKey(spec) + "|n=\(images)|" + WeightsCatalogue.inception.sha256
+        let key = Self.dataRateKey(spec) + "|n=\(images)|" + WeightsCatalogue.inception.sha256 + (listed ? "|order=listed" : "")
         return (dir as NSString).appendingPathComponent("inception-" + sha256Hex(Array(key.utf8)).prefix(32) + ".f32")
     }
 
     /// The split's cached originals' features, when present and complete.
-    func cachedFeatures(_ spec: DatasetSpec, images: Int) -> FeatureFile? {
-        guard let p = featureCachePath(spec, images: images), let net = perceptual?.inception,
+    func cachedFeatures(_ spec: DatasetSpec, images: Int, listed: Bool = false) -> FeatureFile? {
+        guard let p = featureCachePath(spec, images: images, listed: listed), let net = perceptual?.inception,
               let f = try? FeatureFile(reading: p, dimension: net.width), f.rows == images else { return nil }
         say("  the eval split's Inception features of the originals: cached (\(p))")
         return f
     }
 
     /// Keeps the originals' features an evaluation computed, for the split's next runs (written whole, then renamed).
-    func cacheFeatures(_ evaluator: StreamingEvaluator, spec: DatasetSpec, images: Int) {
-        guard let p = featureCachePath(spec, images: images), let spool = evaluator.perceptual?.originalsSpool, spool.rows == images else { return }
+    func cacheFeatures(_ evaluator: StreamingEvaluator, spec: DatasetSpec, images: Int, listed: Bool = false) {
+        guard let p = featureCachePath(spec, images: images, listed: listed), let spool = evaluator.perceptual?.originalsSpool, spool.rows == images else { return }
         let fm = FileManager.default
         try? fm.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let tmp = p + ".partial-\(getpid())"

@@ -207,7 +207,7 @@ public final class ExperimentRunner {
         let encodeMissing = probing && encodeCount > 0 && !FileManager.default.fileExists(atPath: encoded)
         if evaluation.nextChunk < count || encodeMissing {
             if evaluation.nextChunk >= count { say("  every chunk is measured; running the program for the train tokens the AR probe asks for") }
-            let encode = try (probing && encodeCount > 0 ? data.train.read(0..<encodeCount) : nil)
+            let encode: (any ImageSource)? = probing && encodeCount > 0 ? FirstImages(data.train, count: encodeCount) : nil
             try program.runChunked(train: program.options.train ? data.train : nil, eval: data.eval, firstChunk: evaluation.nextChunk, seed: seed,
                                    folder: folder + "/exchange", encode: encode, encodedTo: encoded, log: say) { k, originals, outputs in
                 try evaluation.consume(chunk: k, originals: originals, outputs: outputs)

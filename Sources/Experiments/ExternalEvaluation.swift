@@ -90,7 +90,7 @@ public struct ExternalEvaluation {
             try recorder.record(runID: runID, spec: spec, originals: orig, times: times) { observe in
                 let evaluator = try StreamingEvaluator(images: orig.count, bytesPerImage: orig.bytesPerImage, log2Vocab: log2V, hasTokens: tokens != nil,
                                                        times: times, perceptual: recorder.perceptual,
-                                                       cachedOriginals: recorder.cachedFeatures(spec, images: orig.count))
+                                                       cachedOriginals: recorder.cachedFeatures(spec, images: orig.count, listed: true))
                 var b = 0
                 while b < orig.count {
                     let r = b..<min(orig.count, b + StreamingEvaluator.defaultChunk)
@@ -101,7 +101,7 @@ public struct ExternalEvaluation {
                     b = r.upperBound
                 }
                 let report = try evaluator.finish()
-                recorder.cacheFeatures(evaluator, spec: spec, images: orig.count)
+                recorder.cacheFeatures(evaluator, spec: spec, images: orig.count, listed: true)
                 return report
             }
         } catch {

@@ -54,8 +54,8 @@ public final class PerceptualAccumulator: MetricAccumulator {
                     let f = net.features(of: chunk.originals)
                     try o.append(f)
                     try reconstructions!.append(same ? f : net.features(of: chunk.reconstructions))
-                } else if same, let c = cachedOriginals, c.rows >= images + chunk.originals.count {
-                    try reconstructions!.append(c.read(Array(images..<(images + chunk.originals.count))))
+                } else if same, let c = cachedOriginals, c.rows >= chunk.first + chunk.originals.count {
+                    try reconstructions!.append(c.read(Array(chunk.first..<(chunk.first + chunk.originals.count))))
                 } else {
                     try reconstructions!.append(net.features(of: chunk.reconstructions))
                 }

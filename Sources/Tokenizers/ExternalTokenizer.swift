@@ -97,7 +97,7 @@ public final class ExternalProgram {
     /// images' `tokens` to encode-out.npz before it exits, which is moved, unread, to `encodedTo` (the caller
     /// checks it against the eval tokens: a bad one fails the probe, not the run's evaluation).
     public func runChunked(train: (any ImageSource)?, eval: ImageSource, firstChunk: Int, seed: UInt64, folder: String,
-                           encode: ImageBatch? = nil, encodedTo: String? = nil,
+                           encode: (any ImageSource)? = nil, encodedTo: String? = nil,
                            log: @escaping (String) -> Void,
                            measure: (Int, ImageBatch, TokenizerOutputs) throws -> Void) throws {
         let fm = FileManager.default
@@ -145,7 +145,7 @@ public final class ExternalProgram {
         let encodeImages = folder + "/encode-images.npy", encodeOut = folder + "/encode-out.npz"
         try? fm.removeItem(atPath: encodeOut)
         if let encode, options.version >= 3 {
-            try Data(Self.npy(encode)).write(to: URL(fileURLWithPath: encodeImages))
+            try Self.writeNPY(encode, to: encodeImages, chunk: size)
             arguments += ["--encode-images", encodeImages, "--encode-out", encodeOut]
         }
         arguments += try trainingAndArgs(train: train, seed: seed, folder: folder)
@@ -263,21 +263,26 @@ public final class ExternalProgram {
         return arguments + args.map { "--\($0.key)=\($0.value)" }
     }
 
-    /// A source [N, C, H, W] → an .npy file of uint8 [N, H, W, C], `chunk` images read and written at a time
-    /// (the same bytes as `npy` of the whole split; memory holds one chunk).
+    /// A source [N, C, H, W] → an .npy file of uint8 [N, H, W, C], `chunk` images (at most 256 MiB of them)
+    /// read and written at a time: the same bytes as `npy` of the whole split, with memory for one chunk.
     static func writeNPY(_ source: any ImageSource, to path: String, chunk: Int) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-            throw Failure(description: "cannot create \(path)")
+            throw Failure(description: "\(path): cannot create the file")
         }
         defer { try? h.close() }
-        try h.write(contentsOf: npyHeader(descr: "|u1", shape: [source.count, source.height, source.width, source.channels]))
-        var start = 0
-        while start < source.count {
-            let b = try source.read(start..<min(source.count, start + max(1, chunk)))
-            var hwc: [UInt8] = []; hwc.reserveCapacity(b.pixels.count)
-            for i in 0..<b.count { hwc += b.interleaved(i) }
-            try h.write(contentsOf: hwc)
-            start += b.count
+        let step = max(1, min(chunk, (256 << 20) / max(1, source.bytesPerImage)))
+        do {
+            try h.write(contentsOf: npyHeader(descr: "|u1", shape: [source.count, source.height, source.width, source.channels]))
+            var start = 0
+            while start < source.count {
+                let b = try source.read(start..<min(source.count, start + step))
+                var hwc: [UInt8] = []; hwc.reserveCapacity(b.pixels.count)
+                for i in 0..<b.count { hwc += b.interleaved(i) }
+                try h.write(contentsOf: hwc)
+                start += b.count
+            }
+        } catch let e as DatasetError { throw e } catch {
+            throw Failure(description: "\(path): cannot write: \(error.localizedDescription)")
         }
     }
 
