@@ -65,7 +65,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Backbones", "Quantizers", "Settings", "Training", "Datasets", "Layers",
-                                                            "Kernels"]),
+                                                            "Kernels", "MetricCatalogue"]),
         .testTarget(name: "CodingTests", dependencies: ["Coding"]),
         .testTarget(name: "MetricsTests", dependencies: ["MetricCatalogue", "Metrics", "Tokenizers", "Datasets", "Kernels", "Coding"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MetricCatalogue", .product(name: "GRDB", package: "GRDB.swift")]),
