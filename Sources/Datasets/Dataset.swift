@@ -107,20 +107,26 @@ public struct Dataset: Sendable {
     }
 
     /// Downsampled ImageNet npz: train = train_data_batch_* (capped by `train_images`, taken in
-    /// batch-number order: 1, 2, …, 10), eval = `eval_images` of val_data.npz chosen by the seed.
+    /// batch-number order: 1, 2, …, 10), eval = `eval_images` of val_data.npz chosen by the seed. A stored
+    /// batch (np.savez, as downloaded) is read image by image from the file (`NPZImageSource`), so neither
+    /// split is held whole; a deflated one (np.savez_compressed) is inflated whole.
     static func loadImageNet64(_ spec: DatasetSpec) throws -> Dataset {
         let files = try spec.imagenetFiles()
-        var parts: [ImageBatch] = [], have = 0
+        func source(_ f: String) throws -> any ImageSource {
+            try NPZImageSource.open(path: f, resolution: spec.resolution) ?? readImageNetNPZ(path: f, resolution: spec.resolution)
+        }
+        var parts: [any ImageSource] = [], have = 0
         for f in files.train where have < (spec.trainImages ?? .max) {
-            let b = try readImageNetNPZ(path: f, resolution: spec.resolution)
+            let b = try source(f)
             parts.append(b); have += b.count
         }
-        var train = ImageBatch.concatenate(parts)
-        if let cap = spec.trainImages, cap < train.count { train = train.slice(0..<cap) }
-        var eval = try readImageNetNPZ(path: files.eval, resolution: spec.resolution)
-        guard spec.evalImages <= eval.count else { throw DatasetError(files.eval, "eval_images = \(spec.evalImages) but it has \(eval.count) images") }
-        eval = eval.seededSubset(spec.evalImages, seed: spec.seed)
-        if spec.channels == 1 { train = convertChannels(train, to: 1); eval = convertChannels(eval, to: 1) }
+        var train: any ImageSource = parts.isEmpty ? ImageBatch(count: 0, channels: 3, height: spec.resolution, width: spec.resolution)
+                                                   : ConcatenatedImages(parts)
+        if let cap = spec.trainImages, cap < train.count { train = FirstImages(train, count: cap) }
+        let val = try source(files.eval)
+        guard spec.evalImages <= val.count else { throw DatasetError(files.eval, "eval_images = \(spec.evalImages) but it has \(val.count) images") }
+        var eval: any ImageSource = SubsetImages.seeded(val, spec.evalImages, seed: spec.seed)
+        if spec.channels == 1 { train = ChannelsConverted(train, to: 1); eval = ChannelsConverted(eval, to: 1) }
         return Dataset(spec: spec, train: train, eval: eval,
                        splitDescription: "ImageNet \(spec.resolution)x\(spec.resolution) npz: train = first \(train.count) of \(files.train.count) train batches; eval = \(spec.evalImages) of val_data chosen by seed \(spec.seed)")
     }

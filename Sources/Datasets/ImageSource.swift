@@ -181,3 +181,90 @@ public final class NPYImageSource: ImageSource, @unchecked Sendable {
         return out
     }
 }
+
+/// Several same-shape sources one after another (a dataset's train batches), read from them in order.
+public struct ConcatenatedImages: ImageSource {
+    public let parts: [any ImageSource]
+    let starts: [Int]            // image index where each part begins; starts.last = count
+    public let channels: Int, height: Int, width: Int
+    public var count: Int { starts.last ?? 0 }
+
+    public init(_ parts: [any ImageSource]) {
+        precondition(!parts.isEmpty, "no parts to concatenate")
+        let (c, h, w) = (parts[0].channels, parts[0].height, parts[0].width)
+        precondition(parts.allSatisfy { ($0.channels, $0.height, $0.width) == (c, h, w) }, "parts of different shapes")
+        self.parts = parts; (channels, height, width) = (c, h, w)
+        var s = [0]
+        for p in parts { s.append(s.last! + p.count) }
+        starts = s
+    }
+
+    /// The part holding image i and its index there.
+    func locate(_ i: Int) -> (part: Int, index: Int) {
+        precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
+        var lo = 0, hi = parts.count - 1     // the last part whose start ≤ i
+        while lo < hi { let mid = (lo + hi + 1) / 2; if starts[mid] <= i { lo = mid } else { hi = mid - 1 } }
+        return (lo, i - starts[lo])
+    }
+
+    public func read(_ range: Range<Int>) throws -> ImageBatch {
+        var out = ImageBatch(count: range.count, channels: channels, height: height, width: width)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let (p, j) = locate(i)
+            let n = min(range.upperBound - i, parts[p].count - j)
+            let piece = try parts[p].read(j..<(j + n))
+            let at = (i - range.lowerBound) * bytesPerImage
+            out.pixels.replaceSubrange(at..<(at + piece.pixels.count), with: piece.pixels)
+            i += n
+        }
+        return out
+    }
+
+    public func gather(_ indices: [Int]) throws -> ImageBatch {
+        var out = ImageBatch(count: indices.count, channels: channels, height: height, width: width)
+        var byPart: [Int: [(slot: Int, index: Int)]] = [:]
+        for (k, i) in indices.enumerated() { let (p, j) = locate(i); byPart[p, default: []].append((k, j)) }
+        let n = bytesPerImage
+        for (p, items) in byPart {
+            let piece = try parts[p].gather(items.map(\.index))
+            for (m, item) in items.enumerated() {
+                out.pixels.replaceSubrange((item.slot * n)..<((item.slot + 1) * n), with: piece.pixels[(m * n)..<((m + 1) * n)])
+            }
+        }
+        return out
+    }
+}
+
+/// The images of another source at `indices` (a seeded eval subset), read from it when asked.
+public struct SubsetImages: ImageSource {
+    public let base: any ImageSource
+    public let indices: [Int]
+    public var count: Int { indices.count }
+    public var channels: Int { base.channels }
+    public var height: Int { base.height }
+    public var width: Int { base.width }
+    public init(_ base: any ImageSource, indices: [Int]) {
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < base.count }, "an index outside the \(base.count) images")
+        self.base = base; self.indices = indices
+    }
+    /// `n` of the base's images chosen by `seed`, in their order: the same images as `ImageBatch.seededSubset`.
+    public static func seeded(_ base: any ImageSource, _ n: Int, seed: UInt64) -> SubsetImages {
+        SubsetImages(base, indices: Array(seededPermutation(base.count, seed: seed).prefix(n)).sorted())
+    }
+    public func read(_ range: Range<Int>) throws -> ImageBatch { try base.gather(Array(indices[range])) }
+    public func gather(_ picked: [Int]) throws -> ImageBatch { try base.gather(picked.map { indices[$0] }) }
+}
+
+/// Another source's images converted to `channels` when read (`convertChannels`: gray → RGB by
+/// replication, RGB → gray by Rec. 601 luma).
+public struct ChannelsConverted: ImageSource {
+    public let base: any ImageSource
+    public let channels: Int
+    public var count: Int { base.count }
+    public var height: Int { base.height }
+    public var width: Int { base.width }
+    public init(_ base: any ImageSource, to channels: Int) { self.base = base; self.channels = channels }
+    public func read(_ range: Range<Int>) throws -> ImageBatch { convertChannels(try base.read(range), to: channels) }
+    public func gather(_ indices: [Int]) throws -> ImageBatch { convertChannels(try base.gather(indices), to: channels) }
+}

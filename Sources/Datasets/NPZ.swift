@@ -360,3 +360,88 @@ private struct PyLiteralParser {
         return .ints(xs)
     }
 }
+
+// MARK: - streamed
+
+/// Downsampled ImageNet's `data` array [N, 3·r·r] uint8 of one npz, read image by image (pread) from a
+/// stored entry (np.savez, as the download's batches are): only the images asked for are in memory, so a
+/// train split of ten 1.5 GB batches is read batch by batch by index. The entry's zip header, .npy header,
+/// shape and size are checked when it is opened; its CRC is not (it would mean reading the whole entry),
+/// and a file that shrinks after opening is a one-line error at the read. [N, 3, r, r]
+public final class NPZImageSource: ImageSource, @unchecked Sendable {
+    public let path: String
+    public let count: Int, height: Int, width: Int
+    public let channels = 3
+    let fd: Int32
+    let dataStart: Int    // file offset of image 0's first byte
+
+    /// A deflated entry (np.savez_compressed) cannot be read by offset: nil, and the caller reads it whole.
+    public static func open(path: String, resolution: Int) throws -> NPZImageSource? {
+        precondition(resolution > 0)
+        let per = 3 * resolution * resolution
+        let file = try mappedFile(path)
+        let found: (count: Int, start: Int)? = try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            let entries = try zipEntries(buf, path: path)
+            guard let e = entries.first(where: { npzKey($0.name) == "data" }) else {
+                throw DatasetError(path, "no array 'data' in npz; keys present: \(entries.isEmpty ? "none" : entries.map { npzKey($0.name) }.joined(separator: ", "))")
+            }
+            guard e.method == 0 else { return nil }
+            let head = try zipEntryData(buf, e, path: path, prefix: NPZLimits.headerBytes)
+            let h = try parseNPYHeader(head, path: path, name: e.name)
+            guard h.isUInt8 else { throw DatasetError(path, "array 'data' has dtype '\(h.descr)', expected uint8 ('|u1')") }
+            guard h.shape.count == 2, h.shape[1] == per, !h.fortranOrder else {
+                throw DatasetError(path, "array 'data' has shape \(pyShape(h.shape))\(h.fortranOrder ? " in Fortran order" : ""), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
+            }
+            let bytes = try h.elementCount(path: path, name: e.name)
+            guard e.uncompressedSize == h.dataOffset + bytes else {
+                throw DatasetError(path, "array 'data' shape \(pyShape(h.shape)) needs \(bytes) bytes, the entry holds \(e.uncompressedSize - h.dataOffset)")
+            }
+            let lh = e.localHeaderOffset
+            let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)   // zipEntryData checked the local header
+            guard start + e.compressedSize <= buf.count else { throw DatasetError(path, "corrupt npz (zip) entry '\(e.name)': data past the end of the file (truncated?)") }
+            return (h.shape[0], start + h.dataOffset)
+        }
+        guard let (n, start) = found else { return nil }
+        return try NPZImageSource(path: path, count: n, resolution: resolution, dataStart: start)
+    }
+
+    init(path: String, count: Int, resolution: Int, dataStart: Int) throws {
+        let fd = Foundation.open(path, O_RDONLY)
+        guard fd >= 0 else { throw DatasetError(path, "cannot open: \(String(cString: strerror(errno)))") }
+        self.fd = fd; self.path = path; self.count = count; height = resolution; width = resolution; self.dataStart = dataStart
+    }
+
+    deinit { close(fd) }
+
+    public func read(_ range: Range<Int>) throws -> ImageBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "images \(range) outside 0..<\(count)")
+        var out = ImageBatch(count: range.count, channels: 3, height: height, width: width)
+        try out.pixels.withUnsafeMutableBytes { try readFully(into: $0, at: dataStart + range.lowerBound * bytesPerImage) }
+        return out
+    }
+
+    /// One pread per image (the images of a training batch are scattered over the file).
+    public func gather(_ indices: [Int]) throws -> ImageBatch {
+        var out = ImageBatch(count: indices.count, channels: 3, height: height, width: width)
+        let n = bytesPerImage
+        try out.pixels.withUnsafeMutableBytes { px in
+            for (k, i) in indices.enumerated() {
+                precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
+                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: dataStart + i * n)
+            }
+        }
+        return out
+    }
+
+    func readFully(into dst: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < dst.count {
+            let got = pread(fd, dst.baseAddress! + done, dst.count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw DatasetError(path, got == 0 ? "ends before its images do (truncated after it was opened?)" : "cannot read: \(String(cString: strerror(errno)))")
+            }
+            done += got
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CZlib
 @testable import Datasets
 
 /// Whole-dataset loading on small datasets generated in a temporary folder with the real
@@ -61,16 +62,34 @@ final class WholeDatasetTests: XCTestCase {
         return w.bytes
     }
 
-    /// A zip archive of stored (uncompressed) entries with CRCs.
-    static func zip(_ entries: [(name: String, data: [UInt8])]) -> [UInt8] {
+    /// Raw deflate (RFC 1951, no zlib header), as np.savez_compressed's zip entries hold.
+    static func rawDeflate(_ data: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        precondition(deflateInit2_(&stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var input = data, out = [UInt8](repeating: 0, count: data.count + data.count / 100 + 1024)
+        let n = input.withUnsafeMutableBufferPointer { inp in
+            out.withUnsafeMutableBufferPointer { o -> Int in
+                stream.next_in = inp.baseAddress; stream.avail_in = uInt(inp.count)
+                stream.next_out = o.baseAddress; stream.avail_out = uInt(o.count)
+                precondition(deflate(&stream, Z_FINISH) == Z_STREAM_END)
+                return o.count - Int(stream.avail_out)
+            }
+        }
+        return Array(out.prefix(n))
+    }
+
+    /// A zip archive of entries with CRCs: stored (uncompressed, np.savez) or deflated (np.savez_compressed).
+    static func zip(_ entries: [(name: String, data: [UInt8])], deflated: Bool = false) -> [UInt8] {
         var w = ByteWriter(), central = ByteWriter()
         for e in entries {
             let name = Array(e.name.utf8), crc = Int(crc32(e.data)), offset = w.bytes.count
-            w.u32(0x0403_4B50); w.u16(20); w.u16(0); w.u16(0); w.u16(0); w.u16(0x21)
-            w.u32(crc); w.u32(e.data.count); w.u32(e.data.count); w.u16(name.count); w.u16(0)
-            w.raw(name); w.raw(e.data)
-            central.u32(0x0201_4B50); central.u16(20); central.u16(20); central.u16(0); central.u16(0); central.u16(0); central.u16(0x21)
-            central.u32(crc); central.u32(e.data.count); central.u32(e.data.count); central.u16(name.count)
+            let body = deflated ? rawDeflate(e.data) : e.data, method = deflated ? 8 : 0
+            w.u32(0x0403_4B50); w.u16(20); w.u16(0); w.u16(method); w.u16(0); w.u16(0x21)
+            w.u32(crc); w.u32(body.count); w.u32(e.data.count); w.u16(name.count); w.u16(0)
+            w.raw(name); w.raw(body)
+            central.u32(0x0201_4B50); central.u16(20); central.u16(20); central.u16(0); central.u16(method); central.u16(0); central.u16(0x21)
+            central.u32(crc); central.u32(body.count); central.u32(e.data.count); central.u16(name.count)
             central.u16(0); central.u16(0); central.u16(0); central.u16(0); central.u32(0); central.u32(offset)
             central.raw(name)
         }
@@ -82,11 +101,48 @@ final class WholeDatasetTests: XCTestCase {
     }
 
     /// An ImageNet npz: 'data' [N, 3·r·r] uint8 (channel-planar images) and 'labels' [N] int64.
-    static func imagenetNPZ(_ images: [[UInt8]], resolution r: Int) -> [UInt8] {
+    static func imagenetNPZ(_ images: [[UInt8]], resolution r: Int, deflated: Bool = false) -> [UInt8] {
         var labels: [UInt8] = []
         for i in 0..<images.count { labels += [UInt8(i % 256)] + [UInt8](repeating: 0, count: 7) }
-        return zip([("data.npy", npy(descr: "|u1", shape: [images.count, 3 * r * r], images.flatMap { $0 })),
-                    ("labels.npy", npy(descr: "<i8", shape: [images.count], labels))])
+        return zip([("labels.npy", npy(descr: "<i8", shape: [images.count], labels)),
+                    ("data.npy", npy(descr: "|u1", shape: [images.count, 3 * r * r], images.flatMap { $0 }))], deflated: deflated)
+    }
+
+    /// A stored npz is read image by image from the file (NPZImageSource) and gives exactly the bytes of
+    /// the whole-array reader, by range and by scattered index, across batches (ConcatenatedImages) and in
+    /// a seeded subset (SubsetImages = ImageBatch.seededSubset); a deflated one is not streamed (nil), and
+    /// loads whole to the same images; a file cut short after it was opened is a one-line error naming it.
+    func testStoredNPZStreamsTheWholeReadersBytes() throws {
+        let r = 8, per = 3 * r * r
+        let images = (0..<7).map { k in (0..<per).map { UInt8(truncatingIfNeeded: $0 * 7 + k * 31) } }
+        let stored = path("stored.npz"), deflated = path("deflated.npz"), other = path("other.npz")
+        try write(Self.imagenetNPZ(images, resolution: r), to: stored)
+        try write(Self.imagenetNPZ(images, resolution: r, deflated: true), to: deflated)
+        try write(Self.imagenetNPZ(Array(images.prefix(3).reversed()), resolution: r), to: other)
+        let whole = try readImageNetNPZ(path: stored, resolution: r)
+        XCTAssertEqual(try readImageNetNPZ(path: deflated, resolution: r).pixels, whole.pixels)
+        XCTAssertNil(try NPZImageSource.open(path: deflated, resolution: r))
+        let s = try XCTUnwrap(try NPZImageSource.open(path: stored, resolution: r))
+        XCTAssertEqual([s.count, s.channels, s.height, s.width], [7, 3, r, r])
+        XCTAssertEqual(try s.read(0..<7).pixels, whole.pixels)
+        XCTAssertEqual(try s.read(2..<5).pixels, whole.slice(2..<5).pixels)
+        XCTAssertEqual(try s.gather([6, 0, 3, 3]).pixels, whole.subset([6, 0, 3, 3]).pixels)
+        // Two batches one after another: ranges across the seam, indices out of order across both.
+        let o = try XCTUnwrap(try NPZImageSource.open(path: other, resolution: r))
+        let both = ConcatenatedImages([s, o]), bothWhole = ImageBatch.concatenate([whole, try readImageNetNPZ(path: other, resolution: r)])
+        XCTAssertEqual(both.count, 10)
+        XCTAssertEqual(try both.read(5..<9).pixels, bothWhole.slice(5..<9).pixels)
+        XCTAssertEqual(try both.gather([9, 1, 7, 6, 0]).pixels, bothWhole.subset([9, 1, 7, 6, 0]).pixels)
+        let sub = SubsetImages.seeded(both, 4, seed: 5)
+        XCTAssertEqual(try sub.read(0..<4).pixels, bothWhole.seededSubset(4, seed: 5).pixels)
+        XCTAssertEqual(try sub.gather([3, 1]).pixels, bothWhole.seededSubset(4, seed: 5).subset([3, 1]).pixels)
+        // A wrong resolution is refused at open, naming the file and the shape.
+        XCTAssertThrowsError(try NPZImageSource.open(path: stored, resolution: 4)) { XCTAssertTrue("\($0)".contains("stored.npz") && "\($0)".contains("(7, 192)"), "\($0)") }
+        // Cut short after opening: the read that reaches past the end fails, naming the file.
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: stored))
+        try h.truncate(atOffset: UInt64(try Data(contentsOf: URL(fileURLWithPath: stored)).count - 300)); try h.close()
+        XCTAssertNoThrow(try s.read(0..<1))
+        XCTAssertThrowsError(try s.read(0..<7)) { XCTAssertTrue("\($0)".contains("stored.npz") && "\($0)".contains("truncated"), "\($0)") }
     }
 
     func testGeneratedNPZIsReadable() throws {
@@ -95,7 +151,7 @@ final class WholeDatasetTests: XCTestCase {
         let file = path("check.npz")
         let back = Array(img.reversed())
         try write(Self.imagenetNPZ([img, back], resolution: 8), to: file)
-        XCTAssertEqual(try npzKeys(path: file), ["data", "labels"])
+        XCTAssertEqual(try npzKeys(path: file), ["labels", "data"])
         let b = try readImageNetNPZ(path: file, resolution: 8)
         XCTAssertEqual([b.count, b.channels, b.height, b.width], [2, 3, 8, 8])
         XCTAssertEqual(b.pixels, img + back)
@@ -138,6 +194,7 @@ final class WholeDatasetTests: XCTestCase {
 
         let d = try Dataset.load(spec)
         XCTAssertEqual([d.train.count, d.train.channels, d.train.height, d.train.width], [2 * batches, 3, r, r])
+        XCTAssertTrue(d.train is ConcatenatedImages && d.eval is SubsetImages, "stored npz batches are read from the files, not held whole")
         let markers = (0..<d.train.count).map { [Int(d.trainBatch.pixels[$0 * per]), Int(d.trainBatch.pixels[$0 * per + 1])] }
         XCTAssertEqual(markers, (1...batches).flatMap { b in [[b, 0], [b, 1]] }, "train images out of batch order")
         // Channel-planar layout survives: image 2·b + k at (c, y, x).
@@ -360,5 +417,5 @@ final class WholeDatasetTests: XCTestCase {
 
 extension Dataset {
     /// The packaged sets keep their train split in memory (an image folder's is read through a decode cache).
-    var trainBatch: ImageBatch { train as! ImageBatch }
+    var trainBatch: ImageBatch { try! train.read(0..<train.count) }
 }
