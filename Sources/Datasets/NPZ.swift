@@ -13,13 +13,20 @@ import Foundation
 /// directly to images: [N, 3, r, r].
 public func readImageNetNPZ(path: String, resolution: Int = 64) throws -> ImageBatch {
     precondition(resolution > 0)
+    let (shape, bytes) = try readNPZArray(path: path, key: "data", check: imageNetDataCheck(path: path, resolution: resolution))
+    return ImageBatch(count: shape[0], channels: 3, height: resolution, width: resolution, pixels: bytes)  // [N, 3, r, r]
+}
+
+/// The header Downsampled ImageNet's `data` array must have, on both paths (whole and streamed):
+/// uint8, shape (N, 3·r·r), C order.
+func imageNetDataCheck(path: String, resolution: Int) -> (NPYHeader) throws -> Void {
     let per = 3 * resolution * resolution
-    let (shape, bytes) = try readNPZArray(path: path, key: "data") { h in
-        guard h.shape.count == 2, h.shape[1] == per else {
-            throw DatasetError(path, "array 'data' has shape \(pyShape(h.shape)), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
+    return { h in
+        guard h.isUInt8 else { throw DatasetError(path, "array 'data' has dtype '\(h.descr)', expected uint8 ('|u1')") }
+        guard h.shape.count == 2, h.shape[1] == per, !h.fortranOrder else {
+            throw DatasetError(path, "array 'data' has shape \(pyShape(h.shape))\(h.fortranOrder ? " in Fortran order" : ""), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
         }
     }
-    return ImageBatch(count: shape[0], channels: 3, height: resolution, width: resolution, pixels: bytes)  // [N, 3, r, r]
 }
 
 /// One uint8 array of an .npz archive, by key (the entry name without `.npy`), in C order.
@@ -46,27 +53,35 @@ public func readNPZArray(path: String, key: String, check: (NPYHeader) throws ->
 func npzEntry(path: String, key: String, check: (NPYHeader) throws -> Void) throws -> (name: String, data: [UInt8]) {
     let file = try mappedFile(path)
     return try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-        let entries = try zipEntries(buf, path: path)
-        guard let entry = entries.first(where: { npzKey($0.name) == key }) else {
-            let keys = entries.map { npzKey($0.name) }
-            throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
-        }
-        let head = try zipEntryData(buf, entry, path: path, prefix: NPZLimits.headerBytes)
-        let h = try parseNPYHeader(head, path: path, name: entry.name)
-        try check(h)
-        // a dtype tokbench reads has a known item size: without one the entry's size cannot be checked before it inflates
-        guard let itemSize = h.itemSize else { throw DatasetError(path, "array '\(key)' has dtype '\(h.descr)', which tokbench does not read") }
-        let count = try h.elementCount(path: path, name: entry.name)
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
-        guard !overflow, bytes <= NPZLimits.maxBytes else {
-            throw DatasetError(path, "array '\(key)' declares shape \(pyShape(h.shape)) of '\(h.descr)': more than the \(NPZLimits.maxBytes) bytes allowed "
-                               + "(TOKBENCH_MAX_ARRAY_BYTES raises it)")
-        }
-        if entry.uncompressedSize != h.dataOffset + bytes {
-            throw DatasetError(path, "array '\(key)' shape \(pyShape(h.shape)) needs \(bytes) bytes of '\(h.descr)', the entry holds \(entry.uncompressedSize - h.dataOffset)")
-        }
+        let (entry, _) = try npzEntryHeader(buf, path: path, key: key, check: check)
         return (entry.name, try zipEntryData(buf, entry, path: path))
     }
+}
+
+/// The zip entry of one .npy array, by key, and its .npy header, read from the entry's first bytes and
+/// checked (by `check`, then its dtype's item size, `NPZLimits.maxBytes` and the entry's declared size)
+/// without inflating the rest.
+func npzEntryHeader(_ buf: UnsafeRawBufferPointer, path: String, key: String, check: (NPYHeader) throws -> Void) throws -> (ZipEntry, NPYHeader) {
+    let entries = try zipEntries(buf, path: path)
+    guard let entry = entries.first(where: { npzKey($0.name) == key }) else {
+        let keys = entries.map { npzKey($0.name) }
+        throw DatasetError(path, "no array '\(key)' in npz; keys present: \(keys.isEmpty ? "none" : keys.joined(separator: ", "))")
+    }
+    let head = try zipEntryData(buf, entry, path: path, prefix: NPZLimits.headerBytes)
+    let h = try parseNPYHeader(head, path: path, name: entry.name)
+    try check(h)
+    // a dtype tokbench reads has a known item size: without one the entry's size cannot be checked before it inflates
+    guard let itemSize = h.itemSize else { throw DatasetError(path, "array '\(key)' has dtype '\(h.descr)', which tokbench does not read") }
+    let count = try h.elementCount(path: path, name: entry.name)
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
+    guard !overflow, bytes <= NPZLimits.maxBytes else {
+        throw DatasetError(path, "array '\(key)' declares shape \(pyShape(h.shape)) of '\(h.descr)': more than the \(NPZLimits.maxBytes) bytes allowed "
+                           + "(TOKBENCH_MAX_ARRAY_BYTES raises it)")
+    }
+    if entry.uncompressedSize != h.dataOffset + bytes {
+        throw DatasetError(path, "array '\(key)' shape \(pyShape(h.shape)) needs \(bytes) bytes of '\(h.descr)', the entry holds \(entry.uncompressedSize - h.dataOffset)")
+    }
+    return (entry, h)
 }
 
 /// How much one npz entry may inflate to: `maxBytes` (default 8 GiB, environment variable
@@ -175,10 +190,7 @@ public func zipEntries(_ buf: UnsafeRawBufferPointer, path: String, what: String
 /// The uncompressed bytes of one entry, CRC-checked; with `prefix`, only its first `prefix` bytes (not checked).
 public func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, prefix: Int? = nil, what: String = "npz") throws -> [UInt8] {
     func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt \(what) (zip) entry '\(e.name)': \(m)") }
-    let n = buf.count, lh = e.localHeaderOffset
-    guard lh >= 0, lh <= n - 30, buf.le32(lh) == 0x0403_4b50 else { throw bad("bad local header") }
-    let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)
-    guard start <= n, e.compressedSize >= 0, e.uncompressedSize >= 0, e.compressedSize <= n - start else { throw bad("data past the end of the file (truncated?)") }
+    let start = try zipDataStart(buf, e, path: path, what: what)
     guard e.flags & 1 == 0 else { throw DatasetError(path, "\(what) entry '\(e.name)' is encrypted") }
     let src = UnsafeRawBufferPointer(rebasing: buf[start..<(start + e.compressedSize)])
     var out: [UInt8]
@@ -207,6 +219,16 @@ public func zipEntryData(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: Str
     }
     guard crc == e.crc32 else { throw bad("CRC mismatch") }
     return out
+}
+
+/// The offset in `buf` of one entry's (compressed) data, its local header checked and its data inside the file.
+func zipDataStart(_ buf: UnsafeRawBufferPointer, _ e: ZipEntry, path: String, what: String = "npz") throws -> Int {
+    func bad(_ m: String) -> DatasetError { DatasetError(path, "corrupt \(what) (zip) entry '\(e.name)': \(m)") }
+    let n = buf.count, lh = e.localHeaderOffset
+    guard lh >= 0, lh <= n - 30, buf.le32(lh) == 0x0403_4b50 else { throw bad("bad local header") }
+    let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)
+    guard start <= n, e.compressedSize >= 0, e.uncompressedSize >= 0, e.compressedSize <= n - start else { throw bad("data past the end of the file (truncated?)") }
+    return start
 }
 
 /// Raw deflate (no zlib/gzip header: windowBits -15) into exactly `size` bytes (with `prefixOnly`, the
@@ -378,28 +400,11 @@ public final class NPZImageSource: ImageSource, @unchecked Sendable {
     /// A deflated entry (np.savez_compressed) cannot be read by offset: nil, and the caller reads it whole.
     public static func open(path: String, resolution: Int) throws -> NPZImageSource? {
         precondition(resolution > 0)
-        let per = 3 * resolution * resolution
         let file = try mappedFile(path)
         let found: (count: Int, start: Int)? = try file.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            let entries = try zipEntries(buf, path: path)
-            guard let e = entries.first(where: { npzKey($0.name) == "data" }) else {
-                throw DatasetError(path, "no array 'data' in npz; keys present: \(entries.isEmpty ? "none" : entries.map { npzKey($0.name) }.joined(separator: ", "))")
-            }
+            let (e, h) = try npzEntryHeader(buf, path: path, key: "data", check: imageNetDataCheck(path: path, resolution: resolution))
             guard e.method == 0 else { return nil }
-            let head = try zipEntryData(buf, e, path: path, prefix: NPZLimits.headerBytes)
-            let h = try parseNPYHeader(head, path: path, name: e.name)
-            guard h.isUInt8 else { throw DatasetError(path, "array 'data' has dtype '\(h.descr)', expected uint8 ('|u1')") }
-            guard h.shape.count == 2, h.shape[1] == per, !h.fortranOrder else {
-                throw DatasetError(path, "array 'data' has shape \(pyShape(h.shape))\(h.fortranOrder ? " in Fortran order" : ""), expected (N, \(per)) for \(resolution)×\(resolution) RGB images")
-            }
-            let bytes = try h.elementCount(path: path, name: e.name)
-            guard e.uncompressedSize == h.dataOffset + bytes else {
-                throw DatasetError(path, "array 'data' shape \(pyShape(h.shape)) needs \(bytes) bytes, the entry holds \(e.uncompressedSize - h.dataOffset)")
-            }
-            let lh = e.localHeaderOffset
-            let start = lh + 30 + buf.le16(lh + 26) + buf.le16(lh + 28)   // zipEntryData checked the local header
-            guard start + e.compressedSize <= buf.count else { throw DatasetError(path, "corrupt npz (zip) entry '\(e.name)': data past the end of the file (truncated?)") }
-            return (h.shape[0], start + h.dataOffset)
+            return (h.shape[0], try zipDataStart(buf, e, path: path) + h.dataOffset)
         }
         guard let (n, start) = found else { return nil }
         return try NPZImageSource(path: path, count: n, resolution: resolution, dataStart: start)

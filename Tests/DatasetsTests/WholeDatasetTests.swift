@@ -49,9 +49,9 @@ final class WholeDatasetTests: XCTestCase {
     }
 
     /// An .npy file, format version 1.0, header padded to 64 bytes as NumPy does.
-    static func npy(descr: String, shape: [Int], _ payload: [UInt8]) -> [UInt8] {
+    static func npy(descr: String, shape: [Int], _ payload: [UInt8], fortran: Bool = false) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(dims), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
         var w = ByteWriter()
@@ -101,17 +101,18 @@ final class WholeDatasetTests: XCTestCase {
     }
 
     /// An ImageNet npz: 'data' [N, 3·r·r] uint8 (channel-planar images) and 'labels' [N] int64.
-    static func imagenetNPZ(_ images: [[UInt8]], resolution r: Int, deflated: Bool = false) -> [UInt8] {
+    static func imagenetNPZ(_ images: [[UInt8]], resolution r: Int, deflated: Bool = false, fortran: Bool = false) -> [UInt8] {
         var labels: [UInt8] = []
         for i in 0..<images.count { labels += [UInt8(i % 256)] + [UInt8](repeating: 0, count: 7) }
         return zip([("labels.npy", npy(descr: "<i8", shape: [images.count], labels)),
-                    ("data.npy", npy(descr: "|u1", shape: [images.count, 3 * r * r], images.flatMap { $0 }))], deflated: deflated)
+                    ("data.npy", npy(descr: "|u1", shape: [images.count, 3 * r * r], images.flatMap { $0 }, fortran: fortran))], deflated: deflated)
     }
 
     /// A stored npz is read image by image from the file (NPZImageSource) and gives exactly the bytes of
     /// the whole-array reader, by range and by scattered index, across batches (ConcatenatedImages) and in
     /// a seeded subset (SubsetImages = ImageBatch.seededSubset); a deflated one is not streamed (nil), and
-    /// loads whole to the same images; a file cut short after it was opened is a one-line error naming it.
+    /// loads whole to the same images; a Fortran-order array is refused on both paths; a file cut short after
+    /// it was opened is a one-line error naming it.
     func testStoredNPZStreamsTheWholeReadersBytes() throws {
         let r = 8, per = 3 * r * r
         let images = (0..<7).map { k in (0..<per).map { UInt8(truncatingIfNeeded: $0 * 7 + k * 31) } }
@@ -138,6 +139,14 @@ final class WholeDatasetTests: XCTestCase {
         XCTAssertEqual(try sub.gather([3, 1]).pixels, bothWhole.seededSubset(4, seed: 5).subset([3, 1]).pixels)
         // A wrong resolution is refused at open, naming the file and the shape.
         XCTAssertThrowsError(try NPZImageSource.open(path: stored, resolution: 4)) { XCTAssertTrue("\($0)".contains("stored.npz") && "\($0)".contains("(7, 192)"), "\($0)") }
+        // A Fortran-order 'data' array is refused by the same check on both paths, stored and deflated.
+        for deflate in [false, true] {
+            let f = path("fortran-\(deflate).npz")
+            try write(Self.imagenetNPZ(images, resolution: r, deflated: deflate, fortran: true), to: f)
+            for read in [{ _ = try readImageNetNPZ(path: f, resolution: r) }, { _ = try NPZImageSource.open(path: f, resolution: r) }] {
+                XCTAssertThrowsError(try read()) { XCTAssertTrue("\($0)".contains(f) && "\($0)".contains("in Fortran order"), "\($0)") }
+            }
+        }
         // Cut short after opening: the read that reaches past the end fails, naming the file.
         let h = try XCTUnwrap(FileHandle(forWritingAtPath: stored))
         try h.truncate(atOffset: UInt64(try Data(contentsOf: URL(fileURLWithPath: stored)).count - 300)); try h.close()
