@@ -92,15 +92,17 @@ public struct Dataset: Sendable {
                        splitDescription: "photos split by source photo with seed \(spec.seed): eval photos \(split.evalSources.map(PhotoSet.displayName).joined(separator: ", ")) (\(eval.count) tiles), \(split.trainSources.count) train photos (\(train.count) tiles); tiles \(spec.resolution)x\(spec.resolution)")
     }
 
-    /// CIFAR-10: train = data_batch_1…5; eval = `eval_images` of test_batch chosen by the seed.
+    /// CIFAR-10: train = data_batch_1…5; eval = `eval_images` of test_batch chosen by the seed. Both are
+    /// read record by record from the files (`CIFAR10ImageSource`), so neither split is held whole.
     static func loadCIFAR10(_ spec: DatasetSpec) throws -> Dataset {
-        var train = ImageBatch.concatenate(try spec.cifarFiles.train.map { try readCIFAR10Batch(path: $0).images })
-        var test = try readCIFAR10Batch(path: spec.cifarFiles.test).images
-        guard spec.evalImages <= test.count else { throw DatasetError(spec.cifarFiles.test, "eval_images = \(spec.evalImages) but it has \(test.count) images") }
-        test = test.seededSubset(spec.evalImages, seed: spec.seed)
-        if let cap = spec.trainImages, cap < train.count { train = train.seededSubset(cap, seed: spec.seed &+ 1) }
+        var train: any ImageSource = ConcatenatedImages(try spec.cifarFiles.train.map { try CIFAR10ImageSource(path: $0) })
+        let testFile = try CIFAR10ImageSource(path: spec.cifarFiles.test)
+        guard spec.evalImages <= testFile.count else { throw DatasetError(spec.cifarFiles.test, "eval_images = \(spec.evalImages) but it has \(testFile.count) images") }
+        var test: any ImageSource = SubsetImages.seeded(testFile, spec.evalImages, seed: spec.seed)
+        if let cap = spec.trainImages, cap < train.count { train = SubsetImages.seeded(train, cap, seed: spec.seed &+ 1) }
         if spec.resolution != 32 || spec.channels != 3 {
-            train = conform(train, side: spec.resolution, channels: spec.channels); test = conform(test, side: spec.resolution, channels: spec.channels)
+            train = ConformedImages(train, side: spec.resolution, channels: spec.channels)
+            test = ConformedImages(test, side: spec.resolution, channels: spec.channels)
         }
         return Dataset(spec: spec, train: train, eval: test,
                        splitDescription: "CIFAR-10: train = data_batch_1-5 (\(train.count)); eval = \(spec.evalImages) of test_batch chosen by seed \(spec.seed)")

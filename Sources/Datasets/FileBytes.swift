@@ -36,3 +36,42 @@ func errnoSuffix(_ path: String) -> String {
     if fd >= 0 { close(fd); return "" }
     return " (" + String(cString: strerror(errno)) + ")"
 }
+
+/// A file read at offsets (pread), for the sources that read images by index from a file of fixed-size
+/// records (a stored npz entry, CIFAR-10 batches): nothing is read until asked, and a file that shrinks
+/// after it was opened is a one-line error naming it at the read that reaches past its end.
+final class PositionalFile: @unchecked Sendable {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
+        if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw DatasetError(path, "cannot open: \(String(cString: strerror(errno)))") }
+        self.path = path; self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// The size in bytes now.
+    func size() throws -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DatasetError(path, "cannot stat: \(String(cString: strerror(errno)))") }
+        return Int(st.st_size)
+    }
+
+    /// Exactly dst.count bytes from `offset`, or an error naming the file.
+    func readFully(into dst: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < dst.count {
+            let got = pread(fd, dst.baseAddress! + done, dst.count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw DatasetError(path, got == 0 ? "ends before its images do (truncated after it was opened?)" : "cannot read: \(String(cString: strerror(errno)))")
+            }
+            done += got
+        }
+    }
+}

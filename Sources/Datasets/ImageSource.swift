@@ -268,3 +268,14 @@ public struct ChannelsConverted: ImageSource {
     public func read(_ range: Range<Int>) throws -> ImageBatch { convertChannels(try base.read(range), to: channels) }
     public func gather(_ indices: [Int]) throws -> ImageBatch { convertChannels(try base.gather(indices), to: channels) }
 }
+
+/// Another source's images brought to side × side and `channels` when read (`conform`: area resize,
+/// then gray ↔ RGB as `convertChannels`), as the whole-batch path conforms them.
+public struct ConformedImages: ImageSource {
+    public let base: any ImageSource
+    public let channels: Int, height: Int, width: Int
+    public var count: Int { base.count }
+    public init(_ base: any ImageSource, side: Int, channels: Int) { self.base = base; self.channels = channels; height = side; width = side }
+    public func read(_ range: Range<Int>) throws -> ImageBatch { conform(try base.read(range), side: width, channels: channels) }
+    public func gather(_ indices: [Int]) throws -> ImageBatch { conform(try base.gather(indices), side: width, channels: channels) }
+}

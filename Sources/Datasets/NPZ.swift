@@ -394,7 +394,7 @@ public final class NPZImageSource: ImageSource, @unchecked Sendable {
     public let path: String
     public let count: Int, height: Int, width: Int
     public let channels = 3
-    let fd: Int32
+    let file: PositionalFile
     let dataStart: Int    // file offset of image 0's first byte
 
     /// A deflated entry (np.savez_compressed) cannot be read by offset: nil, and the caller reads it whole.
@@ -411,17 +411,14 @@ public final class NPZImageSource: ImageSource, @unchecked Sendable {
     }
 
     init(path: String, count: Int, resolution: Int, dataStart: Int) throws {
-        let fd = Foundation.open(path, O_RDONLY)
-        guard fd >= 0 else { throw DatasetError(path, "cannot open: \(String(cString: strerror(errno)))") }
-        self.fd = fd; self.path = path; self.count = count; height = resolution; width = resolution; self.dataStart = dataStart
+        file = try PositionalFile(path: path)
+        self.path = path; self.count = count; height = resolution; width = resolution; self.dataStart = dataStart
     }
-
-    deinit { close(fd) }
 
     public func read(_ range: Range<Int>) throws -> ImageBatch {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "images \(range) outside 0..<\(count)")
         var out = ImageBatch(count: range.count, channels: 3, height: height, width: width)
-        try out.pixels.withUnsafeMutableBytes { try readFully(into: $0, at: dataStart + range.lowerBound * bytesPerImage) }
+        try out.pixels.withUnsafeMutableBytes { try file.readFully(into: $0, at: dataStart + range.lowerBound * bytesPerImage) }
         return out
     }
 
@@ -432,21 +429,9 @@ public final class NPZImageSource: ImageSource, @unchecked Sendable {
         try out.pixels.withUnsafeMutableBytes { px in
             for (k, i) in indices.enumerated() {
                 precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
-                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: dataStart + i * n)
+                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: dataStart + i * n)
             }
         }
         return out
-    }
-
-    func readFully(into dst: UnsafeMutableRawBufferPointer, at offset: Int) throws {
-        var done = 0
-        while done < dst.count {
-            let got = pread(fd, dst.baseAddress! + done, dst.count - done, off_t(offset + done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                throw DatasetError(path, got == 0 ? "ends before its images do (truncated after it was opened?)" : "cannot read: \(String(cString: strerror(errno)))")
-            }
-            done += got
-        }
     }
 }

@@ -248,7 +248,7 @@ final class WholeDatasetTests: XCTestCase {
     /// Record `rec` of batch `batch` (1–5 train, 9 test): plane c at position p; R[0] = batch, R[1] = rec.
     static func cifarValue(batch: Int, rec: Int, c: Int, p: Int) -> UInt8 {
         if c == 0 && p == 0 { return UInt8(batch) }
-        if c == 0 && p == 1 { return UInt8(rec) }
+        if c == 0 && p == 1 { return UInt8(truncatingIfNeeded: rec) }
         return UInt8((batch * 40 + rec * 7 + c * 85 + p) % 256)
     }
 
@@ -271,6 +271,7 @@ final class WholeDatasetTests: XCTestCase {
         let d = try Dataset.load(spec)
         XCTAssertEqual([d.train.count, d.train.channels, d.train.height, d.train.width], [15, 3, 32, 32])
         XCTAssertEqual([d.eval.count, d.eval.channels, d.eval.height, d.eval.width], [2, 3, 32, 32])
+        XCTAssertTrue(d.train is ConcatenatedImages && d.eval is SubsetImages, "the splits stream from the files")
         // Train: data_batch_1 … 5 in order, records in file order.
         let markers = (0..<15).map { [Int(d.trainBatch.pixels[$0 * 3072]), Int(d.trainBatch.pixels[$0 * 3072 + 1])] }
         XCTAssertEqual(markers, (1...5).flatMap { b in (0..<3).map { [b, $0] } })
@@ -318,6 +319,33 @@ final class WholeDatasetTests: XCTestCase {
                                "image \(i) (\(oy), \(ox))")
             }
         }
+    }
+
+    /// A CIFAR-10 batch is read record by record from its file (CIFAR10ImageSource): the same bytes as the
+    /// whole-file reader by range (across its 1,024-record reads) and by scattered index; a bad label past
+    /// the first 1,024 records is refused when the file is opened, naming the file and the record; a file
+    /// cut short after it was opened is a one-line error naming it.
+    func testCIFAR10BatchStreamsTheWholeReadersBytes() throws {
+        let f = path("big_batch.bin")
+        var bytes = Self.cifarBatch(2, records: 1300)
+        try write(bytes, to: f)
+        let whole = try readCIFAR10Batch(path: f).images
+        let s = try CIFAR10ImageSource(path: f)
+        XCTAssertEqual([s.count, s.channels, s.height, s.width], [1300, 3, 32, 32])
+        XCTAssertEqual(try s.read(0..<1300).pixels, whole.pixels)
+        XCTAssertEqual(try s.read(1000..<1100).pixels, whole.slice(1000..<1100).pixels)
+        XCTAssertEqual(try s.gather([1299, 0, 1024, 1023, 5]).pixels, whole.subset([1299, 0, 1024, 1023, 5]).pixels)
+        bytes[1200 * cifar10RecordBytes] = 10
+        let bad = path("bad_label.bin")
+        try write(bytes, to: bad)
+        XCTAssertThrowsError(try CIFAR10ImageSource(path: bad)) { e in
+            XCTAssertTrue(["bad_label.bin", "record 1200", "label 10"].allSatisfy { "\(e)".contains($0) }, "\(e)")
+        }
+        XCTAssertThrowsError(try CIFAR10ImageSource(path: path("cifar-10-batches-bin-none", "x.bin"))) { XCTAssertTrue("\($0)".contains("x.bin"), "\($0)") }
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: f))
+        try h.truncate(atOffset: UInt64(1000 * cifar10RecordBytes)); try h.close()
+        XCTAssertNoThrow(try s.read(0..<10))
+        XCTAssertThrowsError(try s.read(990..<1010)) { XCTAssertTrue("\($0)".contains("big_batch.bin") && "\($0)".contains("truncated"), "\($0)") }
     }
 
     func testCIFAR10MissingBatchIsAnErrorNamingIt() throws {
