@@ -85,16 +85,8 @@ public struct CIFAR10ImageSource: ImageSource {
         return out
     }
 
-    /// One pread per image (the images of a training batch are scattered over the file).
+    /// One pread per image (the images of a training batch are scattered over the file), past its label byte.
     public func gather(_ indices: [Int]) throws -> ImageBatch {
-        var out = ImageBatch(count: indices.count, channels: 3, height: 32, width: 32)
-        let n = bytesPerImage
-        try out.pixels.withUnsafeMutableBytes { px in
-            for (k, i) in indices.enumerated() {
-                precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
-                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: i * cifar10RecordBytes + 1)
-            }
-        }
-        return out
+        try file.gather(indices, count: count, channels: 3, height: 32, width: 32) { $0 * cifar10RecordBytes + 1 }
     }
 }

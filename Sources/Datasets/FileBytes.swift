@@ -2,11 +2,16 @@ import Foundation
 
 /// The whole file's bytes; a missing file, a directory or an unreadable file is a DatasetError naming it.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
+    try requireFile(path)
+    guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(path, "cannot read file" + errnoSuffix(path)) }
+    return [UInt8](data)
+}
+
+/// That `path` names a file, not a folder; otherwise a DatasetError naming it and saying why.
+func requireFile(_ path: String) throws {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
     if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(path, "cannot read file" + errnoSuffix(path)) }
-    return [UInt8](data)
 }
 
 /// The file's size in bytes (nil: no such file, or not readable).
@@ -45,9 +50,7 @@ final class PositionalFile: @unchecked Sendable {
     let fd: Int32
 
     init(path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
-        if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
+        try requireFile(path)
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw DatasetError(path, "cannot open: \(String(cString: strerror(errno)))") }
         self.path = path; self.fd = fd
@@ -73,5 +76,19 @@ final class PositionalFile: @unchecked Sendable {
             }
             done += got
         }
+    }
+
+    /// The images at `indices`, one pread each (a training batch's images are scattered over the file):
+    /// image i's C·H·W bytes start at `offset(i)`. `count` bounds the indices. [indices.count, C, H, W]
+    func gather(_ indices: [Int], count: Int, channels: Int, height: Int, width: Int, offset: (Int) -> Int) throws -> ImageBatch {
+        var out = ImageBatch(count: indices.count, channels: channels, height: height, width: width)
+        let n = channels * height * width
+        try out.pixels.withUnsafeMutableBytes { px in
+            for (k, i) in indices.enumerated() {
+                precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
+                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: offset(i))
+            }
+        }
+        return out
     }
 }

@@ -105,9 +105,7 @@ func pyShape(_ s: [Int]) -> String { s.count == 1 ? "(\(s[0]),)" : "(" + s.map(S
 
 /// The file's bytes, memory-mapped where the platform allows (npz files can be > 1 GB).
 public func mappedFile(_ path: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DatasetError(path, whyMissing(path)) }
-    if isDirectory.boolValue { throw DatasetError(path, "is a directory, expected a file") }
+    try requireFile(path)
     // An empty file is an error of its own (and Foundation's reader leaks a buffer on it).
     if fileSize(path) == 0 { throw DatasetError(path, "empty file, expected an npz (zip) archive") }
     do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
@@ -424,14 +422,6 @@ public final class NPZImageSource: ImageSource, @unchecked Sendable {
 
     /// One pread per image (the images of a training batch are scattered over the file).
     public func gather(_ indices: [Int]) throws -> ImageBatch {
-        var out = ImageBatch(count: indices.count, channels: 3, height: height, width: width)
-        let n = bytesPerImage
-        try out.pixels.withUnsafeMutableBytes { px in
-            for (k, i) in indices.enumerated() {
-                precondition(i >= 0 && i < count, "image \(i) outside 0..<\(count)")
-                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: px[(k * n)..<((k + 1) * n)]), at: dataStart + i * n)
-            }
-        }
-        return out
+        try file.gather(indices, count: count, channels: 3, height: height, width: width) { dataStart + $0 * bytesPerImage }
     }
 }
